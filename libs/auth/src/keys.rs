@@ -69,7 +69,8 @@ impl SigningKey {
     }
 
     /// Loads the key at `path`, or generates one and writes it there (mode 0600) when the file does not exist.
-    /// For development and `cloverleaf serve`; production loads keys it was given.
+    /// For development and `cloverleaf serve`; production loads keys it was given. Safe when several services
+    /// start at once: the file appears whole or not at all, and whoever loses the race reads the winner's key.
     pub fn load_or_generate(path: &Path) -> Result<Self, KeyError> {
         if path.exists() {
             return Self::from_pem_file(path);
@@ -79,8 +80,16 @@ impl SigningKey {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        write_private(path, key.to_pem()?.as_bytes()).map_err(io)?;
-        Ok(key)
+        let partial = path.with_extension(format!("{}.partial", uuid::Uuid::new_v4().simple()));
+        write_private(&partial, key.to_pem()?.as_bytes()).map_err(io)?;
+        // A hard link never replaces an existing file, so two racing writers cannot both win.
+        let linked = std::fs::hard_link(&partial, path);
+        let _ = std::fs::remove_file(&partial);
+        match linked {
+            Ok(()) => Ok(key),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Self::from_pem_file(path),
+            Err(error) => Err(io(error)),
+        }
     }
 
     /// The private key as PKCS#8 PEM.

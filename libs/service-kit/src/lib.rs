@@ -1,1 +1,32 @@
+//! The plumbing every Cloverleaf service shares, written once:
+//!
+//! - [`config`]: layered settings (defaults → profile file → `CLOVERLEAF__SECTION__KEY`), secrets redacted.
+//! - [`telemetry`]: tracing, pretty or JSON.
+//! - [`observe`]: the request middleware: `x-request-id` (taken or made), a span per request, one log line, metrics.
+//! - [`db`]: connecting (SQLite: WAL, foreign keys, busy timeout; PostgreSQL) and migrating.
+//! - [`health`]: `/healthz`, `/readyz`; [`metrics`]: Prometheus `/metrics`; [`docs`]: `/openapi.json` and `/docs`.
+//! - [`auth`]: the verifier, issuers and service tokens a service needs, built from settings.
+//! - [`client`]: HTTP calls to another service with a service token, the request id, timeouts and retries.
+//! - [`outbox`]: the transactional outbox table and writing to it.
+//! - [`server`]: putting it together, serving, and stopping gracefully; [`shutdown`]: SIGTERM and Ctrl-C.
+//! - `testing` (feature `test-support`): a fresh SQLite file or PostgreSQL database per test.
 
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod observe;
+pub mod outbox;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use cloverleaf_problem::{FieldError, Problem};
+pub use config::Settings;
+pub use server::{RunningService, Service, ServiceBase, ServiceParts, StartupError};

@@ -1,1 +1,29 @@
+//! The registration service: owns accounts, signing keys, registration forms, registrations, waiting lists and check-ins.
+//!
+//! [`build`] makes the whole service from settings — database, migrations, routes, background work — so the binary,
+//! `cloverleaf serve` and the tests all start the same thing. Layout: `http/` (routes), `domain/` (rules),
+//! `store/` (database).
 
+use std::sync::Arc;
+
+use cloverleaf_service_kit::config::ServiceName;
+use cloverleaf_service_kit::{Service, ServiceBase, Settings, auth};
+
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;
+
+pub use error::Error;
+
+pub const NAME: ServiceName = ServiceName::Registration;
+
+pub async fn build(settings: Settings) -> Result<Service, Error> {
+    let base = ServiceBase::open::<store::migrations::Migrator>(settings, NAME).await?;
+    // This service signs people's tokens, so it checks them against its own keys and publishes their public halves.
+    let signing_keys = auth::signing_keys(&base.settings)?;
+    let verifier = Arc::new(auth::verifier(&base.settings, NAME, Some(&signing_keys))?);
+    let state = http::AppState { db: base.db.clone(), verifier, signing_keys: Arc::new(signing_keys) };
+    let (api, openapi) = http::router(state).split_for_parts();
+    Ok(base.into_service(api, openapi))
+}

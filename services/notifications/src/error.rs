@@ -1,0 +1,32 @@
+use axum::response::{IntoResponse, Response};
+use cloverleaf_service_kit::{Problem, StartupError};
+
+/// Everything that can go wrong in the notifications service; each maps to a problem+json answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Problem(#[from] Problem),
+}
+
+impl From<cloverleaf_service_kit::auth::AuthSetupError> for Error {
+    fn from(error: cloverleaf_service_kit::auth::AuthSetupError) -> Self {
+        Self::Startup(error.into())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Problem(problem) => problem.into_response(),
+            other => {
+                // The cause goes to the log, never to the caller.
+                tracing::error!(error = %other, "request failed");
+                Problem::internal().into_response()
+            }
+        }
+    }
+}

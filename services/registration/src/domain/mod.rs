@@ -1,0 +1,2 @@
+//! The rules of the registration service, free of I/O: validated types that can only hold valid values, and the state
+//! changes they allow. Handlers in `crate::http` parse requests into these; `crate::store` persists them.

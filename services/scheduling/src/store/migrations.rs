@@ -1,0 +1,11 @@
+use sea_orm_migration::prelude::*;
+
+/// Every migration of the scheduling database, oldest first. Names never change once released.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox)]
+    }
+}
