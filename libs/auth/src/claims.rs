@@ -71,7 +71,9 @@ impl Claims {
         if self.role != Role::Participant {
             return None;
         }
-        self.scopes().find_map(|s| s.strip_prefix(REGISTRATION_SCOPE_PREFIX)).and_then(|id| id.parse().ok())
+        self.scopes()
+            .find_map(|s| s.strip_prefix(REGISTRATION_SCOPE_PREFIX))
+            .and_then(|id| id.parse().ok())
     }
 
     pub fn is_organiser_or_admin(&self) -> bool {

@@ -28,7 +28,9 @@ impl AuthError {
                 Problem::unauthorized(self.to_string())
             }
             Self::Forbidden(reason) => Problem::forbidden(reason.clone()),
-            Self::KeysUnavailable(_) => Problem::unavailable("the token could not be checked right now", 5),
+            Self::KeysUnavailable(_) => {
+                Problem::unavailable("the token could not be checked right now", 5)
+            }
             Self::Issue(_) => Problem::internal(),
         }
     }
@@ -37,7 +39,9 @@ impl AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         match &self {
-            Self::KeysUnavailable(_) | Self::Issue(_) => tracing::error!(error = %self, "auth failure"),
+            Self::KeysUnavailable(_) | Self::Issue(_) => {
+                tracing::error!(error = %self, "auth failure")
+            }
             _ => tracing::debug!(error = %self, "request not authorised"),
         }
         self.to_problem().into_response()
@@ -48,7 +52,10 @@ impl IntoResponse for AuthError {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("environment variable {0} is not set")]
     MissingEnv(String),
     #[error("not an Ed25519 private key in PKCS#8 PEM: {0}")]

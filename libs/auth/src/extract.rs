@@ -33,8 +33,13 @@ where
     if let Some(claims) = parts.extensions.get::<Claims>() {
         return Ok(claims.clone());
     }
-    let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::MissingToken)?;
-    let value = header.to_str().map_err(|_| AuthError::InvalidToken("malformed Authorization header".into()))?;
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(AuthError::MissingToken)?;
+    let value = header
+        .to_str()
+        .map_err(|_| AuthError::InvalidToken("malformed Authorization header".into()))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
@@ -48,7 +53,10 @@ where
 }
 
 /// The registration id in the path: the parameter named `registration_id`, else `id`.
-async fn path_registration_id<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Uuid, AuthError> {
+async fn path_registration_id<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<Uuid, AuthError> {
     let params = RawPathParams::from_request_parts(parts, state)
         .await
         .map_err(|_| AuthError::Forbidden("this route names no registration".into()))?;
@@ -59,7 +67,8 @@ async fn path_registration_id<S: Send + Sync>(parts: &mut Parts, state: &S) -> R
         .map(|(_, value)| value.to_owned())
         .ok_or_else(|| AuthError::Forbidden("this route names no registration".into()))?;
     // A malformed id cannot be the one the token opens.
-    raw.parse().map_err(|_| AuthError::Forbidden("the token does not open this registration".into()))
+    raw.parse()
+        .map_err(|_| AuthError::Forbidden("the token does not open this registration".into()))
 }
 
 macro_rules! role_extractor {
@@ -125,23 +134,39 @@ where
             .ok_or_else(|| AuthError::Forbidden("a manage token is needed".into()))?;
         let wanted = path_registration_id(parts, state).await?;
         if opened != wanted {
-            return Err(AuthError::Forbidden("the token does not open this registration".into()));
+            return Err(AuthError::Forbidden(
+                "the token does not open this registration".into(),
+            ));
         }
-        Ok(Self { registration_id: wanted, claims })
+        Ok(Self {
+            registration_id: wanted,
+            claims,
+        })
     }
 }
 
 /// Who is acting on a registration: an organiser (any registration), or its participant (their own only).
 #[derive(Debug, Clone)]
 pub enum RegistrationAccess {
-    Organiser { registration_id: Uuid, claims: Claims },
-    Participant { registration_id: Uuid, claims: Claims },
+    Organiser {
+        registration_id: Uuid,
+        claims: Claims,
+    },
+    Participant {
+        registration_id: Uuid,
+        claims: Claims,
+    },
 }
 
 impl RegistrationAccess {
     pub fn registration_id(&self) -> Uuid {
         match self {
-            Self::Organiser { registration_id, .. } | Self::Participant { registration_id, .. } => *registration_id,
+            Self::Organiser {
+                registration_id, ..
+            }
+            | Self::Participant {
+                registration_id, ..
+            } => *registration_id,
         }
     }
 
@@ -163,9 +188,18 @@ where
         let claims = verified_claims(parts, state).await?;
         if claims.is_organiser_or_admin() {
             let registration_id = path_registration_id(parts, state).await?;
-            return Ok(Self::Organiser { registration_id, claims });
+            return Ok(Self::Organiser {
+                registration_id,
+                claims,
+            });
         }
-        let ManageToken { registration_id, claims } = ManageToken::from_request_parts(parts, state).await?;
-        Ok(Self::Participant { registration_id, claims })
+        let ManageToken {
+            registration_id,
+            claims,
+        } = ManageToken::from_request_parts(parts, state).await?;
+        Ok(Self::Participant {
+            registration_id,
+            claims,
+        })
     }
 }

@@ -38,7 +38,13 @@ impl TokenRequest {
 
     /// A service token from `caller` to the service whose audience is `audience`.
     pub fn service(caller: &str, audience: &str, ttl: Duration) -> Self {
-        Self { subject: caller.to_owned(), role: Role::Service, scope: None, audience: vec![audience.to_owned()], ttl }
+        Self {
+            subject: caller.to_owned(),
+            role: Role::Service,
+            scope: None,
+            audience: vec![audience.to_owned()],
+            ttl,
+        }
     }
 }
 
@@ -52,7 +58,10 @@ pub struct IssuedToken {
 
 impl TokenIssuer {
     pub fn new(issuer: impl Into<String>, key: SigningKey) -> Self {
-        Self { issuer: issuer.into(), key }
+        Self {
+            issuer: issuer.into(),
+            key,
+        }
     }
 
     pub fn issuer(&self) -> &str {
@@ -65,7 +74,8 @@ impl TokenIssuer {
 
     pub fn issue(&self, request: TokenRequest) -> Result<IssuedToken, AuthError> {
         let now = chrono::Utc::now().timestamp();
-        let ttl = i64::try_from(request.ttl.as_secs()).map_err(|_| AuthError::Issue("ttl too large".into()))?;
+        let ttl = i64::try_from(request.ttl.as_secs())
+            .map_err(|_| AuthError::Issue("ttl too large".into()))?;
         let claims = Claims {
             sub: request.subject,
             role: request.role,
@@ -77,13 +87,18 @@ impl TokenIssuer {
             nbf: now,
             jti: Uuid::now_v7().to_string(),
         };
-        self.sign(&claims).map(|token| IssuedToken { token, claims, expires_in: request.ttl })
+        self.sign(&claims).map(|token| IssuedToken {
+            token,
+            claims,
+            expires_in: request.ttl,
+        })
     }
 
     /// Signs claims as given. Tests use it to forge expired or not-yet-valid tokens with a real key.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key.kid().to_owned());
-        jsonwebtoken::encode(&header, claims, self.key.encoding_key()).map_err(|e| AuthError::Issue(e.to_string()))
+        jsonwebtoken::encode(&header, claims, self.key.encoding_key())
+            .map_err(|e| AuthError::Issue(e.to_string()))
     }
 }

@@ -31,7 +31,9 @@ struct Cache {
 
 impl std::fmt::Debug for RemoteJwks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RemoteJwks").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("RemoteJwks")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,9 @@ impl RemoteJwks {
     pub async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
         {
             let cache = self.cache.read().await;
-            let fresh = cache.fetched_at.is_some_and(|at| at.elapsed() < self.max_age);
+            let fresh = cache
+                .fetched_at
+                .is_some_and(|at| at.elapsed() < self.max_age);
             if let Some(key) = cache.keys.get(kid).filter(|_| fresh) {
                 return Ok(Some(key.clone()));
             }
@@ -74,12 +78,17 @@ impl RemoteJwks {
         {
             // Someone else may have fetched while we waited, or fetched too recently to try again.
             let cache = self.cache.read().await;
-            if let Some(key) = cache.keys.get(kid) {
-                if cache.fetched_at.is_some_and(|at| at.elapsed() < self.max_age) {
-                    return Ok(Some(key.clone()));
-                }
+            if let Some(key) = cache.keys.get(kid)
+                && cache
+                    .fetched_at
+                    .is_some_and(|at| at.elapsed() < self.max_age)
+            {
+                return Ok(Some(key.clone()));
             }
-            if cache.fetched_at.is_some_and(|at| at.elapsed() < self.min_refetch) {
+            if cache
+                .fetched_at
+                .is_some_and(|at| at.elapsed() < self.min_refetch)
+            {
                 return Ok(cache.keys.get(kid).cloned());
             }
         }
@@ -105,7 +114,8 @@ impl RemoteJwks {
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {
         tracing::debug!(url = %self.url, "fetching JWKS");
-        let unavailable = |e: reqwest::Error| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
+        let unavailable =
+            |e: reqwest::Error| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
         let set: JwkSet = self
             .client
             .get(&self.url)

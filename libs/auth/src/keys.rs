@@ -5,9 +5,10 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
+pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
-    OctetKeyPairType, PublicKeyUse,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
@@ -29,7 +30,9 @@ pub struct SigningKey {
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the private half.
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,7 +44,9 @@ impl SigningKey {
     }
 
     fn from_dalek(key: &ed25519_dalek::SigningKey) -> Result<Self, KeyError> {
-        let der = key.to_pkcs8_der().map_err(|e| KeyError::Parse(e.to_string()))?;
+        let der = key
+            .to_pkcs8_der()
+            .map_err(|e| KeyError::Parse(e.to_string()))?;
         let public = key.verifying_key().to_bytes();
         Ok(Self {
             kid: thumbprint(&public),
@@ -53,12 +58,16 @@ impl SigningKey {
 
     /// From a PKCS#8 PEM text (`-----BEGIN PRIVATE KEY-----`), as written by `openssl genpkey -algorithm ed25519`.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim()).map_err(|e| KeyError::Parse(e.to_string()))?;
+        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim())
+            .map_err(|e| KeyError::Parse(e.to_string()))?;
         Self::from_dalek(&key)
     }
 
     pub fn from_pem_file(path: &Path) -> Result<Self, KeyError> {
-        let pem = std::fs::read_to_string(path).map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        let pem = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_pem(&pem)
     }
 
@@ -76,7 +85,10 @@ impl SigningKey {
             return Self::from_pem_file(path);
         }
         let key = Self::generate();
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
@@ -87,15 +99,20 @@ impl SigningKey {
         let _ = std::fs::remove_file(&partial);
         match linked {
             Ok(()) => Ok(key),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Self::from_pem_file(path),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::from_pem_file(path)
+            }
             Err(error) => Err(io(error)),
         }
     }
 
     /// The private key as PKCS#8 PEM.
     pub fn to_pem(&self) -> Result<String, KeyError> {
-        let key = ed25519_dalek::SigningKey::from_pkcs8_der(&self.pkcs8_der).map_err(|e| KeyError::Parse(e.to_string()))?;
-        key.to_pkcs8_pem(LineEnding::LF).map(|pem| pem.to_string()).map_err(|e| KeyError::Parse(e.to_string()))
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(&self.pkcs8_der)
+            .map_err(|e| KeyError::Parse(e.to_string()))?;
+        key.to_pkcs8_pem(LineEnding::LF)
+            .map(|pem| pem.to_string())
+            .map_err(|e| KeyError::Parse(e.to_string()))
     }
 
     pub fn kid(&self) -> &str {
@@ -131,7 +148,9 @@ impl SigningKey {
 
 /// The JWKS document listing the public halves of `keys` (the current key first, then keys still being retired).
 pub fn jwks_document<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> JwkSet {
-    JwkSet { keys: keys.into_iter().map(SigningKey::public_jwk).collect() }
+    JwkSet {
+        keys: keys.into_iter().map(SigningKey::public_jwk).collect(),
+    }
 }
 
 /// The Ed25519 verifying keys of a JWKS document by `kid`. Keys of other types or curves are skipped, since only
@@ -154,7 +173,10 @@ pub fn ed25519_keys(set: &JwkSet) -> Vec<(String, DecodingKey)> {
 
 /// RFC 7638 JWK thumbprint of an Ed25519 public key (members in lexicographic order, no white space).
 fn thumbprint(public: &[u8; 32]) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, URL_SAFE_NO_PAD.encode(public));
+    let canonical = format!(
+        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+        URL_SAFE_NO_PAD.encode(public)
+    );
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
@@ -162,7 +184,11 @@ fn thumbprint(public: &[u8; 32]) -> String {
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents)
 }
 
@@ -195,14 +221,24 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "private key must not be readable by others");
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "private key must not be readable by others"
+            );
         }
     }
 
     #[test]
     fn garbage_pem_is_a_clear_error() {
-        assert!(matches!(SigningKey::from_pem("not a key"), Err(KeyError::Parse(_))));
-        assert!(matches!(SigningKey::from_env("CLOVERLEAF_TEST_SURELY_UNSET"), Err(KeyError::MissingEnv(_))));
+        assert!(matches!(
+            SigningKey::from_pem("not a key"),
+            Err(KeyError::Parse(_))
+        ));
+        assert!(matches!(
+            SigningKey::from_env("CLOVERLEAF_TEST_SURELY_UNSET"),
+            Err(KeyError::MissingEnv(_))
+        ));
     }
 
     #[test]
@@ -215,7 +251,10 @@ mod tests {
         assert_eq!(jwk["crv"], "Ed25519");
         assert_eq!(jwk["alg"], "EdDSA");
         assert_eq!(jwk["kid"], key.kid());
-        assert!(jwk.get("d").is_none(), "the private half must never be published");
+        assert!(
+            jwk.get("d").is_none(),
+            "the private half must never be published"
+        );
         let parsed: JwkSet = serde_json::from_value(json).expect("parse");
         let keys = ed25519_keys(&parsed);
         assert_eq!(keys.len(), 1);

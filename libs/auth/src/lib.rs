@@ -18,7 +18,9 @@ pub mod verifier;
 
 pub use claims::{Claims, Role};
 pub use error::{AuthError, KeyError};
-pub use extract::{Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller};
+pub use extract::{
+    Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller,
+};
 pub use issuer::{IssuedToken, TokenIssuer, TokenRequest};
 pub use jwks::RemoteJwks;
 pub use keys::{SigningKey, jwks_document};

@@ -8,11 +8,11 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
+use crate::MAX_LEEWAY_SECS;
 use crate::claims::{Claims, Role};
 use crate::error::AuthError;
 use crate::jwks::RemoteJwks;
 use crate::keys::SigningKey;
-use crate::MAX_LEEWAY_SECS;
 
 /// Where an issuer's public keys come from.
 #[derive(Clone)]
@@ -25,7 +25,11 @@ pub enum KeySource {
 
 impl KeySource {
     pub fn from_keys<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> Self {
-        Self::Static(keys.into_iter().map(|k| (k.kid().to_owned(), k.decoding_key())).collect())
+        Self::Static(
+            keys.into_iter()
+                .map(|k| (k.kid().to_owned(), k.decoding_key()))
+                .collect(),
+        )
     }
 
     async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
@@ -43,7 +47,10 @@ pub enum RoleMapping {
     RoleClaim { allowed: Vec<Role> },
     /// An external OpenID Connect issuer (an institution's Keycloak): the values of `claim` (a string or an array of
     /// strings, e.g. `groups`) are mapped to roles; the highest mapped role wins; no mapped value → not accepted.
-    External { claim: String, map: Vec<(String, Role)> },
+    External {
+        claim: String,
+        map: Vec<(String, Role)>,
+    },
 }
 
 /// One issuer whose tokens this service accepts.
@@ -56,7 +63,11 @@ pub struct TrustedIssuer {
 
 impl TrustedIssuer {
     pub fn new(issuer: impl Into<String>, keys: KeySource, allowed: Vec<Role>) -> Self {
-        Self { issuer: issuer.into(), keys, roles: RoleMapping::RoleClaim { allowed } }
+        Self {
+            issuer: issuer.into(),
+            keys,
+            roles: RoleMapping::RoleClaim { allowed },
+        }
     }
 }
 
@@ -71,13 +82,20 @@ pub struct Verifier {
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let issuers: Vec<&str> = self.issuers.iter().map(|i| i.issuer.as_str()).collect();
-        f.debug_struct("Verifier").field("audience", &self.audience).field("issuers", &issuers).finish()
+        f.debug_struct("Verifier")
+            .field("audience", &self.audience)
+            .field("issuers", &issuers)
+            .finish()
     }
 }
 
 impl Verifier {
     pub fn new(audience: impl Into<String>, issuers: Vec<TrustedIssuer>) -> Self {
-        Self { audience: audience.into(), issuers, leeway: 30 }
+        Self {
+            audience: audience.into(),
+            issuers,
+            leeway: 30,
+        }
     }
 
     /// Clock skew tolerated on `exp` and `nbf`; capped at [`MAX_LEEWAY_SECS`].
@@ -91,11 +109,17 @@ impl Verifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::InvalidToken(e.to_string()))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
         if header.alg != Algorithm::EdDSA {
-            return Err(AuthError::InvalidToken(format!("algorithm {:?} is not accepted", header.alg)));
+            return Err(AuthError::InvalidToken(format!(
+                "algorithm {:?} is not accepted",
+                header.alg
+            )));
         }
-        let kid = header.kid.ok_or_else(|| AuthError::InvalidToken("the token names no key (kid)".into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::InvalidToken("the token names no key (kid)".into()))?;
         let (issuer, key) = self.find_key(&kid).await?;
 
         let mut validation = Validation::new(Algorithm::EdDSA);
@@ -107,15 +131,25 @@ impl Verifier {
         validation.set_audience(&[&self.audience]);
         // Our own tokens always carry nbf; external OpenID Connect issuers often leave it out.
         match issuer.roles {
-            RoleMapping::RoleClaim { .. } => validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]),
-            RoleMapping::External { .. } => validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]),
+            RoleMapping::RoleClaim { .. } => {
+                validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"])
+            }
+            RoleMapping::External { .. } => {
+                validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"])
+            }
         }
 
-        let data = jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|e| match e.kind() {
+        let data = jsonwebtoken::decode::<Value>(token, &key, &validation).map_err(|e| match e
+            .kind()
+        {
             ErrorKind::ExpiredSignature => AuthError::Expired,
-            ErrorKind::ImmatureSignature => AuthError::InvalidToken("the token is not valid yet".into()),
+            ErrorKind::ImmatureSignature => {
+                AuthError::InvalidToken("the token is not valid yet".into())
+            }
             ErrorKind::InvalidIssuer => AuthError::InvalidToken("wrong issuer".into()),
-            ErrorKind::InvalidAudience => AuthError::InvalidToken("the token is not meant for this service".into()),
+            ErrorKind::InvalidAudience => {
+                AuthError::InvalidToken("the token is not meant for this service".into())
+            }
             ErrorKind::InvalidSignature => AuthError::InvalidToken("bad signature".into()),
             other => AuthError::InvalidToken(format!("{other:?}")),
         })?;
@@ -140,8 +174,8 @@ impl Verifier {
 fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
     match &issuer.roles {
         RoleMapping::RoleClaim { allowed } => {
-            let claims: Claims =
-                serde_json::from_value(raw).map_err(|e| AuthError::InvalidToken(format!("claims: {e}")))?;
+            let claims: Claims = serde_json::from_value(raw)
+                .map_err(|e| AuthError::InvalidToken(format!("claims: {e}")))?;
             if !allowed.contains(&claims.role) {
                 return Err(AuthError::InvalidToken(format!(
                     "issuer {} may not grant the role {}",
@@ -167,12 +201,23 @@ fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
                     Role::Organiser => 1,
                     _ => 2,
                 })
-                .ok_or_else(|| AuthError::Forbidden(format!("no Cloverleaf role is mapped from {claim}")))?;
-            let text = |name: &str| raw.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+                .ok_or_else(|| {
+                    AuthError::Forbidden(format!("no Cloverleaf role is mapped from {claim}"))
+                })?;
+            let text = |name: &str| {
+                raw.get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             let number = |name: &str| raw.get(name).and_then(Value::as_i64).unwrap_or_default();
             let aud = match raw.get("aud") {
                 Some(Value::String(one)) => vec![one.clone()],
-                Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                Some(Value::Array(many)) => many
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
                 _ => Vec::new(),
             };
             Ok(Claims {

@@ -9,8 +9,8 @@ use axum::Router;
 use axum::routing::get;
 use cloverleaf_auth::verifier::RoleMapping;
 use cloverleaf_auth::{
-    AuthError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TokenRequest, TrustedIssuer,
-    Verifier, audience, jwks_document,
+    AuthError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TokenRequest,
+    TrustedIssuer, Verifier, audience, jwks_document,
 };
 use tokio::sync::RwLock;
 
@@ -33,8 +33,13 @@ async fn jwks_server(initial: Vec<SigningKey>) -> JwksServer {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().expect("addr"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().expect("addr")
+    );
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     JwksServer { url, fetches, keys }
 }
@@ -56,44 +61,81 @@ async fn remote_keys_are_cached_and_refetched_on_rotation_but_rate_limited() {
     let jwks = Arc::new(RemoteJwks::new(&server.url).with_min_refetch(Duration::from_millis(300)));
     let verifier = Verifier::new(
         audience::SCHEDULING,
-        vec![TrustedIssuer::new("cloverleaf", KeySource::Remote(jwks), vec![Role::Organiser])],
+        vec![TrustedIssuer::new(
+            "cloverleaf",
+            KeySource::Remote(jwks),
+            vec![Role::Organiser],
+        )],
     );
     let old_issuer = TokenIssuer::new("cloverleaf", old.clone());
     for _ in 0..5 {
-        verifier.verify(&old_issuer.issue(organiser()).expect("issue").token).await.expect("valid");
+        verifier
+            .verify(&old_issuer.issue(organiser()).expect("issue").token)
+            .await
+            .expect("valid");
     }
-    assert_eq!(server.fetches.load(Ordering::SeqCst), 1, "keys are cached after the first fetch");
+    assert_eq!(
+        server.fetches.load(Ordering::SeqCst),
+        1,
+        "keys are cached after the first fetch"
+    );
 
     // A flood of tokens with a kid nobody publishes costs at most one fetch per interval.
     let stranger = TokenIssuer::new("cloverleaf", SigningKey::generate());
     tokio::time::sleep(Duration::from_millis(350)).await;
     for _ in 0..20 {
         let token = stranger.issue(organiser()).expect("issue").token;
-        assert!(matches!(verifier.verify(&token).await, Err(AuthError::UnknownKey)));
+        assert!(matches!(
+            verifier.verify(&token).await,
+            Err(AuthError::UnknownKey)
+        ));
     }
-    assert_eq!(server.fetches.load(Ordering::SeqCst), 2, "unknown kids must not trigger a fetch each");
+    assert_eq!(
+        server.fetches.load(Ordering::SeqCst),
+        2,
+        "unknown kids must not trigger a fetch each"
+    );
 
     // Rotation: the issuer publishes a new key; the first token under it triggers a refetch once the interval passed.
     let new = SigningKey::generate();
     server.keys.write().await.insert(0, new.clone());
     tokio::time::sleep(Duration::from_millis(350)).await;
     let new_issuer = TokenIssuer::new("cloverleaf", new);
-    verifier.verify(&new_issuer.issue(organiser()).expect("issue").token).await.expect("new key accepted");
-    verifier.verify(&old_issuer.issue(organiser()).expect("issue").token).await.expect("old key still published");
+    verifier
+        .verify(&new_issuer.issue(organiser()).expect("issue").token)
+        .await
+        .expect("new key accepted");
+    verifier
+        .verify(&old_issuer.issue(organiser()).expect("issue").token)
+        .await
+        .expect("old key still published");
     assert_eq!(server.fetches.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
 async fn an_unreachable_jwks_url_is_unavailable_not_unauthorised() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().expect("addr"));
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().expect("addr")
+    );
     drop(listener); // nothing listens there now
     let verifier = Verifier::new(
         audience::SCHEDULING,
-        vec![TrustedIssuer::new("cloverleaf", KeySource::Remote(Arc::new(RemoteJwks::new(url))), vec![Role::Organiser])],
+        vec![TrustedIssuer::new(
+            "cloverleaf",
+            KeySource::Remote(Arc::new(RemoteJwks::new(url))),
+            vec![Role::Organiser],
+        )],
     );
-    let token = TokenIssuer::new("cloverleaf", SigningKey::generate()).issue(organiser()).expect("issue").token;
-    let error = verifier.verify(&token).await.expect_err("cannot be checked");
+    let token = TokenIssuer::new("cloverleaf", SigningKey::generate())
+        .issue(organiser())
+        .expect("issue")
+        .token;
+    let error = verifier
+        .verify(&token)
+        .await
+        .expect_err("cannot be checked");
     assert!(matches!(error, AuthError::KeysUnavailable(_)), "{error:?}");
     assert_eq!(error.to_problem().status, 503);
 }
@@ -103,20 +145,38 @@ async fn service_tokens_are_cached_then_renewed_before_expiry() {
     let issuer = TokenIssuer::new("cloverleaf-services", SigningKey::generate());
     let verifier = Verifier::new(
         audience::NOTIFICATIONS,
-        vec![TrustedIssuer::new("cloverleaf-services", KeySource::from_keys([issuer.key()]), vec![Role::Service])],
+        vec![TrustedIssuer::new(
+            "cloverleaf-services",
+            KeySource::from_keys([issuer.key()]),
+            vec![Role::Service],
+        )],
     );
     let tokens = ServiceTokens::new(issuer.clone(), "scheduling").with_ttl(Duration::from_secs(2));
     let first = tokens.token_for(audience::NOTIFICATIONS).expect("token");
-    assert_eq!(first, tokens.token_for(audience::NOTIFICATIONS).expect("token"), "reused while fresh");
+    assert_eq!(
+        first,
+        tokens.token_for(audience::NOTIFICATIONS).expect("token"),
+        "reused while fresh"
+    );
     let claims = verifier.verify(&first).await.expect("valid");
-    assert_eq!((claims.role, claims.sub.as_str()), (Role::Service, "scheduling"));
-    assert_ne!(first, tokens.token_for(audience::SCHEDULING).expect("token"), "one token per audience");
+    assert_eq!(
+        (claims.role, claims.sub.as_str()),
+        (Role::Service, "scheduling")
+    );
+    assert_ne!(
+        first,
+        tokens.token_for(audience::SCHEDULING).expect("token"),
+        "one token per audience"
+    );
 
     // ttl 2 s, renewal margin 1 s: after 1.2 s the cached token is replaced, before it could expire in flight.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let renewed = tokens.token_for(audience::NOTIFICATIONS).expect("token");
     assert_ne!(first, renewed);
-    verifier.verify(&renewed).await.expect("renewed token valid");
+    verifier
+        .verify(&renewed)
+        .await
+        .expect("renewed token valid");
 }
 
 #[tokio::test]
@@ -129,7 +189,10 @@ async fn an_external_issuer_maps_a_claim_to_roles() {
             keys: KeySource::from_keys([&keycloak]),
             roles: RoleMapping::External {
                 claim: "groups".into(),
-                map: vec![("permed-office".into(), Role::Organiser), ("it".into(), Role::Admin)],
+                map: vec![
+                    ("permed-office".into(), Role::Organiser),
+                    ("it".into(), Role::Admin),
+                ],
             },
         }],
     );
@@ -141,12 +204,23 @@ async fn an_external_issuer_maps_a_claim_to_roles() {
         });
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some(keycloak.kid().to_owned());
-        let key = jsonwebtoken::EncodingKey::from_ed_pem(keycloak.to_pem().expect("pem").as_bytes()).expect("key");
+        let key =
+            jsonwebtoken::EncodingKey::from_ed_pem(keycloak.to_pem().expect("pem").as_bytes())
+                .expect("key");
         jsonwebtoken::encode(&header, &claims, &key).expect("sign")
     };
-    let claims = verifier.verify(&sign(serde_json::json!(["staff", "permed-office"]))).await.expect("mapped");
+    let claims = verifier
+        .verify(&sign(serde_json::json!(["staff", "permed-office"])))
+        .await
+        .expect("mapped");
     assert_eq!(claims.role, Role::Organiser);
-    let claims = verifier.verify(&sign(serde_json::json!(["permed-office", "it"]))).await.expect("mapped");
+    let claims = verifier
+        .verify(&sign(serde_json::json!(["permed-office", "it"])))
+        .await
+        .expect("mapped");
     assert_eq!(claims.role, Role::Admin, "the highest mapped role wins");
-    assert!(matches!(verifier.verify(&sign(serde_json::json!(["staff"]))).await, Err(AuthError::Forbidden(_))));
+    assert!(matches!(
+        verifier.verify(&sign(serde_json::json!(["staff"]))).await,
+        Err(AuthError::Forbidden(_))
+    ));
 }

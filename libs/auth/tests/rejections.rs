@@ -12,8 +12,8 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cloverleaf_auth::{
-    Admin, Authenticated, Claims, KeySource, ManageToken, Organiser, RegistrationAccess, Role, ServiceCaller,
-    SigningKey, TokenIssuer, TokenRequest, TrustedIssuer, Verifier, audience,
+    Admin, Authenticated, Claims, KeySource, ManageToken, Organiser, RegistrationAccess, Role,
+    ServiceCaller, SigningKey, TokenIssuer, TokenRequest, TrustedIssuer, Verifier, audience,
 };
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -40,21 +40,41 @@ fn fixture() -> Fixture {
                 KeySource::from_keys([users.key()]),
                 vec![Role::Admin, Role::Organiser, Role::Participant],
             ),
-            TrustedIssuer::new(SERVICE_ISSUER, KeySource::from_keys([services.key()]), vec![Role::Service]),
+            TrustedIssuer::new(
+                SERVICE_ISSUER,
+                KeySource::from_keys([services.key()]),
+                vec![Role::Service],
+            ),
         ],
     );
     let app = Router::new()
-        .route("/any", get(|Authenticated(c): Authenticated| async move { c.sub }))
-        .route("/organiser", get(|Organiser(c): Organiser| async move { c.sub }))
+        .route(
+            "/any",
+            get(|Authenticated(c): Authenticated| async move { c.sub }),
+        )
+        .route(
+            "/organiser",
+            get(|Organiser(c): Organiser| async move { c.sub }),
+        )
         .route("/admin", get(|Admin(c): Admin| async move { c.sub }))
-        .route("/inbox", get(|ServiceCaller(c): ServiceCaller| async move { c.sub }))
-        .route("/registrations/{id}", get(|t: ManageToken| async move { t.registration_id.to_string() }))
+        .route(
+            "/inbox",
+            get(|ServiceCaller(c): ServiceCaller| async move { c.sub }),
+        )
+        .route(
+            "/registrations/{id}",
+            get(|t: ManageToken| async move { t.registration_id.to_string() }),
+        )
         .route(
             "/registrations/{id}/cancel",
             get(|a: RegistrationAccess| async move { a.registration_id().to_string() }),
         )
         .with_state(Arc::new(verifier));
-    Fixture { users, services, app }
+    Fixture {
+        users,
+        services,
+        app,
+    }
 }
 
 fn organiser_request(ttl: u64) -> TokenRequest {
@@ -67,25 +87,53 @@ fn organiser_request(ttl: u64) -> TokenRequest {
     }
 }
 
-async fn call(app: &Router, path: &str, token: Option<&str>) -> (StatusCode, String, Option<String>) {
+async fn call(
+    app: &Router,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, String, Option<String>) {
     let mut request = Request::get(path);
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let response = app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
     let status = response.status();
-    let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().expect("ascii").to_owned());
+    let challenge = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .map(|v| v.to_str().expect("ascii").to_owned());
     if !status.is_success() {
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
-    let body = response.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned(), challenge)
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        challenge,
+    )
 }
 
 async fn assert_unauthorized(app: &Router, path: &str, token: &str, why: &str) {
     let (status, body, challenge) = call(app, path, Some(token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {body}");
-    assert!(challenge.expect("401 must carry WWW-Authenticate").starts_with("Bearer"), "{why}");
+    assert!(
+        challenge
+            .expect("401 must carry WWW-Authenticate")
+            .starts_with("Bearer"),
+        "{why}"
+    );
     let problem: serde_json::Value = serde_json::from_str(&body).expect("problem json");
     assert_eq!(problem["status"], 401, "{why}");
 }
@@ -98,17 +146,33 @@ fn claims_now(issuer: &TokenIssuer) -> Claims {
 async fn valid_tokens_pass_each_extractor() {
     let f = fixture();
     let organiser = f.users.issue(organiser_request(600)).expect("issue").token;
-    assert_eq!(call(&f.app, "/organiser", Some(&organiser)).await.0, StatusCode::OK);
-    assert_eq!(call(&f.app, "/any", Some(&organiser)).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&f.app, "/organiser", Some(&organiser)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&f.app, "/any", Some(&organiser)).await.0,
+        StatusCode::OK
+    );
 
     let mut admin = organiser_request(600);
     admin.role = Role::Admin;
     let admin = f.users.issue(admin).expect("issue").token;
     assert_eq!(call(&f.app, "/admin", Some(&admin)).await.0, StatusCode::OK);
-    assert_eq!(call(&f.app, "/organiser", Some(&admin)).await.0, StatusCode::OK, "admins may do what organisers do");
+    assert_eq!(
+        call(&f.app, "/organiser", Some(&admin)).await.0,
+        StatusCode::OK,
+        "admins may do what organisers do"
+    );
 
-    let service =
-        f.services.issue(TokenRequest::service("scheduling", audience::NOTIFICATIONS, Duration::from_secs(60))).expect("issue");
+    let service = f
+        .services
+        .issue(TokenRequest::service(
+            "scheduling",
+            audience::NOTIFICATIONS,
+            Duration::from_secs(60),
+        ))
+        .expect("issue");
     let (status, body, _) = call(&f.app, "/inbox", Some(&service.token)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "scheduling"));
 }
@@ -125,9 +189,15 @@ async fn missing_token_is_401_with_a_challenge() {
 async fn alg_none_is_rejected() {
     let f = fixture();
     let claims = claims_now(&f.users);
-    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#, f.users.key().kid()));
+    let header = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#,
+        f.users.key().kid()
+    ));
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("json"));
-    for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
         assert_unauthorized(&f.app, "/organiser", &token, "alg none").await;
     }
 }
@@ -138,12 +208,21 @@ async fn hs256_signed_with_the_public_key_bytes_is_rejected() {
     let claims = claims_now(&f.users);
     // The classic key-confusion attack: use the published public key as an HMAC secret.
     let jwk = serde_json::to_value(f.users.key().public_jwk()).expect("jwk");
-    let public = URL_SAFE_NO_PAD.decode(jwk["x"].as_str().expect("x")).expect("b64");
-    for secret in [public.clone(), jwk["x"].as_str().expect("x").as_bytes().to_vec()] {
+    let public = URL_SAFE_NO_PAD
+        .decode(jwk["x"].as_str().expect("x"))
+        .expect("b64");
+    for secret in [
+        public.clone(),
+        jwk["x"].as_str().expect("x").as_bytes().to_vec(),
+    ] {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(f.users.key().kid().to_owned());
-        let token =
-            jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(&secret)).expect("sign");
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&secret),
+        )
+        .expect("sign");
         assert_unauthorized(&f.app, "/organiser", &token, "HS256 with public key").await;
     }
 }
@@ -191,14 +270,26 @@ async fn the_user_issuer_cannot_grant_the_service_role() {
     let mut request = organiser_request(600);
     request.role = Role::Service;
     let token = f.users.issue(request).expect("issue").token;
-    assert_unauthorized(&f.app, "/inbox", &token, "service role from the user issuer").await;
+    assert_unauthorized(
+        &f.app,
+        "/inbox",
+        &token,
+        "service role from the user issuer",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_for_scheduling_is_rejected_by_notifications() {
     let f = fixture();
-    let token =
-        f.services.issue(TokenRequest::service("registration", audience::SCHEDULING, Duration::from_secs(60))).expect("issue");
+    let token = f
+        .services
+        .issue(TokenRequest::service(
+            "registration",
+            audience::SCHEDULING,
+            Duration::from_secs(60),
+        ))
+        .expect("issue");
     assert_unauthorized(&f.app, "/inbox", &token.token, "wrong aud").await;
 }
 
@@ -221,7 +312,13 @@ async fn unknown_kid_is_rejected() {
 #[tokio::test]
 async fn payload_changed_after_signing_is_rejected() {
     let f = fixture();
-    let participant = f.users.issue(TokenRequest::manage(Uuid::now_v7(), Duration::from_secs(600))).expect("issue");
+    let participant = f
+        .users
+        .issue(TokenRequest::manage(
+            Uuid::now_v7(),
+            Duration::from_secs(600),
+        ))
+        .expect("issue");
     let mut parts: Vec<String> = participant.token.split('.').map(str::to_owned).collect();
     let mut claims = participant.claims.clone();
     claims.role = Role::Admin;
@@ -249,7 +346,12 @@ async fn truncated_or_garbage_tokens_are_rejected() {
     let response = f
         .app
         .clone()
-        .oneshot(Request::get("/organiser").header(header::AUTHORIZATION, "Basic Zm9vOmJhcg==").body(Body::empty()).expect("req"))
+        .oneshot(
+            Request::get("/organiser")
+                .header(header::AUTHORIZATION, "Basic Zm9vOmJhcg==")
+                .body(Body::empty())
+                .expect("req"),
+        )
         .await
         .expect("response");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -263,10 +365,20 @@ async fn a_participant_token_on_an_organiser_route_is_forbidden() {
     let token = f.users.issue(manage).expect("issue").token;
     let (status, body, _) = call(&f.app, "/organiser", Some(&token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(call(&f.app, "/admin", Some(&token)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&f.app, "/inbox", Some(&token)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(&f.app, "/admin", Some(&token)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&f.app, "/inbox", Some(&token)).await.0,
+        StatusCode::FORBIDDEN
+    );
     let organiser = f.users.issue(organiser_request(600)).expect("issue").token;
-    assert_eq!(call(&f.app, "/admin", Some(&organiser)).await.0, StatusCode::FORBIDDEN, "organiser is not admin");
+    assert_eq!(
+        call(&f.app, "/admin", Some(&organiser)).await.0,
+        StatusCode::FORBIDDEN,
+        "organiser is not admin"
+    );
 }
 
 #[tokio::test]
@@ -279,15 +391,49 @@ async fn the_manage_token_of_a_does_not_open_b() {
 
     let (status, body, _) = call(&f.app, &format!("/registrations/{a}"), Some(&token)).await;
     assert_eq!((status, body), (StatusCode::OK, a.to_string()));
-    assert_eq!(call(&f.app, &format!("/registrations/{b}"), Some(&token)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&f.app, &format!("/registrations/{b}/cancel"), Some(&token)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&f.app, "/registrations/not-a-uuid", Some(&token)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&f.app, &format!("/registrations/{a}/cancel"), Some(&token)).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&f.app, &format!("/registrations/{b}"), Some(&token))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&f.app, &format!("/registrations/{b}/cancel"), Some(&token))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&f.app, "/registrations/not-a-uuid", Some(&token))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&f.app, &format!("/registrations/{a}/cancel"), Some(&token))
+            .await
+            .0,
+        StatusCode::OK
+    );
 
     // Organisers may act on any registration, but an organiser token is not a manage token.
     let organiser = f.users.issue(organiser_request(600)).expect("issue").token;
-    assert_eq!(call(&f.app, &format!("/registrations/{b}/cancel"), Some(&organiser)).await.0, StatusCode::OK);
-    assert_eq!(call(&f.app, &format!("/registrations/{b}"), Some(&organiser)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(
+            &f.app,
+            &format!("/registrations/{b}/cancel"),
+            Some(&organiser)
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&f.app, &format!("/registrations/{b}"), Some(&organiser))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -295,11 +441,18 @@ async fn leeway_is_capped_at_sixty_seconds() {
     let f = fixture();
     let verifier = Verifier::new(
         audience::NOTIFICATIONS,
-        vec![TrustedIssuer::new(USER_ISSUER, KeySource::from_keys([f.users.key()]), vec![Role::Organiser])],
+        vec![TrustedIssuer::new(
+            USER_ISSUER,
+            KeySource::from_keys([f.users.key()]),
+            vec![Role::Organiser],
+        )],
     )
     .with_leeway(3600);
     let mut claims = claims_now(&f.users);
     claims.exp = chrono::Utc::now().timestamp() - 90;
     let token = f.users.sign(&claims).expect("sign");
-    assert!(verifier.verify(&token).await.is_err(), "a token 90 s past expiry must not pass whatever leeway is asked");
+    assert!(
+        verifier.verify(&token).await.is_err(),
+        "a token 90 s past expiry must not pass whatever leeway is asked"
+    );
 }

@@ -26,8 +26,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -86,18 +94,28 @@ impl Problem {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid fields")
-            .with_detail(detail)
-            .with_errors(errors)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "The request has invalid fields",
+        )
+        .with_detail(detail)
+        .with_errors(errors)
     }
 
     /// 400: the body or query could not be read at all.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "The request could not be read").with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request could not be read",
+        )
+        .with_detail(detail)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").with_detail(format!("{what} was not found"))
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            .with_detail(format!("{what} was not found"))
     }
 
     pub fn conflict(slug: &str, detail: impl Into<String>) -> Self {
@@ -111,11 +129,16 @@ impl Problem {
             "Bearer realm=\"cloverleaf\", error=\"invalid_token\", error_description=\"{}\"",
             detail.replace(['"', '\\'], "'")
         );
-        let value = HeaderValue::from_str(&challenge)
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"cloverleaf\", error=\"invalid_token\""));
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required")
-            .with_detail(detail)
-            .with_header(header::WWW_AUTHENTICATE, value)
+        let value = HeaderValue::from_str(&challenge).unwrap_or_else(|_| {
+            HeaderValue::from_static("Bearer realm=\"cloverleaf\", error=\"invalid_token\"")
+        });
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .with_detail(detail)
+        .with_header(header::WWW_AUTHENTICATE, value)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -124,15 +147,23 @@ impl Problem {
 
     /// 503 with `Retry-After`, for a dependency that is down; nothing was written.
     pub fn unavailable(detail: impl Into<String>, retry_after_secs: u32) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
-            .with_detail(detail)
-            .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs))
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+        )
+        .with_detail(detail)
+        .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs))
     }
 
     /// 500 whose detail never leaks the cause; the cause belongs in the log.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
-            .with_detail("Something went wrong on our side; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .with_detail("Something went wrong on our side; it has been logged")
     }
 }
 
@@ -176,18 +207,30 @@ mod tests {
         .into_response();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][0]["field"], "timezone");
         assert_eq!(json["errors"][1]["field"], "ends_at");
-        assert!(json["type"].as_str().expect("type").ends_with("/validation"));
+        assert!(
+            json["type"]
+                .as_str()
+                .expect("type")
+                .ends_with("/validation")
+        );
     }
 
     #[test]
     fn unauthorized_carries_a_bearer_challenge_without_breaking_quotes() {
         let response = Problem::unauthorized("token \"x\" expired").into_response();
-        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().expect("ascii");
+        let challenge = response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .expect("ascii");
         assert!(challenge.starts_with("Bearer "));
         assert!(challenge.contains("error_description=\"token 'x' expired\""));
     }

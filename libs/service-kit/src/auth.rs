@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use cloverleaf_auth::verifier::RoleMapping;
 use cloverleaf_auth::{
-    KeyError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TrustedIssuer, Verifier,
+    KeyError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TrustedIssuer,
+    Verifier,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -15,7 +16,10 @@ use crate::config::{ServiceName, Settings};
 #[derive(Debug, thiserror::Error)]
 pub enum AuthSetupError {
     #[error("{setting}: {source}")]
-    Key { setting: &'static str, source: KeyError },
+    Key {
+        setting: &'static str,
+        source: KeyError,
+    },
     #[error("{setting}: {message}")]
     Invalid { setting: String, message: String },
 }
@@ -55,14 +59,23 @@ fn load_key(
 /// The people-token signing keys (`auth.signing_key_pem` / `auth.signing_key_file`, plus the previous ones).
 pub fn signing_keys(settings: &Settings) -> Result<SigningKeys, AuthSetupError> {
     let auth = &settings.auth;
-    let current =
-        load_key(settings, "auth.signing_key_file", auth.signing_key_pem.as_ref(), &auth.signing_key_file, "signing.pem")?;
+    let current = load_key(
+        settings,
+        "auth.signing_key_file",
+        auth.signing_key_pem.as_ref(),
+        &auth.signing_key_file,
+        "signing.pem",
+    )?;
     let previous = auth
         .previous_signing_key_files
         .iter()
         .map(|file| {
-            SigningKey::from_pem_file(std::path::Path::new(file))
-                .map_err(|source| AuthSetupError::Key { setting: "auth.previous_signing_key_files", source })
+            SigningKey::from_pem_file(std::path::Path::new(file)).map_err(|source| {
+                AuthSetupError::Key {
+                    setting: "auth.previous_signing_key_files",
+                    source,
+                }
+            })
         })
         .collect::<Result<_, _>>()?;
     Ok(SigningKeys { current, previous })
@@ -71,7 +84,13 @@ pub fn signing_keys(settings: &Settings) -> Result<SigningKeys, AuthSetupError> 
 /// The key all services sign service tokens with.
 pub fn service_key(settings: &Settings) -> Result<SigningKey, AuthSetupError> {
     let auth = &settings.auth;
-    load_key(settings, "auth.service_key_file", auth.service_key_pem.as_ref(), &auth.service_key_file, "service.pem")
+    load_key(
+        settings,
+        "auth.service_key_file",
+        auth.service_key_pem.as_ref(),
+        &auth.service_key_file,
+        "service.pem",
+    )
 }
 
 /// The issuer of people's tokens (the registration service uses it).
@@ -80,9 +99,13 @@ pub fn people_issuer(settings: &Settings, keys: &SigningKeys) -> TokenIssuer {
 }
 
 /// What service `name` presents when it calls another service.
-pub fn service_tokens(settings: &Settings, name: ServiceName) -> Result<ServiceTokens, AuthSetupError> {
+pub fn service_tokens(
+    settings: &Settings,
+    name: ServiceName,
+) -> Result<ServiceTokens, AuthSetupError> {
     let issuer = TokenIssuer::new(settings.auth.service_issuer.clone(), service_key(settings)?);
-    Ok(ServiceTokens::new(issuer, name.as_str()).with_ttl(Duration::from_secs(settings.auth.service_token_ttl_secs)))
+    Ok(ServiceTokens::new(issuer, name.as_str())
+        .with_ttl(Duration::from_secs(settings.auth.service_token_ttl_secs)))
 }
 
 /// The verifier of service `name`. People's tokens are checked against `own_keys` when given (the registration
@@ -96,12 +119,22 @@ pub fn verifier(
     let auth = &settings.auth;
     let people_keys = match own_keys {
         Some(keys) => KeySource::from_keys(keys.all()),
-        None if !auth.jwks_url.is_empty() => KeySource::Remote(Arc::new(RemoteJwks::new(auth.jwks_url.clone()))),
+        None if !auth.jwks_url.is_empty() => {
+            KeySource::Remote(Arc::new(RemoteJwks::new(auth.jwks_url.clone())))
+        }
         None => KeySource::from_keys(signing_keys(settings)?.all()),
     };
     let mut issuers = vec![
-        TrustedIssuer::new(auth.issuer.clone(), people_keys, vec![Role::Admin, Role::Organiser, Role::Participant]),
-        TrustedIssuer::new(auth.service_issuer.clone(), KeySource::from_keys([&service_key(settings)?]), vec![Role::Service]),
+        TrustedIssuer::new(
+            auth.issuer.clone(),
+            people_keys,
+            vec![Role::Admin, Role::Organiser, Role::Participant],
+        ),
+        TrustedIssuer::new(
+            auth.service_issuer.clone(),
+            KeySource::from_keys([&service_key(settings)?]),
+            vec![Role::Service],
+        ),
     ];
     for (index, external) in auth.external_issuers.iter().enumerate() {
         let map = external
@@ -112,14 +145,19 @@ pub fn verifier(
                 "admin" => Ok((value.clone(), Role::Admin)),
                 other => Err(AuthSetupError::Invalid {
                     setting: format!("auth.external_issuers[{index}].roles.{value}"),
-                    message: format!("{other:?} is not a role an external issuer may grant (organiser, admin)"),
+                    message: format!(
+                        "{other:?} is not a role an external issuer may grant (organiser, admin)"
+                    ),
                 }),
             })
             .collect::<Result<_, _>>()?;
         issuers.push(TrustedIssuer {
             issuer: external.issuer.clone(),
             keys: KeySource::Remote(Arc::new(RemoteJwks::new(external.jwks_url.clone()))),
-            roles: RoleMapping::External { claim: external.role_claim.clone(), map },
+            roles: RoleMapping::External {
+                claim: external.role_claim.clone(),
+                map,
+            },
         });
     }
     Ok(Verifier::new(name.audience(), issuers).with_leeway(auth.leeway_secs))

@@ -17,11 +17,21 @@ use crate::observe::{REQUEST_ID, current_request_id};
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{service} is unreachable: {reason}")]
-    Unreachable { service: ServiceName, reason: String },
+    Unreachable {
+        service: ServiceName,
+        reason: String,
+    },
     #[error("{service} answered {status}")]
-    Status { service: ServiceName, status: StatusCode, problem: Option<Box<Problem>> },
+    Status {
+        service: ServiceName,
+        status: StatusCode,
+        problem: Option<Box<Problem>>,
+    },
     #[error("{service} answered something unreadable: {reason}")]
-    Decode { service: ServiceName, reason: String },
+    Decode {
+        service: ServiceName,
+        reason: String,
+    },
     #[error("no service token: {0}")]
     Token(#[from] AuthError),
 }
@@ -54,19 +64,29 @@ pub struct ServiceClient {
 
 impl std::fmt::Debug for ServiceClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceClient").field("service", &self.service).field("base_url", &self.base_url).finish()
+        f.debug_struct("ServiceClient")
+            .field("service", &self.service)
+            .field("base_url", &self.base_url)
+            .finish()
     }
 }
 
 fn retryable(status: StatusCode) -> bool {
     matches!(
         status,
-        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+        StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+            | StatusCode::TOO_MANY_REQUESTS
     )
 }
 
 impl ServiceClient {
-    pub fn new(service: ServiceName, base_url: impl Into<String>, tokens: Arc<ServiceTokens>) -> Self {
+    pub fn new(
+        service: ServiceName,
+        base_url: impl Into<String>,
+        tokens: Arc<ServiceTokens>,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(2))
@@ -91,7 +111,10 @@ impl ServiceClient {
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http = reqwest::Client::builder().timeout(timeout).build().unwrap_or(self.http);
+        self.http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .unwrap_or(self.http);
         self
     }
 
@@ -104,11 +127,19 @@ impl ServiceClient {
     }
 
     /// A POST that may be repeated safely (the receiver ignores repeats, like `/v1/inbox`), so it is retried.
-    pub async fn post_json_idempotent<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+    pub async fn post_json_idempotent<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
         self.call(Method::POST, path, Some(body), true).await
     }
 
-    pub async fn post_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
         self.call(Method::POST, path, Some(body), false).await
     }
 
@@ -137,9 +168,17 @@ impl ServiceClient {
         }
     }
 
-    async fn once<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, ClientError> {
+    async fn once<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
         let token = self.tokens.token_for(self.service.audience())?;
-        let mut request = self.http.request(method, format!("{}{}", self.base_url, path)).bearer_auth(token);
+        let mut request = self
+            .http
+            .request(method, format!("{}{}", self.base_url, path))
+            .bearer_auth(token);
         if let Some(id) = current_request_id() {
             request = request.header(REQUEST_ID, id);
         }
@@ -147,14 +186,23 @@ impl ServiceClient {
             request = request.json(body);
         }
         let service = self.service;
-        let response =
-            request.send().await.map_err(|e| ClientError::Unreachable { service, reason: e.to_string() })?;
+        let response = request.send().await.map_err(|e| ClientError::Unreachable {
+            service,
+            reason: e.to_string(),
+        })?;
         let status = response.status();
         if !status.is_success() {
             let problem = response.json::<Problem>().await.ok().map(Box::new);
-            return Err(ClientError::Status { service, status, problem });
+            return Err(ClientError::Status {
+                service,
+                status,
+                problem,
+            });
         }
-        response.json::<T>().await.map_err(|e| ClientError::Decode { service, reason: e.to_string() })
+        response.json::<T>().await.map_err(|e| ClientError::Decode {
+            service,
+            reason: e.to_string(),
+        })
     }
 }
 

@@ -156,14 +156,19 @@ impl Settings {
     /// Reads the settings for the profile named by `CLOVERLEAF_PROFILE` (default `development`) from the directory
     /// named by `CLOVERLEAF_CONFIG_DIR` (default `./config`; a missing directory or file is skipped).
     pub fn load() -> Result<Self, ConfigError> {
-        let profile = std::env::var("CLOVERLEAF_PROFILE").unwrap_or_else(|_| "development".to_owned());
+        let profile =
+            std::env::var("CLOVERLEAF_PROFILE").unwrap_or_else(|_| "development".to_owned());
         let dir = std::env::var("CLOVERLEAF_CONFIG_DIR").unwrap_or_else(|_| "config".to_owned());
         Self::load_from(Path::new(&dir), &profile, &[])
     }
 
     /// Reads the layers from `dir` for `profile`, then `overrides` (key, value) on top of the environment — how the
     /// command line and tests set single keys.
-    pub fn load_from(dir: &Path, profile: &str, overrides: &[(&str, String)]) -> Result<Self, ConfigError> {
+    pub fn load_from(
+        dir: &Path,
+        profile: &str,
+        overrides: &[(&str, String)],
+    ) -> Result<Self, ConfigError> {
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .add_source(File::from(dir.join(format!("{profile}.toml"))).required(false))
@@ -185,18 +190,30 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field: &str, message: &str| ConfigError::Invalid { field: field.into(), message: message.into() };
+        let invalid = |field: &str, message: &str| ConfigError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        };
         for name in ServiceName::ALL {
             let service = self.service(name);
             if service.listen.parse::<std::net::SocketAddr>().is_err() {
-                return Err(invalid(&format!("{name}.listen"), "must be an address like 127.0.0.1:8081"));
+                return Err(invalid(
+                    &format!("{name}.listen"),
+                    "must be an address like 127.0.0.1:8081",
+                ));
             }
             if service.max_connections == 0 {
-                return Err(invalid(&format!("{name}.max_connections"), "must be at least 1"));
+                return Err(invalid(
+                    &format!("{name}.max_connections"),
+                    "must be at least 1",
+                ));
             }
         }
         if self.edge.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("edge.listen", "must be an address like 127.0.0.1:8080"));
+            return Err(invalid(
+                "edge.listen",
+                "must be an address like 127.0.0.1:8080",
+            ));
         }
         if self.auth.leeway_secs > cloverleaf_auth::MAX_LEEWAY_SECS {
             return Err(invalid("auth.leeway_secs", "must be at most 60"));
@@ -243,7 +260,11 @@ impl Settings {
 
     /// A key file setting, or its default under `<data_dir>/keys/`.
     pub fn key_path(&self, configured: &str, default_name: &str) -> PathBuf {
-        if configured.is_empty() { self.data_dir.join("keys").join(default_name) } else { PathBuf::from(configured) }
+        if configured.is_empty() {
+            self.data_dir.join("keys").join(default_name)
+        } else {
+            PathBuf::from(configured)
+        }
     }
 }
 
@@ -254,17 +275,39 @@ mod tests {
     #[test]
     fn defaults_then_profile_then_environment_then_overrides() {
         let dir = tempfile::tempdir().expect("dir");
-        std::fs::write(dir.path().join("staging.toml"), "[registration]\nmax_connections = 3\nlisten = \"127.0.0.1:9001\"\n")
-            .expect("write");
-        let settings = Settings::load_from(dir.path(), "staging", &[("registration.listen", "127.0.0.1:9002".into())])
-            .expect("load");
+        std::fs::write(
+            dir.path().join("staging.toml"),
+            "[registration]\nmax_connections = 3\nlisten = \"127.0.0.1:9001\"\n",
+        )
+        .expect("write");
+        let settings = Settings::load_from(
+            dir.path(),
+            "staging",
+            &[("registration.listen", "127.0.0.1:9002".into())],
+        )
+        .expect("load");
         assert_eq!(settings.profile, "staging");
-        assert_eq!(settings.registration.max_connections, 3, "profile file overrides defaults");
-        assert_eq!(settings.registration.listen, "127.0.0.1:9002", "overrides win over the profile");
-        assert_eq!(settings.scheduling.listen, "127.0.0.1:8082", "defaults fill the rest");
-        assert_eq!(settings.service_url(ServiceName::Registration), "http://127.0.0.1:9002");
+        assert_eq!(
+            settings.registration.max_connections, 3,
+            "profile file overrides defaults"
+        );
+        assert_eq!(
+            settings.registration.listen, "127.0.0.1:9002",
+            "overrides win over the profile"
+        );
+        assert_eq!(
+            settings.scheduling.listen, "127.0.0.1:8082",
+            "defaults fill the rest"
+        );
+        assert_eq!(
+            settings.service_url(ServiceName::Registration),
+            "http://127.0.0.1:9002"
+        );
         let url = settings.database_url(ServiceName::Scheduling);
-        assert!(url.expose_secret().starts_with("sqlite://data/scheduling.db"));
+        assert!(
+            url.expose_secret()
+                .starts_with("sqlite://data/scheduling.db")
+        );
     }
 
     #[test]
@@ -273,22 +316,34 @@ mod tests {
         let settings = Settings::load_from(
             dir.path(),
             "test",
-            &[("registration.database_url", "postgres://app:hunter2@db/registration".into())],
+            &[(
+                "registration.database_url",
+                "postgres://app:hunter2@db/registration".into(),
+            )],
         )
         .expect("load");
         let printed = format!("{settings:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
-        assert_eq!(settings.database_url(ServiceName::Registration).expose_secret(), "postgres://app:hunter2@db/registration");
+        assert_eq!(
+            settings
+                .database_url(ServiceName::Registration)
+                .expose_secret(),
+            "postgres://app:hunter2@db/registration"
+        );
     }
 
     #[test]
     fn a_bad_value_names_its_field() {
         let dir = tempfile::tempdir().expect("dir");
-        let error = Settings::load_from(dir.path(), "test", &[("scheduling.listen", "not-an-address".into())])
-            .expect_err("invalid");
+        let error = Settings::load_from(
+            dir.path(),
+            "test",
+            &[("scheduling.listen", "not-an-address".into())],
+        )
+        .expect_err("invalid");
         assert!(error.to_string().contains("scheduling.listen"), "{error}");
-        let error =
-            Settings::load_from(dir.path(), "test", &[("auth.leeway_secs", "600".into())]).expect_err("invalid");
+        let error = Settings::load_from(dir.path(), "test", &[("auth.leeway_secs", "600".into())])
+            .expect_err("invalid");
         assert!(error.to_string().contains("auth.leeway_secs"), "{error}");
     }
 }

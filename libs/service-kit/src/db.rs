@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -13,18 +15,28 @@ pub enum DbError {
     #[error("database: {0}")]
     Db(#[from] DbErr),
     #[error("database directory {path}: {source}")]
-    Directory { path: String, source: std::io::Error },
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Opens a pool. SQLite gets WAL (readers never wait for the writer), foreign keys on, a busy timeout so concurrent
 /// writers queue instead of failing, and `synchronous=NORMAL` (durable at each checkpoint, safe with WAL).
-pub async fn connect(url: &SecretString, max_connections: u32) -> Result<DatabaseConnection, DbError> {
+pub async fn connect(
+    url: &SecretString,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbError> {
     let url = url.expose_secret();
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| DbError::Directory { path: dir.display().to_string(), source })?;
-        }
+    if let Some(path) = sqlite_path(url)
+        && let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -44,7 +56,9 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Databas
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -62,7 +76,9 @@ pub async fn pending_migrations<M: MigratorTrait>(db: &DatabaseConnection) -> Re
 /// `SELECT 1`: the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_string(backend, "SELECT 1")).await.map(|_| ())
+    db.execute_raw(Statement::from_string(backend, "SELECT 1"))
+        .await
+        .map(|_| ())
 }
 
 pub fn backend_name(db: &DatabaseConnection) -> &'static str {
@@ -79,7 +95,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths_are_found_in_urls() {
-        assert_eq!(sqlite_path("sqlite://data/a.db?mode=rwc"), Some("data/a.db"));
+        assert_eq!(
+            sqlite_path("sqlite://data/a.db?mode=rwc"),
+            Some("data/a.db")
+        );
         assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://localhost/db"), None);

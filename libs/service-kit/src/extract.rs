@@ -54,9 +54,13 @@ pub struct Query<T>(pub T);
 impl From<QueryRejection> for Rejection {
     fn from(rejection: QueryRejection) -> Self {
         let text = rejection.body_text();
-        let message = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+        let message = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
         let field = message.split('`').nth(1).unwrap_or("query").to_owned();
-        Self(Problem::invalid(vec![FieldError::new(field, "invalid", message)]))
+        Self(Problem::invalid(vec![FieldError::new(
+            field, "invalid", message,
+        )]))
     }
 }
 
@@ -73,9 +77,13 @@ impl From<PathRejection> for Rejection {
 
 /// axum's JSON errors read "Failed to deserialize the JSON body into the target type: venue.city: invalid type: …".
 fn split_serde_path(text: &str) -> (String, String) {
-    let rest = text.split_once("target type: ").map_or(text, |(_, rest)| rest);
+    let rest = text
+        .split_once("target type: ")
+        .map_or(text, |(_, rest)| rest);
     match rest.split_once(": ") {
-        Some((path, message)) if !path.contains(' ') && path != "." => (path.to_owned(), message.to_owned()),
+        Some((path, message)) if !path.contains(' ') && path != "." => {
+            (path.to_owned(), message.to_owned())
+        }
         _ => {
             // "missing field `title` at line 1 column 2"
             let field = rest.split('`').nth(1).unwrap_or("body").to_owned();
@@ -95,8 +103,9 @@ mod tests {
         );
         assert_eq!(field, "venue.city");
         assert!(message.starts_with("invalid type"));
-        let (field, _) =
-            split_serde_path("Failed to deserialize the JSON body into the target type: missing field `title` at line 1 column 2");
+        let (field, _) = split_serde_path(
+            "Failed to deserialize the JSON body into the target type: missing field `title` at line 1 column 2",
+        );
         assert_eq!(field, "title");
     }
 }

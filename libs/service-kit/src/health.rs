@@ -35,7 +35,9 @@ impl Readiness {
             check: Arc::new(move || {
                 let db = db.clone();
                 Box::pin(async move {
-                    crate::db::ping(&db).await.map_err(|e| format!("database unreachable: {e}"))?;
+                    crate::db::ping(&db)
+                        .await
+                        .map_err(|e| format!("database unreachable: {e}"))?;
                     match crate::db::pending_migrations::<M>(&db).await {
                         Ok(0) => Ok(()),
                         Ok(n) => Err(format!("{n} migrations pending")),
@@ -66,7 +68,9 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        Self { check: Arc::new(move || Box::pin(check())) }
+        Self {
+            check: Arc::new(move || Box::pin(check())),
+        }
     }
 
     pub async fn check(&self) -> Result<(), String> {

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 use crate::Problem;
 
@@ -26,17 +28,29 @@ impl Metrics {
         let labels = std::iter::once(("service".to_owned(), service.to_owned())).collect();
         let registry = Registry::new_custom(Some("cloverleaf".into()), Some(labels))?;
         let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered, by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer HTTP requests, by method and route")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer HTTP requests, by method and route",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             &["method", "route"],
         )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
-        Ok(Self { registry, http_requests, http_duration })
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+        })
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

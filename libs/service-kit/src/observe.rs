@@ -48,7 +48,11 @@ pub struct ObserveState {
     pub metrics: Metrics,
 }
 
-pub async fn middleware(State(state): State<ObserveState>, mut request: Request, next: Next) -> Response {
+pub async fn middleware(
+    State(state): State<ObserveState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let id = accept_request_id(request.headers().get(&REQUEST_ID)).unwrap_or_else(new_request_id);
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -57,18 +61,31 @@ pub async fn middleware(State(state): State<ObserveState>, mut request: Request,
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     // The route template, not the path, keeps the metrics' label set small.
-    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
 
     let span = tracing::info_span!("request", service = state.service, request_id = %id, method = %method, path = %path);
-    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.run(request).instrument(span.clone())).await;
+    let mut response = CURRENT_REQUEST_ID
+        .scope(id.clone(), next.run(request).instrument(span.clone()))
+        .await;
 
     let status = response.status();
     let elapsed = started.elapsed();
     let route = route.as_deref().unwrap_or("unmatched");
-    state.metrics.http_requests.with_label_values(&[method.as_str(), route, status.as_str()]).inc();
-    state.metrics.http_duration.with_label_values(&[method.as_str(), route]).observe(elapsed.as_secs_f64());
+    state
+        .metrics
+        .http_requests
+        .with_label_values(&[method.as_str(), route, status.as_str()])
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .with_label_values(&[method.as_str(), route])
+        .observe(elapsed.as_secs_f64());
     span.in_scope(|| {
-        let millis = elapsed.as_secs_f64() * 1000.0;
+        let millis = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), elapsed_ms = millis, "answered");
         } else {

@@ -72,7 +72,8 @@ pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
     let now: DateTime<Utc> = Utc::now();
-    let payload = serde_json::to_string(payload).map_err(|e| DbErr::Custom(format!("outbox payload: {e}")))?;
+    let payload = serde_json::to_string(payload)
+        .map_err(|e| DbErr::Custom(format!("outbox payload: {e}")))?;
     // The next position inside the same transaction: writers to one outbox serialise on it (unique index), so
     // positions follow commit order for each aggregate.
     let last: Option<i64> = event::Entity::find()
@@ -153,13 +154,35 @@ pub mod migration {
                     Table::create()
                         .table(OutboxEvents::Table)
                         .if_not_exists()
-                        .col(ColumnDef::new(OutboxEvents::Id).uuid().not_null().primary_key())
-                        .col(ColumnDef::new(OutboxEvents::Position).big_integer().not_null().unique_key())
-                        .col(ColumnDef::new(OutboxEvents::EventType).string_len(64).not_null())
+                        .col(
+                            ColumnDef::new(OutboxEvents::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxEvents::Position)
+                                .big_integer()
+                                .not_null()
+                                .unique_key(),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxEvents::EventType)
+                                .string_len(64)
+                                .not_null(),
+                        )
                         .col(ColumnDef::new(OutboxEvents::AggregateId).uuid().not_null())
                         .col(ColumnDef::new(OutboxEvents::Payload).text().not_null())
-                        .col(ColumnDef::new(OutboxEvents::RequestId).string_len(128).null())
-                        .col(ColumnDef::new(OutboxEvents::OccurredAt).timestamp_with_time_zone().not_null())
+                        .col(
+                            ColumnDef::new(OutboxEvents::RequestId)
+                                .string_len(128)
+                                .null(),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxEvents::OccurredAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
                         .to_owned(),
                 )
                 .await?;
@@ -169,12 +192,33 @@ pub mod migration {
                         .table(OutboxDeliveries::Table)
                         .if_not_exists()
                         .col(ColumnDef::new(OutboxDeliveries::EventId).uuid().not_null())
-                        .col(ColumnDef::new(OutboxDeliveries::Subscriber).string_len(64).not_null())
-                        .col(ColumnDef::new(OutboxDeliveries::Attempts).integer().not_null().default(0))
-                        .col(ColumnDef::new(OutboxDeliveries::NextAttemptAt).timestamp_with_time_zone().not_null())
-                        .col(ColumnDef::new(OutboxDeliveries::DeliveredAt).timestamp_with_time_zone().null())
+                        .col(
+                            ColumnDef::new(OutboxDeliveries::Subscriber)
+                                .string_len(64)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxDeliveries::Attempts)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxDeliveries::NextAttemptAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(OutboxDeliveries::DeliveredAt)
+                                .timestamp_with_time_zone()
+                                .null(),
+                        )
                         .col(ColumnDef::new(OutboxDeliveries::LastError).text().null())
-                        .primary_key(Index::create().col(OutboxDeliveries::EventId).col(OutboxDeliveries::Subscriber))
+                        .primary_key(
+                            Index::create()
+                                .col(OutboxDeliveries::EventId)
+                                .col(OutboxDeliveries::Subscriber),
+                        )
                         .foreign_key(
                             ForeignKey::create()
                                 .from(OutboxDeliveries::Table, OutboxDeliveries::EventId)
@@ -199,8 +243,22 @@ pub mod migration {
         }
 
         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager.drop_table(Table::drop().table(OutboxDeliveries::Table).if_exists().to_owned()).await?;
-            manager.drop_table(Table::drop().table(OutboxEvents::Table).if_exists().to_owned()).await
+            manager
+                .drop_table(
+                    Table::drop()
+                        .table(OutboxDeliveries::Table)
+                        .if_exists()
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .drop_table(
+                    Table::drop()
+                        .table(OutboxEvents::Table)
+                        .if_exists()
+                        .to_owned(),
+                )
+                .await
         }
     }
 }

@@ -51,24 +51,41 @@ impl ServiceParts {
         let timeout = Duration::from_secs(self.http.request_timeout_secs);
         let platform = Router::new()
             .route("/healthz", get(health::healthz))
-            .merge(Router::new().route("/readyz", get(health::readyz)).with_state(self.readiness))
-            .merge(Router::new().route("/metrics", get(metrics::handler)).with_state(self.metrics.clone()))
+            .merge(
+                Router::new()
+                    .route("/readyz", get(health::readyz))
+                    .with_state(self.readiness),
+            )
+            .merge(
+                Router::new()
+                    .route("/metrics", get(metrics::handler))
+                    .with_state(self.metrics.clone()),
+            )
             .merge(crate::docs::router(self.openapi));
         let router = self
             .api
             .merge(platform)
             .fallback(|| async { Problem::not_found("This path") })
             .method_not_allowed_fallback(|| async {
-                Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+                Problem::new(
+                    axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                    "method-not-allowed",
+                    "Method not allowed",
+                )
             })
-            .layer(middleware::from_fn(move |request: Request, next: Next| request_timeout(timeout, request, next)))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                request_timeout(timeout, request, next)
+            }))
             .layer(DefaultBodyLimit::max(self.http.body_limit_bytes))
             .layer(CatchPanicLayer::custom(|_| {
                 tracing::error!("a handler panicked");
                 Problem::internal().into_response()
             }))
             .layer(middleware::from_fn_with_state(
-                ObserveState { service: self.name.as_str(), metrics: self.metrics },
+                ObserveState {
+                    service: self.name.as_str(),
+                    metrics: self.metrics,
+                },
                 observe::middleware,
             ));
         Service {
@@ -105,16 +122,29 @@ impl Service {
     }
 
     pub fn serve(self, listener: tokio::net::TcpListener) -> RunningService {
-        let local_addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let local_addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let stop = self.shutdown.clone();
         let name = self.name;
         let server = tokio::spawn(async move {
             tracing::info!(service = name.as_str(), %local_addr, "listening");
-            axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
+            axum::serve(
+                listener,
+                self.router
+                    .into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
         });
-        RunningService { name, local_addr, server, shutdown: self.shutdown, tasks: self.tasks, grace: self.grace }
+        RunningService {
+            name,
+            local_addr,
+            server,
+            shutdown: self.shutdown,
+            tasks: self.tasks,
+            grace: self.grace,
+        }
     }
 }
 
@@ -221,7 +251,11 @@ impl ServiceBase {
         if service.migrate_on_start {
             crate::db::migrate::<M>(&db).await?;
         }
-        tracing::info!(service = name.as_str(), database = crate::db::backend_name(&db), "database open");
+        tracing::info!(
+            service = name.as_str(),
+            database = crate::db::backend_name(&db),
+            "database open"
+        );
         Ok(Self {
             name,
             metrics: Metrics::new(name.as_str())?,
@@ -268,7 +302,10 @@ where
         crate::telemetry::init(&settings.telemetry);
         let listen = settings.service(name).listen.clone();
         let service = build(settings).await.map_err(|e| e.to_string())?;
-        let running = service.bind(&listen).await.map_err(|e| format!("{listen}: {e}"))?;
+        let running = service
+            .bind(&listen)
+            .await
+            .map_err(|e| format!("{listen}: {e}"))?;
         let token = running.shutdown_token();
         tokio::select! {
             () = crate::shutdown::signal() => token.cancel(),

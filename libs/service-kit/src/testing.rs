@@ -28,8 +28,14 @@ impl TestDatabase {
     pub async fn create(dir: &std::path::Path, name: ServiceName) -> Self {
         match std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) {
             Some(admin) => {
-                let database = format!("cl_test_{}_{}", name.as_str(), uuid::Uuid::new_v4().simple());
-                let connection = Database::connect(&admin).await.expect("connect to the PostgreSQL test server");
+                let database = format!(
+                    "cl_test_{}_{}",
+                    name.as_str(),
+                    uuid::Uuid::new_v4().simple()
+                );
+                let connection = Database::connect(&admin)
+                    .await
+                    .expect("connect to the PostgreSQL test server");
                 connection
                     .execute_raw(Statement::from_string(
                         connection.get_database_backend(),
@@ -39,11 +45,17 @@ impl TestDatabase {
                     .expect("create the test database");
                 let _ = connection.close().await;
                 let url = replace_database(&admin, &database);
-                Self { url: SecretString::from(url), postgres: Some((admin, database)) }
+                Self {
+                    url: SecretString::from(url),
+                    postgres: Some((admin, database)),
+                }
             }
             None => {
                 let path = dir.join(format!("{}.db", name.as_str()));
-                Self { url: SecretString::from(format!("sqlite://{}?mode=rwc", path.display())), postgres: None }
+                Self {
+                    url: SecretString::from(format!("sqlite://{}?mode=rwc", path.display())),
+                    postgres: None,
+                }
             }
         }
     }
@@ -59,14 +71,25 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((admin, database)) = self.postgres.take() else { return };
+        let Some((admin, database)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs outside async; a thread of its own with its own runtime drops the database.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let connection = Database::connect(&admin).await.ok()?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-                connection.execute_raw(Statement::from_string(connection.get_database_backend(), sql)).await.ok()?;
+                connection
+                    .execute_raw(Statement::from_string(
+                        connection.get_database_backend(),
+                        sql,
+                    ))
+                    .await
+                    .ok()?;
                 connection.close().await.ok()
             })
         })
@@ -78,7 +101,9 @@ impl Drop for TestDatabase {
 }
 
 fn replace_database(admin: &str, database: &str) -> String {
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
     let host = path_start.map_or(base, |i| &base[..i]);
@@ -91,7 +116,10 @@ fn replace_database(admin: &str, database: &str) -> String {
 /// Settings for one test: the `test` profile, a temporary data directory, every service on port 0.
 pub fn settings(dir: &std::path::Path) -> Settings {
     let config_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
-    let mut overrides = vec![("data_dir", dir.display().to_string()), ("edge.listen", "127.0.0.1:0".to_owned())];
+    let mut overrides = vec![
+        ("data_dir", dir.display().to_string()),
+        ("edge.listen", "127.0.0.1:0".to_owned()),
+    ];
     for name in ServiceName::ALL {
         overrides.push((listen_key(name), "127.0.0.1:0".to_owned()));
     }
@@ -128,7 +156,11 @@ impl TestApp {
     }
 
     /// Like [`TestApp::spawn`], letting `adjust` change the settings first.
-    pub async fn spawn_with<F, Fut, E>(name: ServiceName, adjust: impl FnOnce(&mut Settings), build: F) -> Self
+    pub async fn spawn_with<F, Fut, E>(
+        name: ServiceName,
+        adjust: impl FnOnce(&mut Settings),
+        build: F,
+    ) -> Self
     where
         F: FnOnce(Settings) -> Fut,
         Fut: Future<Output = Result<Service, E>>,
@@ -142,8 +174,18 @@ impl TestApp {
         let service = build(settings.clone()).await.expect("service builds");
         let running = service.bind("127.0.0.1:0").await.expect("bind");
         let url = running.url();
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        Self { settings, url, http, running: Some(running), database, _dir: dir }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self {
+            settings,
+            url,
+            http,
+            running: Some(running),
+            database,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -166,7 +208,10 @@ impl TestApp {
             subject: format!("{}@example.org", role.as_str()),
             role,
             scope: None,
-            audience: cloverleaf_auth::audience::ALL.iter().map(|a| (*a).to_owned()).collect(),
+            audience: cloverleaf_auth::audience::ALL
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
             ttl: Duration::from_secs(600),
         };
         self.people_issuer().issue(request).expect("token").token
@@ -174,7 +219,10 @@ impl TestApp {
 
     /// A service token from `caller` to this app's service.
     pub fn service_token(&self, caller: ServiceName, to: ServiceName) -> String {
-        crate::auth::service_tokens(&self.settings, caller).expect("service tokens").token_for(to.audience()).expect("token")
+        crate::auth::service_tokens(&self.settings, caller)
+            .expect("service tokens")
+            .token_for(to.audience())
+            .expect("token")
     }
 
     /// Stops the service gracefully; panics if it does not stop within the grace period.
@@ -192,7 +240,104 @@ pub fn on_postgres() -> bool {
 
 /// Reads a database URL without exposing it in a panic message.
 pub fn url_kind(url: &SecretString) -> &'static str {
-    if url.expose_secret().starts_with("postgres") { "postgres" } else { "sqlite" }
+    if url.expose_secret().starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// What every service must answer the same way: health, readiness, metrics, OpenAPI, docs without a CDN, request
+/// ids echoed, unknown paths as problem+json.
+pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
+    let get = |path: &str| {
+        app.http
+            .get(app.url(path))
+            .header("x-request-id", "platform-check")
+            .send()
+    };
+
+    let health = get("/healthz").await.expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health.headers()["x-request-id"],
+        "platform-check",
+        "the caller's request id is echoed"
+    );
+
+    let ready = get("/readyz").await.expect("readyz");
+    assert_eq!(
+        ready.status(),
+        200,
+        "ready: database reachable and migrated"
+    );
+
+    let openapi: serde_json::Value = get("/openapi.json")
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        openapi["openapi"]
+            .as_str()
+            .expect("version")
+            .starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
+    assert!(
+        openapi["info"]["title"]
+            .as_str()
+            .expect("title")
+            .contains(service.as_str())
+    );
+
+    let docs = get("/docs/").await.expect("docs");
+    assert_eq!(docs.status(), 200);
+    let page = docs.text().await.expect("page");
+    assert!(page.contains("swagger-ui"), "the docs page is Swagger UI");
+    let config = get("/docs/swagger-initializer.js")
+        .await
+        .expect("initializer")
+        .text()
+        .await
+        .expect("text");
+    for text in [&page, &config] {
+        assert!(
+            !text.contains("https://"),
+            "docs must load nothing from the internet: {text}"
+        );
+    }
+    let bundle = get("/docs/swagger-ui-bundle.js").await.expect("bundle");
+    assert_eq!(
+        bundle.status(),
+        200,
+        "the Swagger UI assets are served locally"
+    );
+
+    let missing = get("/v1/surely-not-a-route").await.expect("404");
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    // The requests above are counted, labelled with the service and the route template.
+    let metrics = get("/metrics")
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let line = format!("service=\"{}\"", service.as_str());
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("cloverleaf_http_requests_total")
+                && l.contains(&line)
+                && l.contains("route=\"/healthz\"")),
+        "{metrics}"
+    );
 }
 
 #[cfg(test)]
@@ -201,48 +346,17 @@ mod tests {
 
     #[test]
     fn the_database_name_is_replaced_in_admin_urls() {
-        assert_eq!(replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"), "postgres://postgres@127.0.0.1:5432/t1");
-        assert_eq!(replace_database("postgres://u:p@h/db?sslmode=disable", "t2"), "postgres://u:p@h/t2?sslmode=disable");
-        assert_eq!(replace_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+        assert_eq!(
+            replace_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
-}
-
-/// What every service must answer the same way: health, readiness, metrics, OpenAPI, docs without a CDN, request
-/// ids echoed, unknown paths as problem+json.
-pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
-    let get = |path: &str| app.http.get(app.url(path)).header("x-request-id", "platform-check").send();
-
-    let health = get("/healthz").await.expect("healthz");
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.headers()["x-request-id"], "platform-check", "the caller's request id is echoed");
-
-    let ready = get("/readyz").await.expect("readyz");
-    assert_eq!(ready.status(), 200, "ready: database reachable and migrated");
-
-    let openapi: serde_json::Value = get("/openapi.json").await.expect("openapi").json().await.expect("json");
-    assert!(openapi["openapi"].as_str().expect("version").starts_with("3.1"), "OpenAPI 3.1");
-    assert!(openapi["info"]["title"].as_str().expect("title").contains(service.as_str()));
-
-    let docs = get("/docs/").await.expect("docs");
-    assert_eq!(docs.status(), 200);
-    let page = docs.text().await.expect("page");
-    assert!(page.contains("swagger-ui"), "the docs page is Swagger UI");
-    let config = get("/docs/swagger-initializer.js").await.expect("initializer").text().await.expect("text");
-    for text in [&page, &config] {
-        assert!(!text.contains("https://"), "docs must load nothing from the internet: {text}");
-    }
-    let bundle = get("/docs/swagger-ui-bundle.js").await.expect("bundle");
-    assert_eq!(bundle.status(), 200, "the Swagger UI assets are served locally");
-
-    let missing = get("/v1/surely-not-a-route").await.expect("404");
-    assert_eq!(missing.status(), 404);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
-
-    // The requests above are counted, labelled with the service and the route template.
-    let metrics = get("/metrics").await.expect("metrics").text().await.expect("text");
-    let line = format!("service=\"{}\"", service.as_str());
-    assert!(
-        metrics.lines().any(|l| l.starts_with("cloverleaf_http_requests_total") && l.contains(&line) && l.contains("route=\"/healthz\"")),
-        "{metrics}"
-    );
 }

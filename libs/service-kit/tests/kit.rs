@@ -27,17 +27,29 @@ impl MigratorTrait for Migrator {
 }
 
 /// A service that only has the platform routes and `extra`.
-async fn bare(settings: Settings, name: ServiceName, extra: Router) -> Result<Service, StartupError> {
+async fn bare(
+    settings: Settings,
+    name: ServiceName,
+    extra: Router,
+) -> Result<Service, StartupError> {
     let base = ServiceBase::open::<Migrator>(settings, name).await?;
     let openapi = utoipa::openapi::OpenApiBuilder::new()
-        .info(utoipa::openapi::InfoBuilder::new().title(format!("Cloverleaf {}", name.as_str())).version("0").build())
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title(format!("Cloverleaf {}", name.as_str()))
+                .version("0")
+                .build(),
+        )
         .build();
     Ok(base.into_service(extra, openapi))
 }
 
 #[tokio::test]
 async fn platform_endpoints_answer() {
-    let app = TestApp::spawn(ServiceName::Scheduling, |s| bare(s, ServiceName::Scheduling, Router::new())).await;
+    let app = TestApp::spawn(ServiceName::Scheduling, |s| {
+        bare(s, ServiceName::Scheduling, Router::new())
+    })
+    .await;
     cloverleaf_service_kit::testing::assert_platform_endpoints(&app, ServiceName::Scheduling).await;
 }
 
@@ -49,14 +61,44 @@ async fn readiness_fails_until_migrations_are_applied() {
         |s| bare(s, ServiceName::Notifications, Router::new()),
     )
     .await;
-    let ready = app.http.get(app.url("/readyz")).send().await.expect("readyz");
-    assert_eq!(ready.status(), 503, "a replica must not take traffic before the migration step ran");
+    let ready = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(
+        ready.status(),
+        503,
+        "a replica must not take traffic before the migration step ran"
+    );
     assert!(ready.headers().contains_key("retry-after"));
-    assert_eq!(app.http.get(app.url("/healthz")).send().await.expect("healthz").status(), 200, "but it is alive");
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200,
+        "but it is alive"
+    );
 
-    let db = cloverleaf_service_kit::db::connect(app.database.url(), 1).await.expect("connect");
-    cloverleaf_service_kit::db::migrate::<Migrator>(&db).await.expect("migrate");
-    assert_eq!(app.http.get(app.url("/readyz")).send().await.expect("readyz").status(), 200);
+    let db = cloverleaf_service_kit::db::connect(app.database.url(), 1)
+        .await
+        .expect("connect");
+    cloverleaf_service_kit::db::migrate::<Migrator>(&db)
+        .await
+        .expect("migrate");
+    assert_eq!(
+        app.http
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        200
+    );
     app.stop().await;
 }
 
@@ -64,34 +106,91 @@ async fn readiness_fails_until_migrations_are_applied() {
 async fn an_outbox_row_commits_and_rolls_back_with_its_transaction() {
     let dir = tempfile::tempdir().expect("dir");
     let database = TestDatabase::create(dir.path(), ServiceName::Scheduling).await;
-    let db = cloverleaf_service_kit::db::connect(database.url(), 2).await.expect("connect");
-    cloverleaf_service_kit::db::migrate::<Migrator>(&db).await.expect("migrate");
+    let db = cloverleaf_service_kit::db::connect(database.url(), 2)
+        .await
+        .expect("connect");
+    cloverleaf_service_kit::db::migrate::<Migrator>(&db)
+        .await
+        .expect("migrate");
     let subscribers = vec!["notifications".to_owned(), "registration".to_owned()];
     let aggregate = uuid::Uuid::now_v7();
 
     let txn = db.begin().await.expect("begin");
-    outbox::enqueue(&txn, "event.published", aggregate, &serde_json::json!({"title": "Webinar"}), &subscribers)
-        .await
-        .expect("enqueue");
+    outbox::enqueue(
+        &txn,
+        "event.published",
+        aggregate,
+        &serde_json::json!({"title": "Webinar"}),
+        &subscribers,
+    )
+    .await
+    .expect("enqueue");
     txn.rollback().await.expect("rollback");
-    assert_eq!(outbox::event::Entity::find().count(&db).await.expect("count"), 0, "a rolled-back change leaves no event");
-    assert_eq!(outbox::delivery::Entity::find().count(&db).await.expect("count"), 0);
+    assert_eq!(
+        outbox::event::Entity::find()
+            .count(&db)
+            .await
+            .expect("count"),
+        0,
+        "a rolled-back change leaves no event"
+    );
+    assert_eq!(
+        outbox::delivery::Entity::find()
+            .count(&db)
+            .await
+            .expect("count"),
+        0
+    );
 
     let txn = db.begin().await.expect("begin");
-    let first = outbox::enqueue(&txn, "event.published", aggregate, &serde_json::json!({}), &subscribers).await.expect("enqueue");
-    let second = outbox::enqueue(&txn, "event.updated", aggregate, &serde_json::json!({}), &subscribers).await.expect("enqueue");
+    let first = outbox::enqueue(
+        &txn,
+        "event.published",
+        aggregate,
+        &serde_json::json!({}),
+        &subscribers,
+    )
+    .await
+    .expect("enqueue");
+    let second = outbox::enqueue(
+        &txn,
+        "event.updated",
+        aggregate,
+        &serde_json::json!({}),
+        &subscribers,
+    )
+    .await
+    .expect("enqueue");
     txn.commit().await.expect("commit");
-    let events = outbox::event::Entity::find().all(&db).await.expect("events");
+    let events = outbox::event::Entity::find()
+        .all(&db)
+        .await
+        .expect("events");
     assert_eq!(events.len(), 2);
     let position = |id| events.iter().find(|e| e.id == id).expect("event").position;
-    assert!(position(first) < position(second), "events keep the order they were written in");
-    assert_eq!(outbox::delivery::Entity::find().count(&db).await.expect("count"), 4, "one delivery per subscriber");
+    assert!(
+        position(first) < position(second),
+        "events keep the order they were written in"
+    );
+    assert_eq!(
+        outbox::delivery::Entity::find()
+            .count(&db)
+            .await
+            .expect("count"),
+        4,
+        "one delivery per subscriber"
+    );
     assert!(migration_is_idempotent(&db).await);
 }
 
 async fn migration_is_idempotent(db: &sea_orm::DatabaseConnection) -> bool {
-    cloverleaf_service_kit::db::migrate::<Migrator>(db).await.is_ok()
-        && cloverleaf_service_kit::db::pending_migrations::<Migrator>(db).await.ok() == Some(0)
+    cloverleaf_service_kit::db::migrate::<Migrator>(db)
+        .await
+        .is_ok()
+        && cloverleaf_service_kit::db::pending_migrations::<Migrator>(db)
+            .await
+            .ok()
+            == Some(0)
 }
 
 #[derive(Clone, axum::extract::FromRef)]
@@ -107,19 +206,30 @@ struct CallerState {
 #[tokio::test]
 async fn calls_between_services_carry_the_request_id_and_a_service_token() {
     // The callee: answers with the request id it saw, for service callers only.
-    let callee = TestApp::spawn(ServiceName::Notifications, |settings: Settings| async move {
-        let verifier = Arc::new(auth::verifier(&settings, ServiceName::Notifications, None)?);
-        let api = Router::new()
-            .route(
-                "/v1/echo",
-                get(|ServiceCaller(claims): ServiceCaller, headers: HeaderMap| async move {
-                    let id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
-                    axum::Json(serde_json::json!({ "request_id": id, "caller": claims.sub }))
-                }),
-            )
-            .with_state(CalleeState { verifier });
-        bare(settings, ServiceName::Notifications, api).await
-    })
+    let callee = TestApp::spawn(
+        ServiceName::Notifications,
+        |settings: Settings| async move {
+            let verifier = Arc::new(auth::verifier(&settings, ServiceName::Notifications, None)?);
+            let api = Router::new()
+                .route(
+                    "/v1/echo",
+                    get(
+                        |ServiceCaller(claims): ServiceCaller, headers: HeaderMap| async move {
+                            let id = headers
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("none")
+                                .to_owned();
+                            axum::Json(
+                                serde_json::json!({ "request_id": id, "caller": claims.sub }),
+                            )
+                        },
+                    ),
+                )
+                .with_state(CalleeState { verifier });
+            bare(settings, ServiceName::Notifications, api).await
+        },
+    )
     .await;
 
     // The caller: forwards to the callee through the shared client. Same data dir → same service key.
@@ -135,7 +245,11 @@ async fn calls_between_services_carry_the_request_id_and_a_service_token() {
                 .route(
                     "/v1/relay",
                     get(|State(state): State<CallerState>| async move {
-                        let seen: serde_json::Value = state.client.get_json("/v1/echo").await.expect("callee answers");
+                        let seen: serde_json::Value = state
+                            .client
+                            .get_json("/v1/echo")
+                            .await
+                            .expect("callee answers");
                         axum::Json(seen)
                     }),
                 )
@@ -155,22 +269,47 @@ async fn calls_between_services_carry_the_request_id_and_a_service_token() {
         .json()
         .await
         .expect("json");
-    assert_eq!(seen["request_id"], "abc", "the id follows the request into the next service");
+    assert_eq!(
+        seen["request_id"], "abc",
+        "the id follows the request into the next service"
+    );
     assert_eq!(seen["caller"], "scheduling");
 
     // Without a token the callee refuses, as problem+json with a challenge.
-    let direct = callee.http.get(callee.url("/v1/echo")).send().await.expect("direct");
+    let direct = callee
+        .http
+        .get(callee.url("/v1/echo"))
+        .send()
+        .await
+        .expect("direct");
     assert_eq!(direct.status(), 401);
-    assert!(direct.headers()["www-authenticate"].to_str().expect("ascii").starts_with("Bearer"));
+    assert!(
+        direct.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("Bearer")
+    );
 }
 
 #[tokio::test]
 async fn a_request_id_that_could_break_logs_is_replaced() {
-    let app = TestApp::spawn(ServiceName::Scheduling, |s| bare(s, ServiceName::Scheduling, Router::new())).await;
-    let response = app.http.get(app.url("/healthz")).header("x-request-id", "a b\tc").send().await.expect("healthz");
+    let app = TestApp::spawn(ServiceName::Scheduling, |s| {
+        bare(s, ServiceName::Scheduling, Router::new())
+    })
+    .await;
+    let response = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a b\tc")
+        .send()
+        .await
+        .expect("healthz");
     let id = response.headers()["x-request-id"].to_str().expect("ascii");
     assert_ne!(id, "a b\tc");
-    assert!(uuid::Uuid::parse_str(id).is_ok(), "a fresh id is made instead: {id}");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "a fresh id is made instead: {id}"
+    );
 }
 
 #[tokio::test]
@@ -182,17 +321,35 @@ async fn stopping_finishes_in_flight_requests_first() {
             "done"
         }),
     );
-    let mut app = TestApp::spawn(ServiceName::Scheduling, move |s| bare(s, ServiceName::Scheduling, api)).await;
+    let mut app = TestApp::spawn(ServiceName::Scheduling, move |s| {
+        bare(s, ServiceName::Scheduling, api)
+    })
+    .await;
     let request = tokio::spawn({
         let (http, url) = (app.http.clone(), app.url("/v1/slow"));
-        async move { http.get(url).send().await.expect("slow").text().await.expect("text") }
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("slow")
+                .text()
+                .await
+                .expect("text")
+        }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
     app.stop().await;
-    assert_eq!(request.await.expect("join"), "done", "the request in flight when shutdown began was answered");
+    assert_eq!(
+        request.await.expect("join"),
+        "done",
+        "the request in flight when shutdown began was answered"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(app.http.get(app.url("/healthz")).send().await.is_err(), "no new connections after stop");
+    assert!(
+        app.http.get(app.url("/healthz")).send().await.is_err(),
+        "no new connections after stop"
+    );
 }
 
 #[tokio::test]
@@ -210,22 +367,52 @@ async fn bad_json_is_a_problem_naming_the_field() {
     }
     let api = Router::new().route(
         "/v1/things",
-        axum::routing::post(|cloverleaf_service_kit::extract::Json(_): cloverleaf_service_kit::extract::Json<Body>| async { "ok" }),
+        axum::routing::post(
+            |cloverleaf_service_kit::extract::Json(_): cloverleaf_service_kit::extract::Json<
+                Body,
+            >| async { "ok" },
+        ),
     );
-    let app = TestApp::spawn(ServiceName::Scheduling, move |s| bare(s, ServiceName::Scheduling, api)).await;
+    let app = TestApp::spawn(ServiceName::Scheduling, move |s| {
+        bare(s, ServiceName::Scheduling, api)
+    })
+    .await;
     let post = |body: &'static str, content_type: &'static str| {
-        app.http.post(app.url("/v1/things")).header("content-type", content_type).body(body).send()
+        app.http
+            .post(app.url("/v1/things"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
-    let wrong_type = post(r#"{"title":"x","venue":{"city":3}}"#, "application/json").await.expect("post");
+    let wrong_type = post(r#"{"title":"x","venue":{"city":3}}"#, "application/json")
+        .await
+        .expect("post");
     assert_eq!(wrong_type.status(), 422);
     let problem: serde_json::Value = wrong_type.json().await.expect("json");
     assert_eq!(problem["errors"][0]["field"], "venue.city");
 
-    let missing = post(r#"{"venue":{"city":"Siena"}}"#, "application/json").await.expect("post");
+    let missing = post(r#"{"venue":{"city":"Siena"}}"#, "application/json")
+        .await
+        .expect("post");
     assert_eq!(missing.status(), 422);
-    assert_eq!(missing.json::<serde_json::Value>().await.expect("json")["errors"][0]["field"], "title");
+    assert_eq!(
+        missing.json::<serde_json::Value>().await.expect("json")["errors"][0]["field"],
+        "title"
+    );
 
-    assert_eq!(post("{not json", "application/json").await.expect("post").status(), 400);
+    assert_eq!(
+        post("{not json", "application/json")
+            .await
+            .expect("post")
+            .status(),
+        400
+    );
     assert_eq!(post("{}", "text/plain").await.expect("post").status(), 415);
-    assert_eq!(post("{}", "application/json").await.expect("post").headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        post("{}", "application/json")
+            .await
+            .expect("post")
+            .headers()["content-type"],
+        "application/problem+json"
+    );
 }

@@ -1,1 +1,7 @@
+//! The `cloverleaf` command: `serve` runs the whole system in one process (the three services and the edge router),
+//! `migrate` applies every service's migrations, `edge` runs the edge router alone in front of services deployed
+//! separately.
 
+pub mod cli;
+pub mod edge;
+pub mod system;

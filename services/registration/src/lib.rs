@@ -23,7 +23,11 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
     // This service signs people's tokens, so it checks them against its own keys and publishes their public halves.
     let signing_keys = auth::signing_keys(&base.settings)?;
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, Some(&signing_keys))?);
-    let state = http::AppState { db: base.db.clone(), verifier, signing_keys: Arc::new(signing_keys) };
+    let state = http::AppState {
+        db: base.db.clone(),
+        verifier,
+        signing_keys: Arc::new(signing_keys),
+    };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))
 }

@@ -21,7 +21,10 @@ pub const NAME: ServiceName = ServiceName::Scheduling;
 pub async fn build(settings: Settings) -> Result<Service, Error> {
     let base = ServiceBase::open::<store::migrations::Migrator>(settings, NAME).await?;
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, None)?);
-    let state = http::AppState { db: base.db.clone(), verifier };
+    let state = http::AppState {
+        db: base.db.clone(),
+        verifier,
+    };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))
 }

@@ -17,5 +17,8 @@ use super::AppState;
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     let document = cloverleaf_auth::jwks_document(state.signing_keys.all());
     // Short enough that a rotated-in key is seen within minutes even by caches that ignore refetch-on-unknown-kid.
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(document))
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(document),
+    )
 }

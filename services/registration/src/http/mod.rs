@@ -28,5 +28,7 @@ pub mod jwks;
 struct ApiDoc;
 
 pub fn router(state: AppState) -> OpenApiRouter {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(utoipa_axum::routes!(jwks::jwks)).with_state(state)
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(jwks::jwks))
+        .with_state(state)
 }

@@ -1,0 +1,268 @@
+//! The edge router: one port in front of the three services. It forwards `/v1/<collection>/…` to the service that
+//! owns the collection (DESIGN.md) and `/.well-known/jwks.json` to registration, gives every request an
+//! `x-request-id` (keeping a sane one the caller sent) that the services log and pass on, and streams bodies both
+//! ways. `/services/<name>/…` reaches a service's own root (its `/readyz`, `/metrics`, `/openapi.json`) for operators.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use cloverleaf_service_kit::Problem;
+use cloverleaf_service_kit::config::ServiceName;
+use cloverleaf_service_kit::metrics::Metrics;
+use cloverleaf_service_kit::observe::{self, ObserveState};
+use futures::TryStreamExt;
+
+/// Where each service is reached.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub registration: String,
+    pub scheduling: String,
+    pub notifications: String,
+}
+
+impl Upstreams {
+    fn url(&self, service: ServiceName) -> &str {
+        match service {
+            ServiceName::Registration => &self.registration,
+            ServiceName::Scheduling => &self.scheduling,
+            ServiceName::Notifications => &self.notifications,
+        }
+    }
+}
+
+/// The service that owns a top-level collection under `/v1`.
+pub fn owner_of(collection: &str) -> Option<ServiceName> {
+    // `events.ics` is the feed of all events: still scheduling's.
+    let collection = collection.split('.').next().unwrap_or(collection);
+    match collection {
+        "events" | "people" | "venues" => Some(ServiceName::Scheduling),
+        "auth" | "accounts" | "forms" | "registrations" => Some(ServiceName::Registration),
+        "inbox" | "messages" | "reminders" => Some(ServiceName::Notifications),
+        _ => None,
+    }
+}
+
+fn service_named(name: &str) -> Option<ServiceName> {
+    ServiceName::ALL.into_iter().find(|s| s.as_str() == name)
+}
+
+#[derive(Clone)]
+struct Edge {
+    upstreams: Upstreams,
+    client: reqwest::Client,
+}
+
+pub fn router(upstreams: Upstreams, request_timeout: Duration, metrics: Metrics) -> Router {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(request_timeout)
+        .connect_timeout(Duration::from_secs(2))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new());
+    let edge = Edge { upstreams, client };
+    Router::new()
+        .route("/healthz", get(cloverleaf_service_kit::health::healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/{collection}", any(forward_collection))
+        .route("/v1/{collection}/{*rest}", any(forward_collection))
+        .route("/.well-known/jwks.json", any(forward_jwks))
+        .route("/services/{service}/{*rest}", any(forward_service))
+        .fallback(|| async { Problem::not_found("This path") })
+        .with_state(edge)
+        .merge(
+            Router::new()
+                .route("/metrics", get(cloverleaf_service_kit::metrics::handler))
+                .with_state(metrics.clone()),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            ObserveState {
+                service: "edge",
+                metrics,
+            },
+            observe::middleware,
+        ))
+}
+
+async fn forward_collection(
+    State(edge): State<Edge>,
+    Path(params): Path<Vec<(String, String)>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let collection = params.first().map(|(_, v)| v.as_str()).unwrap_or_default();
+    match owner_of(collection) {
+        Some(service) => {
+            let path = path_and_query(request.uri());
+            forward(&edge, service, &path, client, request).await
+        }
+        None => Problem::not_found("This collection")
+            .with_detail(format!("no service owns /v1/{collection}"))
+            .into_response(),
+    }
+}
+
+async fn forward_jwks(
+    State(edge): State<Edge>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let path = path_and_query(request.uri());
+    forward(&edge, ServiceName::Registration, &path, client, request).await
+}
+
+async fn forward_service(
+    State(edge): State<Edge>,
+    Path((service, rest)): Path<(String, String)>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let Some(service) = service_named(&service) else {
+        return Problem::not_found("This service").into_response();
+    };
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    forward(&edge, service, &format!("/{rest}{query}"), client, request).await
+}
+
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
+}
+
+/// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if !HOP_BY_HOP.contains(name) && name != header::HOST && name != header::UPGRADE {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
+
+async fn forward(
+    edge: &Edge,
+    service: ServiceName,
+    path: &str,
+    client: SocketAddr,
+    request: Request,
+) -> Response {
+    let url = format!("{}{}", edge.upstreams.url(service), path);
+    let (parts, body) = request.into_parts();
+    let mut headers = HeaderMap::new();
+    copy_headers(&parts.headers, &mut headers);
+    let forwarded_for = match parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(earlier) => format!("{earlier}, {}", client.ip()),
+        None => client.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert("x-forwarded-for", value);
+    }
+    if let Some(host) = parts.headers.get(header::HOST) {
+        headers.insert("x-forwarded-host", host.clone());
+    }
+    let upstream = edge
+        .client
+        .request(parts.method, &url)
+        .headers(headers)
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+        .send()
+        .await;
+    match upstream {
+        Ok(answer) => {
+            let mut response = Response::builder().status(answer.status());
+            if let Some(out) = response.headers_mut() {
+                copy_headers(answer.headers(), out);
+            }
+            let stream = answer.bytes_stream().map_err(std::io::Error::other);
+            response
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| Problem::internal().into_response())
+        }
+        Err(error) if error.is_timeout() => {
+            tracing::warn!(service = service.as_str(), %error, "upstream timed out");
+            Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream-timeout",
+                "The service took too long",
+            )
+            .with_detail(format!("{} did not answer in time", service.as_str()))
+            .into_response()
+        }
+        Err(error) => {
+            tracing::warn!(service = service.as_str(), %error, "upstream unreachable");
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream-unreachable",
+                "The service is unreachable",
+            )
+            .with_detail(format!("{} could not be reached", service.as_str()))
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("2"))
+            .into_response()
+        }
+    }
+}
+
+/// Ready when every service is.
+async fn readyz(State(edge): State<Edge>) -> Response {
+    let mut not_ready = Vec::new();
+    for service in ServiceName::ALL {
+        let url = format!("{}/readyz", edge.upstreams.url(service));
+        let mut request = edge.client.get(&url).timeout(Duration::from_secs(2));
+        if let Some(id) = observe::current_request_id() {
+            request = request.header(observe::REQUEST_ID, id);
+        }
+        let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+        if !ok {
+            not_ready.push(service.as_str());
+        }
+    }
+    if not_ready.is_empty() {
+        axum::Json(serde_json::json!({ "status": "ready" })).into_response()
+    } else {
+        Problem::unavailable(format!("not ready: {}", not_ready.join(", ")), 1).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collections_route_to_their_owners() {
+        assert_eq!(owner_of("events"), Some(ServiceName::Scheduling));
+        assert_eq!(owner_of("events.ics"), Some(ServiceName::Scheduling));
+        assert_eq!(owner_of("people"), Some(ServiceName::Scheduling));
+        assert_eq!(owner_of("venues"), Some(ServiceName::Scheduling));
+        assert_eq!(owner_of("auth"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("accounts"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("forms"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("registrations"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("inbox"), Some(ServiceName::Notifications));
+        assert_eq!(owner_of("messages"), Some(ServiceName::Notifications));
+        assert_eq!(owner_of("reminders"), Some(ServiceName::Notifications));
+        assert_eq!(owner_of("secrets"), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! The whole system in one process, as `cloverleaf serve` runs it: the three services, each with its own HTTP
+//! server, database and port, talking to each other over HTTP exactly as in production, plus the edge router.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cloverleaf_service_kit::config::ServiceName;
+use cloverleaf_service_kit::metrics::Metrics;
+use cloverleaf_service_kit::{RunningService, Service, Settings};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::edge::{self, Upstreams};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("cannot listen on {addr} for {what}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: {1}")]
+    Build(ServiceName, String),
+    #[error("{0}")]
+    Stop(String),
+}
+
+pub struct RunningSystem {
+    pub settings: Settings,
+    pub edge_addr: SocketAddr,
+    pub services: Vec<RunningService>,
+    edge_shutdown: CancellationToken,
+    edge: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn bind(what: &'static str, addr: &str) -> Result<TcpListener, SystemError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| SystemError::Bind {
+            what,
+            addr: addr.to_owned(),
+            source,
+        })
+}
+
+async fn build(name: ServiceName, settings: Settings) -> Result<Service, SystemError> {
+    let built = match name {
+        ServiceName::Registration => cloverleaf_registration::build(settings)
+            .await
+            .map_err(|e| e.to_string()),
+        ServiceName::Scheduling => cloverleaf_scheduling::build(settings)
+            .await
+            .map_err(|e| e.to_string()),
+        ServiceName::Notifications => cloverleaf_notifications::build(settings)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    built.map_err(|e| SystemError::Build(name, e))
+}
+
+/// Binds every port first (so port 0 works and each service knows where the others are), then builds and serves.
+pub async fn start(mut settings: Settings) -> Result<RunningSystem, SystemError> {
+    let mut listeners = Vec::new();
+    for name in ServiceName::ALL {
+        let listener = bind(name.as_str(), &settings.service(name).listen).await?;
+        let addr = listener.local_addr().map_err(|source| SystemError::Bind {
+            what: name.as_str(),
+            addr: String::new(),
+            source,
+        })?;
+        let service = settings.service_mut(name);
+        service.listen = addr.to_string();
+        // In one process the services reach each other on loopback, whatever URL production would use.
+        let reachable = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        service.url = format!("http://{reachable}");
+        listeners.push((name, listener));
+    }
+    if settings.auth.jwks_url.is_empty() {
+        // The other services learn people's signing keys the production way: from registration's JWKS.
+        settings.auth.jwks_url = format!(
+            "{}/.well-known/jwks.json",
+            settings.service_url(ServiceName::Registration)
+        );
+    }
+    let edge_listener = bind("edge", &settings.edge.listen).await?;
+
+    let mut services = Vec::new();
+    for (name, listener) in listeners {
+        match build(name, settings.clone()).await {
+            Ok(service) => services.push(service.serve(listener)),
+            Err(error) => {
+                for running in services {
+                    let _ = running.stop().await;
+                }
+                return Err(error);
+            }
+        }
+    }
+
+    let upstreams = Upstreams {
+        registration: settings.service_url(ServiceName::Registration),
+        scheduling: settings.service_url(ServiceName::Scheduling),
+        notifications: settings.service_url(ServiceName::Notifications),
+    };
+    let metrics = Metrics::new("edge")
+        .map_err(|e| SystemError::Build(ServiceName::Registration, e.to_string()))?;
+    let router = edge::router(
+        upstreams,
+        Duration::from_secs(settings.http.request_timeout_secs),
+        metrics,
+    );
+    let edge_addr = edge_listener
+        .local_addr()
+        .map_err(|source| SystemError::Bind {
+            what: "edge",
+            addr: String::new(),
+            source,
+        })?;
+    settings.edge.listen = edge_addr.to_string();
+    let edge_shutdown = CancellationToken::new();
+    let stop = edge_shutdown.clone();
+    let edge = tokio::spawn(async move {
+        axum::serve(
+            edge_listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
+    });
+    Ok(RunningSystem {
+        settings,
+        edge_addr,
+        services,
+        edge_shutdown,
+        edge,
+    })
+}
+
+impl RunningSystem {
+    pub fn edge_url(&self) -> String {
+        format!("http://{}", self.edge_addr)
+    }
+
+    pub fn service_url(&self, name: ServiceName) -> String {
+        self.settings.service_url(name)
+    }
+
+    /// Stops the edge first (no new requests come in), then the services, each finishing what it has in flight.
+    pub async fn stop(self) -> Result<(), SystemError> {
+        self.edge_shutdown.cancel();
+        let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
+        let edge = tokio::time::timeout(grace, self.edge).await;
+        let stops =
+            futures::future::join_all(self.services.into_iter().map(RunningService::stop)).await;
+        let mut problems: Vec<String> = stops
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|e| e.to_string())
+            .collect();
+        if !matches!(edge, Ok(Ok(Ok(())))) {
+            problems.push("edge did not stop cleanly".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SystemError::Stop(problems.join("; ")))
+        }
+    }
+}
+
+/// Applies every service's migrations to its configured database.
+pub async fn migrate(settings: &Settings) -> Result<(), SystemError> {
+    use cloverleaf_service_kit::db;
+    for name in ServiceName::ALL {
+        let fail = |e: String| SystemError::Build(name, e);
+        let conn = db::connect(&settings.database_url(name), 1)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let applied = match name {
+            ServiceName::Registration => {
+                db::migrate::<cloverleaf_registration::store::migrations::Migrator>(&conn).await
+            }
+            ServiceName::Scheduling => {
+                db::migrate::<cloverleaf_scheduling::store::migrations::Migrator>(&conn).await
+            }
+            ServiceName::Notifications => {
+                db::migrate::<cloverleaf_notifications::store::migrations::Migrator>(&conn).await
+            }
+        };
+        applied.map_err(|e| fail(e.to_string()))?;
+        tracing::info!(service = name.as_str(), "migrations applied");
+    }
+    Ok(())
+}

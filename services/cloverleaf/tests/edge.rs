@@ -1,0 +1,188 @@
+//! The edge router against a stand-in upstream that echoes what it received: methods, bodies, query strings and
+//! headers arrive intact, hop-by-hop headers do not, and an unreachable service is a 502 problem, not a hang.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::any;
+use cloverleaf::edge::{Upstreams, router};
+use cloverleaf_service_kit::metrics::Metrics;
+
+async fn echo_upstream() -> String {
+    let app = Router::new().fallback(any(
+        |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| async move {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            axum::Json(serde_json::json!({
+                "method": method.as_str(),
+                "uri": uri.to_string(),
+                "body": String::from_utf8_lossy(&body),
+                "request_id": header("x-request-id"),
+                "authorization": header("authorization"),
+                "forwarded_for": header("x-forwarded-for"),
+                "connection": header("connection"),
+            }))
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    url
+}
+
+async fn edge(upstreams: Upstreams) -> String {
+    let app = router(
+        upstreams,
+        Duration::from_secs(5),
+        Metrics::new("edge").expect("metrics"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve")
+    });
+    url
+}
+
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    format!("http://{}", listener.local_addr().expect("addr"))
+}
+
+#[tokio::test]
+async fn requests_are_forwarded_whole_to_the_owner() {
+    let (registration, scheduling) = (echo_upstream().await, echo_upstream().await);
+    let edge = edge(Upstreams {
+        registration,
+        scheduling,
+        notifications: dead_url(),
+    })
+    .await;
+    let http = reqwest::Client::new();
+
+    let seen: serde_json::Value = http
+        .post(format!("{edge}/v1/registrations?event_id=42"))
+        .header("authorization", "Bearer t0ken")
+        .header("x-request-id", "abc")
+        .header("content-type", "application/json")
+        .body(r#"{"name":"张伟"}"#)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["uri"], "/v1/registrations?event_id=42");
+    assert_eq!(seen["body"], r#"{"name":"张伟"}"#);
+    assert_eq!(seen["authorization"], "Bearer t0ken");
+    assert_eq!(seen["request_id"], "abc");
+    assert_eq!(seen["forwarded_for"], "127.0.0.1");
+    assert_eq!(
+        seen["connection"], "",
+        "hop-by-hop headers stay at the edge"
+    );
+
+    let seen: serde_json::Value = http
+        .patch(format!("{edge}/v1/events/123/items/9"))
+        .send()
+        .await
+        .expect("patch")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (seen["method"].as_str(), seen["uri"].as_str()),
+        (Some("PATCH"), Some("/v1/events/123/items/9"))
+    );
+    assert!(
+        !seen["request_id"].as_str().expect("id").is_empty(),
+        "the edge made a request id"
+    );
+
+    let seen: serde_json::Value = http
+        .get(format!("{edge}/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["uri"], "/.well-known/jwks.json");
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_a_502_problem_and_the_edge_is_not_ready() {
+    let edge = edge(Upstreams {
+        registration: dead_url(),
+        scheduling: dead_url(),
+        notifications: dead_url(),
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{edge}/v1/messages"))
+        .send()
+        .await
+        .expect("messages");
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = response.json().await.expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("notifications")
+    );
+
+    let ready = http
+        .get(format!("{edge}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        http.get(format!("{edge}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{edge}/v1/unknown"))
+            .send()
+            .await
+            .expect("unknown")
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(format!("{edge}/services/nobody/readyz"))
+            .send()
+            .await
+            .expect("nobody")
+            .status(),
+        404
+    );
+}
