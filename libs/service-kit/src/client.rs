@@ -71,6 +71,15 @@ impl std::fmt::Debug for ServiceClient {
     }
 }
 
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(2))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
 fn retryable(status: StatusCode) -> bool {
     matches!(
         status,
@@ -87,12 +96,7 @@ impl ServiceClient {
         base_url: impl Into<String>,
         tokens: Arc<ServiceTokens>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let http = http_client(Duration::from_secs(5));
         Self {
             service,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
@@ -111,10 +115,7 @@ impl ServiceClient {
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or(self.http);
+        self.http = http_client(timeout);
         self
     }
 

@@ -416,3 +416,35 @@ async fn bad_json_is_a_problem_naming_the_field() {
         "application/problem+json"
     );
 }
+
+#[tokio::test]
+async fn stopping_waits_for_background_tasks_to_finish_their_work() {
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = finished.clone();
+    let mut app = TestApp::spawn(
+        ServiceName::Notifications,
+        move |settings: Settings| async move {
+            let base = ServiceBase::open::<Migrator>(settings, ServiceName::Notifications).await?;
+            // A worker like the delivery loop: runs until shutdown, then finishes the item in hand before returning.
+            let stop = base.shutdown.clone();
+            base.tasks.spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = stop.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            let openapi = utoipa::openapi::OpenApiBuilder::new().build();
+            Ok::<_, StartupError>(base.into_service(Router::new(), openapi))
+        },
+    )
+    .await;
+    app.stop().await;
+    assert!(
+        finished.load(std::sync::atomic::Ordering::SeqCst),
+        "stop() returned before the background task had finished"
+    );
+}
