@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
@@ -52,7 +53,18 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
         });
-    Ok(Database::connect(options).await?)
+    // Several processes opening a new SQLite file at once can find it locked while one of them switches it to WAL;
+    // that passes in moments, so try again briefly.
+    let mut attempt = 1;
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(error) if attempt < 5 && error.to_string().contains("database is locked") => {
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                attempt += 1;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
@@ -63,9 +75,32 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// Applies every pending migration of `M`.
+/// Begins a transaction that writes: on SQLite `BEGIN IMMEDIATE`, which takes the writer lock at once (waiting up to
+/// the busy timeout), so two writers never both read and then fail to upgrade; on PostgreSQL a plain `BEGIN`, where
+/// callers lock the rows they serialise on.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Applies every pending migration of `M`, all in one transaction that first takes a database-wide lock: replicas
+/// (or `cloverleaf migrate` beside a starting service) that migrate at the same moment wait for each other instead of
+/// applying the same migration twice, and a failing migration leaves nothing half-done.
 pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
-    M::up(db, None).await
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Held until the transaction ends; the number only has to be the same for everyone who migrates.
+        let lock = Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(7236178206)",
+        );
+        txn.execute_raw(lock).await?;
+    }
+    M::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// How many migrations of `M` are not applied yet.

@@ -340,6 +340,51 @@ pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
     );
 }
 
+/// The tests every service has, written once: `platform_tests!(ServiceName::Scheduling, cloverleaf_scheduling::build);`
+/// expands to a test of the platform endpoints on the database the suite runs on, and a test that the service's
+/// migrations created the outbox.
+#[macro_export]
+macro_rules! platform_tests {
+    ($name:expr, $build:path) => {
+        #[tokio::test]
+        async fn serves_health_readiness_metrics_and_docs() {
+            use $crate::testing::{TestApp, assert_platform_endpoints, on_postgres, url_kind};
+            let mut app = TestApp::spawn($name, $build).await;
+            assert_eq!(
+                url_kind(app.database.url()) == "postgres",
+                on_postgres(),
+                "runs on the database asked for"
+            );
+            assert_platform_endpoints(&app, $name).await;
+            app.stop().await;
+        }
+
+        #[tokio::test]
+        async fn its_migrations_create_the_outbox() {
+            use ::sea_orm::{EntityTrait, PaginatorTrait};
+            use $crate::outbox;
+            let app = $crate::testing::TestApp::spawn($name, $build).await;
+            let db = $crate::db::connect(app.database.url(), 1)
+                .await
+                .expect("connect");
+            assert_eq!(
+                outbox::event::Entity::find()
+                    .count(&db)
+                    .await
+                    .expect("outbox table exists"),
+                0
+            );
+            assert_eq!(
+                outbox::delivery::Entity::find()
+                    .count(&db)
+                    .await
+                    .expect("deliveries table exists"),
+                0
+            );
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

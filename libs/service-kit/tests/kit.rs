@@ -448,3 +448,38 @@ async fn stopping_waits_for_background_tasks_to_finish_their_work() {
         "stop() returned before the background task had finished"
     );
 }
+
+#[tokio::test]
+async fn replicas_migrating_at_once_apply_each_migration_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(dir.path(), ServiceName::Registration).await;
+    // Four replicas start together on an empty database. Without the lock, two would both see the outbox migration
+    // pending, and the second CREATE TABLE or the second row in seaql_migrations would fail its start-up.
+    let replicas = (0..4).map(|_| {
+        let url = database.url().clone();
+        tokio::spawn(async move {
+            let db = cloverleaf_service_kit::db::connect(&url, 2)
+                .await
+                .expect("connect");
+            cloverleaf_service_kit::db::migrate::<Migrator>(&db).await
+        })
+    });
+    for result in futures::future::join_all(replicas).await {
+        result
+            .expect("join")
+            .expect("every replica's migration step succeeds");
+    }
+    let db = cloverleaf_service_kit::db::connect(database.url(), 1)
+        .await
+        .expect("connect");
+    assert_eq!(
+        cloverleaf_service_kit::db::pending_migrations::<Migrator>(&db)
+            .await
+            .expect("pending"),
+        0
+    );
+    let applied = Migrator::get_applied_migrations(&db)
+        .await
+        .expect("applied");
+    assert_eq!(applied.len(), 1, "the migration is recorded once");
+}
