@@ -160,7 +160,11 @@ impl Verifier {
     /// when some issuer publishes its keys at a URL (and then at most once per the JWKS's minimum interval).
     async fn find_key(&self, kid: &str) -> Result<(&TrustedIssuer, DecodingKey), AuthError> {
         let mut fetch_error = None;
-        for issuer in &self.issuers {
+        let (local, remote): (Vec<&TrustedIssuer>, Vec<&TrustedIssuer>) = self
+            .issuers
+            .iter()
+            .partition(|issuer| matches!(issuer.keys, KeySource::Static(_)));
+        for issuer in local.into_iter().chain(remote) {
             match issuer.keys.key(kid).await {
                 Ok(Some(key)) => return Ok((issuer, key)),
                 Ok(None) => {}

@@ -113,6 +113,42 @@ async fn remote_keys_are_cached_and_refetched_on_rotation_but_rate_limited() {
 }
 
 #[tokio::test]
+async fn service_tokens_are_checked_without_asking_the_jwks_url() {
+    let people = SigningKey::generate();
+    let server = jwks_server(vec![people]).await;
+    let services = TokenIssuer::new("cloverleaf-services", SigningKey::generate());
+    // People's keys come from a URL, listed first; service keys are configured. A service token's kid is never in
+    // the JWKS, so looking there first would cost a fetch per refetch interval — and fail while registration is down.
+    let verifier = Verifier::new(
+        audience::NOTIFICATIONS,
+        vec![
+            TrustedIssuer::new(
+                "cloverleaf",
+                KeySource::Remote(Arc::new(RemoteJwks::new(&server.url))),
+                vec![Role::Organiser],
+            ),
+            TrustedIssuer::new(
+                "cloverleaf-services",
+                KeySource::from_keys([services.key()]),
+                vec![Role::Service],
+            ),
+        ],
+    );
+    for _ in 0..10 {
+        let token = services
+            .issue(TokenRequest::service(
+                "scheduling",
+                audience::NOTIFICATIONS,
+                Duration::from_secs(60),
+            ))
+            .expect("issue")
+            .token;
+        verifier.verify(&token).await.expect("valid service token");
+    }
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn an_unreachable_jwks_url_is_unavailable_not_unauthorised() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
