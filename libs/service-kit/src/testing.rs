@@ -302,6 +302,11 @@ pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
         .text()
         .await
         .expect("text");
+    assert!(
+        config.contains(r#""validatorUrl": "none""#),
+        "no validator badge from the internet: {config}"
+    );
+    assert!(config.contains("/openapi.json"), "{config}");
     for text in [&page, &config] {
         assert!(
             !text.contains("https://"),
