@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use cloverleaf_auth::{ServiceCaller, Verifier};
 use cloverleaf_service_kit::client::ServiceClient;
@@ -482,4 +483,104 @@ async fn replicas_migrating_at_once_apply_each_migration_once() {
         .await
         .expect("applied");
     assert_eq!(applied.len(), 1, "the migration is recorded once");
+}
+
+/// A stand-in service that answers 503 to its first `failures` requests, then 200, counting what it received.
+async fn flaky_service(failures: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let app = Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            if counter.fetch_add(1, Ordering::SeqCst) < failures {
+                cloverleaf_service_kit::Problem::unavailable("warming up", 1).into_response()
+            } else {
+                axum::Json(serde_json::json!({ "ok": true })).into_response()
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (url, seen)
+}
+
+fn test_tokens() -> Arc<cloverleaf_auth::ServiceTokens> {
+    let issuer = cloverleaf_auth::TokenIssuer::new(
+        "cloverleaf-services",
+        cloverleaf_auth::SigningKey::generate(),
+    );
+    Arc::new(cloverleaf_auth::ServiceTokens::new(issuer, "registration"))
+}
+
+#[tokio::test]
+async fn idempotent_calls_are_retried_through_passing_failures_and_others_are_not() {
+    use std::sync::atomic::Ordering;
+    let (url, seen) = flaky_service(2).await;
+    let client = ServiceClient::new(ServiceName::Scheduling, url, test_tokens())
+        .with_retries(3, Duration::from_millis(10));
+    let answer: serde_json::Value = client
+        .get_json("/v1/events/1")
+        .await
+        .expect("third try succeeds");
+    assert_eq!(answer["ok"], true);
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "two 503s, then the answer");
+
+    // A POST that is not known to be idempotent is sent once: retrying it could register someone twice.
+    let (url, seen) = flaky_service(1).await;
+    let client = ServiceClient::new(ServiceName::Scheduling, url, test_tokens())
+        .with_retries(3, Duration::from_millis(10));
+    let error = client
+        .post_json::<_, serde_json::Value>("/v1/x", &serde_json::json!({}))
+        .await
+        .expect_err("503");
+    assert!(error.is_unavailable(), "{error}");
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+
+    // Gives up after the configured attempts, and says the service is unavailable (callers answer 503).
+    let (url, seen) = flaky_service(usize::MAX).await;
+    let client = ServiceClient::new(ServiceName::Scheduling, url, test_tokens())
+        .with_retries(3, Duration::from_millis(10));
+    let error = client
+        .get_json::<serde_json::Value>("/v1/events")
+        .await
+        .expect_err("always 503");
+    assert!(error.is_unavailable());
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_unavailable_and_a_404_is_not_found() {
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("addr"))
+    };
+    let client = ServiceClient::new(ServiceName::Scheduling, dead, test_tokens())
+        .with_retries(2, Duration::from_millis(10));
+    let error = client
+        .get_json::<serde_json::Value>("/v1/events/1")
+        .await
+        .expect_err("nobody listens");
+    assert!(
+        matches!(
+            error,
+            cloverleaf_service_kit::client::ClientError::Unreachable { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_unavailable());
+
+    let app = TestApp::spawn(ServiceName::Scheduling, |s| {
+        bare(s, ServiceName::Scheduling, Router::new())
+    })
+    .await;
+    let client = ServiceClient::new(ServiceName::Scheduling, app.url.clone(), test_tokens());
+    let error = client
+        .get_json::<serde_json::Value>("/v1/events/nope")
+        .await
+        .expect_err("404");
+    assert!(error.is_not_found() && !error.is_unavailable(), "{error:?}");
 }
