@@ -1,13 +1,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::{Settings, shutdown, telemetry};
 
-use crate::edge::{self, Upstreams};
+use crate::edge;
 use crate::system;
 
 #[derive(Debug, Parser)]
@@ -102,17 +100,7 @@ fn print_urls(running: &system::RunningSystem) {
 
 async fn edge_only(settings: Settings) -> Result<(), String> {
     telemetry::init(&settings.telemetry);
-    let upstreams = Upstreams {
-        registration: settings.service_url(ServiceName::Registration),
-        scheduling: settings.service_url(ServiceName::Scheduling),
-        notifications: settings.service_url(ServiceName::Notifications),
-    };
-    let metrics = Metrics::new("edge").map_err(|e| e.to_string())?;
-    let router = edge::router(
-        upstreams,
-        Duration::from_secs(settings.http.request_timeout_secs),
-        metrics,
-    );
+    let router = edge::router_from_settings(&settings).map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&settings.edge.listen)
         .await
         .map_err(|e| format!("{}: {e}", settings.edge.listen))?;

@@ -12,10 +12,10 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::observe::{self, ObserveState};
+use cloverleaf_service_kit::{Problem, Settings};
 use futures::TryStreamExt;
 
 /// Where each service is reached.
@@ -50,6 +50,29 @@ pub fn owner_of(collection: &str) -> Option<ServiceName> {
 
 fn service_named(name: &str) -> Option<ServiceName> {
     ServiceName::ALL.into_iter().find(|s| s.as_str() == name)
+}
+
+impl Upstreams {
+    /// The services at the URLs the settings give them.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            registration: settings.service_url(ServiceName::Registration),
+            scheduling: settings.service_url(ServiceName::Scheduling),
+            notifications: settings.service_url(ServiceName::Notifications),
+        }
+    }
+}
+
+/// The edge's metrics registry could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("edge metrics: {0}")]
+pub struct EdgeSetupError(String);
+
+/// The edge router in front of the services named in `settings`, with its own metrics.
+pub fn router_from_settings(settings: &Settings) -> Result<Router, EdgeSetupError> {
+    let metrics = Metrics::new("edge").map_err(|e| EdgeSetupError(e.to_string()))?;
+    let timeout = Duration::from_secs(settings.http.request_timeout_secs);
+    Ok(router(Upstreams::from_settings(settings), timeout, metrics))
 }
 
 #[derive(Clone)]

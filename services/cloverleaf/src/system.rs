@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::{RunningService, Service, Settings};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::edge::{self, Upstreams};
+use crate::edge;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SystemError {
@@ -24,6 +23,8 @@ pub enum SystemError {
     Build(ServiceName, String),
     #[error("{0}")]
     Stop(String),
+    #[error(transparent)]
+    Edge(#[from] edge::EdgeSetupError),
 }
 
 pub struct RunningSystem {
@@ -102,18 +103,7 @@ pub async fn start(mut settings: Settings) -> Result<RunningSystem, SystemError>
         }
     }
 
-    let upstreams = Upstreams {
-        registration: settings.service_url(ServiceName::Registration),
-        scheduling: settings.service_url(ServiceName::Scheduling),
-        notifications: settings.service_url(ServiceName::Notifications),
-    };
-    let metrics = Metrics::new("edge")
-        .map_err(|e| SystemError::Build(ServiceName::Registration, e.to_string()))?;
-    let router = edge::router(
-        upstreams,
-        Duration::from_secs(settings.http.request_timeout_secs),
-        metrics,
-    );
+    let router = edge::router_from_settings(&settings)?;
     let edge_addr = edge_listener
         .local_addr()
         .map_err(|source| SystemError::Bind {
