@@ -8,6 +8,7 @@
 //! | [`ServiceCaller`] | other Cloverleaf services |
 //! | [`ManageToken`] | a participant's manage token for the registration named in the path |
 //! | [`RegistrationAccess`] | an organiser, or the manage token of the registration named in the path |
+//! | [`Viewer`] | anyone; tells public callers from staff (organisers, admins, services) on public reads |
 //!
 //! No token or a bad one → 401 with `WWW-Authenticate`; a good token that is not allowed → 403. Both problem+json.
 //! The router's state must give an `Arc<Verifier>` through `FromRef`.
@@ -112,6 +113,47 @@ role_extractor!(
     /// Another Cloverleaf service, with a service token for this service.
     ServiceCaller, |claims| claims.role == Role::Service, "services only"
 );
+
+/// Who reads a public resource: nobody in particular, or a caller with a valid token. Public reads hide drafts;
+/// staff (organisers, admins and other services) see them. A token that is sent must be valid (else 401), so a
+/// typo in a token never silently turns into the public view.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Public,
+    Signed(Claims),
+}
+
+impl Viewer {
+    /// Organisers, admins and services: they may see unpublished things.
+    pub fn is_staff(&self) -> bool {
+        match self {
+            Self::Public => false,
+            Self::Signed(claims) => claims.is_organiser_or_admin() || claims.role == Role::Service,
+        }
+    }
+
+    pub fn claims(&self) -> Option<&Claims> {
+        match self {
+            Self::Public => None,
+            Self::Signed(claims) => Some(claims),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Viewer
+where
+    Arc<Verifier>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(Self::Public);
+        }
+        Ok(Self::Signed(verified_claims(parts, state).await?))
+    }
+}
 
 /// A participant's manage token, accepted only for the registration named in the path.
 #[derive(Debug, Clone)]

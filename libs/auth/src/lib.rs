@@ -19,7 +19,7 @@ pub mod verifier;
 pub use claims::{Claims, Role};
 pub use error::{AuthError, KeyError};
 pub use extract::{
-    Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller,
+    Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller, Viewer,
 };
 pub use issuer::{IssuedToken, TokenIssuer, TokenRequest};
 pub use jwks::RemoteJwks;

@@ -32,6 +32,10 @@ pub struct Settings {
     pub registration: ServiceSettings,
     pub scheduling: ServiceSettings,
     pub notifications: ServiceSettings,
+    pub outbox: OutboxSettings,
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -107,6 +111,110 @@ pub struct ServiceSettings {
     /// and replicas stay unready until they are applied.
     #[serde(default = "yes")]
     pub migrate_on_start: bool,
+    /// The services whose `/v1/inbox` receives this service's domain events (service names). This is the list a
+    /// service passes to [`crate::outbox::enqueue`]; [`Settings::subscribers`] gives it as [`ServiceName`]s.
+    #[serde(default)]
+    pub subscribers: Vec<String>,
+}
+
+/// Limits on public endpoints, per client address.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    /// Registrations one client address may send per minute, on average.
+    pub registrations_per_minute: u32,
+    /// How many it may send at once before the average applies.
+    pub registrations_burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            registrations_per_minute: 30,
+            registrations_burst: 10,
+        }
+    }
+}
+
+/// How the outbox relay delivers domain events to subscribers (see [`crate::outbox::relay`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxSettings {
+    /// How often the relay looks for due deliveries when nobody wakes it.
+    pub poll_interval_ms: u64,
+    /// Deliveries claimed per round.
+    pub batch_size: u32,
+    /// The pause after the first failed attempt; doubled after each further failure…
+    pub initial_backoff_ms: u64,
+    /// …up to this (then ±20% jitter). The relay never gives up.
+    pub max_backoff_secs: u64,
+    /// How long a claimed delivery belongs to the replica that claimed it; a crashed replica's claims are retried
+    /// after this. Must exceed `request_timeout_secs`.
+    pub lease_secs: u64,
+    /// Longest wait for a subscriber's answer to one POST.
+    pub request_timeout_secs: u64,
+}
+
+/// Where the notifications service sends email: an SMTP relay, or `.eml` files under `<data_dir>/mail` (development).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+/// How the connection to the SMTP relay is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a relay on localhost or inside the cluster, or tests).
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587); refuses relays that do not offer it.
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// The notifications service's email delivery (see its `jobs::delivery`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    #[serde(default)]
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    /// Empty: no authentication.
+    #[serde(default)]
+    pub smtp_username: String,
+    #[serde(default = "empty_secret")]
+    pub smtp_password: SecretString,
+    pub from_name: String,
+    /// The From address, and the envelope sender (where bounces go).
+    pub from_email: String,
+    /// The right-hand side of every Message-ID.
+    pub message_id_domain: String,
+    /// Tries per message, the first included; a message still failing after them is marked failed.
+    pub max_attempts: u32,
+    /// The pause after the first failed try, doubled after each further one…
+    pub initial_backoff_ms: u64,
+    /// …up to this (then ±20% jitter).
+    pub max_backoff_secs: u64,
+    /// How long a claimed message belongs to the worker that claimed it; a crashed worker's messages are tried
+    /// again after this. Must exceed `send_timeout_secs`.
+    pub lease_secs: u64,
+    /// Messages claimed per round.
+    pub batch_size: u32,
+    /// How often the worker looks for due messages when nobody wakes it.
+    pub poll_interval_ms: u64,
+    /// SMTP connections kept open to the relay, and messages sent at once.
+    pub pool_max_connections: u32,
+    /// Longest wait for the relay during one message.
+    pub send_timeout_secs: u64,
+}
+
+impl Settings {
+    /// Where the file transport writes `.eml` files.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
 }
 
 fn yes() -> bool {
@@ -146,6 +254,19 @@ impl ServiceName {
     }
 }
 
+impl std::str::FromStr for ServiceName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|name| name.as_str() == s)
+            .ok_or_else(|| {
+                format!("{s:?} is not a service (registration, scheduling, notifications)")
+            })
+    }
+}
+
 impl std::fmt::Display for ServiceName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -169,24 +290,50 @@ impl Settings {
         profile: &str,
         overrides: &[(&str, String)],
     ) -> Result<Self, ConfigError> {
+        Self::load_with_environment(dir, profile, overrides, None)
+    }
+
+    /// [`Settings::load_from`] with `environment` in place of the process environment when given (for tests: the
+    /// process environment cannot be changed safely while other tests run).
+    fn load_with_environment(
+        dir: &Path,
+        profile: &str,
+        overrides: &[(&str, String)],
+        environment: Option<config::Map<String, String>>,
+    ) -> Result<Self, ConfigError> {
+        let mut environment = Environment::with_prefix("CLOVERLEAF")
+            .prefix_separator("__")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("auth.previous_signing_key_files")
+            .try_parsing(true)
+            .source(environment);
+        for name in ServiceName::ALL {
+            environment = environment.with_list_parse_key(&format!("{name}.subscribers"));
+        }
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .add_source(File::from(dir.join(format!("{profile}.toml"))).required(false))
-            .add_source(
-                Environment::with_prefix("CLOVERLEAF")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .list_separator(",")
-                    .with_list_parse_key("auth.previous_signing_key_files")
-                    .try_parsing(true),
-            )
+            .add_source(environment)
             .set_override("profile", profile)?;
         for (key, value) in overrides {
             builder = builder.set_override(*key, value.as_str())?;
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.normalise();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// `CLOVERLEAF__NOTIFICATIONS__SUBSCRIBERS=` (empty) reads as one empty name: lists drop blank entries.
+    fn normalise(&mut self) {
+        for name in ServiceName::ALL {
+            let subscribers = &mut self.service_mut(name).subscribers;
+            for subscriber in subscribers.iter_mut() {
+                *subscriber = subscriber.trim().to_owned();
+            }
+            subscribers.retain(|s| !s.is_empty());
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -208,7 +355,45 @@ impl Settings {
                     "must be at least 1",
                 ));
             }
+            let field = format!("{name}.subscribers");
+            for (index, subscriber) in service.subscribers.iter().enumerate() {
+                let subscriber = subscriber
+                    .parse::<ServiceName>()
+                    .map_err(|message| invalid(&field, &message))?;
+                if subscriber == name {
+                    return Err(invalid(&field, "a service does not subscribe to itself"));
+                }
+                if service.subscribers[..index].contains(&service.subscribers[index]) {
+                    return Err(invalid(&field, &format!("{subscriber} is listed twice")));
+                }
+            }
         }
+        let outbox = &self.outbox;
+        if outbox.poll_interval_ms == 0 {
+            return Err(invalid("outbox.poll_interval_ms", "must be at least 1"));
+        }
+        if outbox.batch_size == 0 {
+            return Err(invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if outbox.initial_backoff_ms == 0 {
+            return Err(invalid("outbox.initial_backoff_ms", "must be at least 1"));
+        }
+        if outbox.max_backoff_secs.saturating_mul(1000) < outbox.initial_backoff_ms {
+            return Err(invalid(
+                "outbox.max_backoff_secs",
+                "must be at least outbox.initial_backoff_ms",
+            ));
+        }
+        if outbox.request_timeout_secs == 0 {
+            return Err(invalid("outbox.request_timeout_secs", "must be at least 1"));
+        }
+        if outbox.lease_secs <= outbox.request_timeout_secs {
+            return Err(invalid(
+                "outbox.lease_secs",
+                "must be longer than outbox.request_timeout_secs, or a slow answer could outlive the claim",
+            ));
+        }
+        self.validate_mail()?;
         if self.edge.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
                 "edge.listen",
@@ -217,6 +402,74 @@ impl Settings {
         }
         if self.auth.leeway_secs > cloverleaf_auth::MAX_LEEWAY_SECS {
             return Err(invalid("auth.leeway_secs", "must be at most 60"));
+        }
+        Ok(())
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let invalid = |field: &str, message: &str| ConfigError::Invalid {
+            field: format!("mail.{field}"),
+            message: message.into(),
+        };
+        let mail = &self.mail;
+        if mail.transport == MailTransport::Smtp {
+            if mail.smtp_host.trim().is_empty() {
+                return Err(invalid(
+                    "smtp_host",
+                    "must name the SMTP relay when transport is smtp",
+                ));
+            }
+            if mail.smtp_port == 0 {
+                return Err(invalid("smtp_port", "must be a port number (1-65535)"));
+            }
+        }
+        let email = mail.from_email.trim();
+        let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && (domain.contains('.') || domain == "localhost")
+        }) && !email.contains(char::is_whitespace);
+        if !valid_email {
+            return Err(invalid(
+                "from_email",
+                "must be an address like no-reply@example.org",
+            ));
+        }
+        if mail.from_name.chars().any(char::is_control) {
+            return Err(invalid("from_name", "must be one line"));
+        }
+        let domain = mail.message_id_domain.trim();
+        if domain.is_empty()
+            || !domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(invalid(
+                "message_id_domain",
+                "must be a host name like mail.example.org",
+            ));
+        }
+        for (field, value) in [
+            ("max_attempts", u64::from(mail.max_attempts)),
+            ("batch_size", u64::from(mail.batch_size)),
+            ("poll_interval_ms", mail.poll_interval_ms),
+            ("initial_backoff_ms", mail.initial_backoff_ms),
+            ("pool_max_connections", u64::from(mail.pool_max_connections)),
+            ("send_timeout_secs", mail.send_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(field, "must be at least 1"));
+            }
+        }
+        if mail.max_backoff_secs.saturating_mul(1000) < mail.initial_backoff_ms {
+            return Err(invalid(
+                "max_backoff_secs",
+                "must be at least mail.initial_backoff_ms",
+            ));
+        }
+        if mail.lease_secs <= mail.send_timeout_secs {
+            return Err(invalid(
+                "lease_secs",
+                "must be longer than mail.send_timeout_secs, or a slow relay could outlive the claim",
+            ));
         }
         Ok(())
     }
@@ -235,6 +488,15 @@ impl Settings {
             ServiceName::Scheduling => &mut self.scheduling,
             ServiceName::Notifications => &mut self.notifications,
         }
+    }
+
+    /// The services that receive `name`'s domain events (validated names, so none is lost here).
+    pub fn subscribers(&self, name: ServiceName) -> Vec<ServiceName> {
+        self.service(name)
+            .subscribers
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect()
     }
 
     /// The database URL of a service, with the SQLite default under the data directory filled in.
@@ -330,6 +592,116 @@ mod tests {
                 .expose_secret(),
             "postgres://app:hunter2@db/registration"
         );
+    }
+
+    #[test]
+    fn subscribers_default_to_notifications_and_can_be_set_from_the_environment() {
+        let dir = tempfile::tempdir().expect("dir");
+        let settings = Settings::load_from(dir.path(), "test", &[]).expect("load");
+        assert_eq!(
+            settings.subscribers(ServiceName::Registration),
+            vec![ServiceName::Notifications]
+        );
+        assert_eq!(
+            settings.subscribers(ServiceName::Scheduling),
+            vec![ServiceName::Notifications]
+        );
+        assert!(settings.subscribers(ServiceName::Notifications).is_empty());
+
+        // A list from one variable (comma-separated), and an empty variable meaning "none".
+        let environment = [
+            (
+                "CLOVERLEAF__SCHEDULING__SUBSCRIBERS",
+                "notifications, registration",
+            ),
+            ("CLOVERLEAF__REGISTRATION__SUBSCRIBERS", ""),
+            ("CLOVERLEAF__NOTIFICATIONS__SUBSCRIBERS", "scheduling"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let settings = Settings::load_with_environment(dir.path(), "test", &[], Some(environment))
+            .expect("load");
+        assert_eq!(
+            settings.subscribers(ServiceName::Scheduling),
+            vec![ServiceName::Notifications, ServiceName::Registration]
+        );
+        assert!(settings.subscribers(ServiceName::Registration).is_empty());
+        assert_eq!(settings.notifications.subscribers, vec!["scheduling"]);
+    }
+
+    #[test]
+    fn a_subscriber_must_be_another_known_service() {
+        let dir = tempfile::tempdir().expect("dir");
+        for value in ["notification", "notifications,notifications", "scheduling"] {
+            let environment = std::iter::once((
+                "CLOVERLEAF__SCHEDULING__SUBSCRIBERS".to_owned(),
+                value.to_owned(),
+            ))
+            .collect();
+            let error = Settings::load_with_environment(dir.path(), "test", &[], Some(environment))
+                .expect_err(value);
+            assert!(
+                error.to_string().contains("scheduling.subscribers"),
+                "{value}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn outbox_settings_are_checked() {
+        let dir = tempfile::tempdir().expect("dir");
+        // (No profile file in `dir`: the compiled-in defaults.)
+        let settings = Settings::load_from(dir.path(), "test", &[]).expect("load");
+        assert_eq!(settings.outbox.poll_interval_ms, 500, "the default");
+        assert_eq!(settings.outbox.batch_size, 100);
+        for (key, value) in [
+            ("outbox.batch_size", "0"),
+            ("outbox.poll_interval_ms", "0"),
+            ("outbox.lease_secs", "1"),
+        ] {
+            let error =
+                Settings::load_from(dir.path(), "test", &[(key, value.into())]).expect_err(key);
+            assert!(error.to_string().contains(key), "{error}");
+        }
+    }
+
+    #[test]
+    fn mail_settings_are_checked_and_the_password_redacted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let settings = Settings::load_from(
+            dir.path(),
+            "test",
+            &[
+                ("mail.transport", "smtp".into()),
+                ("mail.smtp_host", "smtp.example.org".into()),
+                ("mail.smtp_password", "hunter2".into()),
+            ],
+        )
+        .expect("load");
+        assert_eq!(settings.mail.transport, MailTransport::Smtp);
+        assert_eq!(settings.mail.smtp_password.expose_secret(), "hunter2");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        for (key, value) in [
+            ("mail.smtp_host", ""),
+            ("mail.from_email", "not an address"),
+            ("mail.message_id_domain", "bad domain"),
+            ("mail.max_attempts", "0"),
+            ("mail.batch_size", "0"),
+            ("mail.lease_secs", "1"),
+        ] {
+            let error = Settings::load_from(
+                dir.path(),
+                "test",
+                &[
+                    ("mail.transport", "smtp".into()),
+                    ("mail.smtp_host", "smtp.example.org".into()),
+                    (key, value.into()),
+                ],
+            )
+            .expect_err(key);
+            assert!(error.to_string().contains(key), "{key}: {error}");
+        }
     }
 
     #[test]

@@ -7,7 +7,11 @@
 //! - [`health`]: `/healthz`, `/readyz`; [`metrics`]: Prometheus `/metrics`; [`docs`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: the verifier, issuers and service tokens a service needs, built from settings.
 //! - [`client`]: HTTP calls to another service with a service token, the request id, timeouts and retries.
-//! - [`outbox`]: the transactional outbox table and writing to it.
+//! - [`validate`]: request checks every service shares (one 422 naming every invalid field, one-line texts, email
+//!   addresses).
+//! - [`retry`]: backoff with jitter and saturating deadlines for background workers.
+//! - [`pagination`]: `?limit=&cursor=` lists with opaque keyset cursors.
+//! - [`outbox`]: the transactional outbox, and its relay that delivers domain events to subscribers' `/v1/inbox`.
 //! - [`server`]: putting it together, serving, and stopping gracefully; [`shutdown`]: SIGTERM and Ctrl-C.
 //! - `testing` (feature `test-support`): a fresh SQLite file or PostgreSQL database per test.
 
@@ -21,11 +25,14 @@ pub mod health;
 pub mod metrics;
 pub mod observe;
 pub mod outbox;
+pub mod pagination;
+pub mod retry;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod validate;
 
 pub use cloverleaf_problem::{FieldError, Problem};
 pub use config::Settings;

@@ -230,7 +230,8 @@ pub enum StartupError {
 }
 
 /// What every service opens first: its database (migrated when `migrate_on_start`), its metrics registry, and the
-/// readiness check over both; [`ServiceBase::into_service`] then adds the service's routes.
+/// readiness check over both; [`ServiceBase::into_service`] then adds the service's routes. A service that writes
+/// domain events also calls [`ServiceBase::start_outbox_relay`] (defined in [`crate::outbox::relay`]).
 pub struct ServiceBase {
     pub name: ServiceName,
     pub settings: crate::Settings,
@@ -321,4 +322,11 @@ where
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The answer to an error that is not the caller's fault (database, stored data, setup): the cause goes to the log,
+/// never to the caller, who gets a bare 500 problem. Every service's error type answers its non-problem variants so.
+pub fn internal_error(cause: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %cause, "request failed");
+    Problem::internal().into_response()
 }

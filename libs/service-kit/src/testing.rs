@@ -233,6 +233,46 @@ impl TestApp {
     }
 }
 
+/// Runs `check-invite` (the calendar checker in the shared tools beside the repository, or
+/// `$CLOVERLEAF_CHECK_INVITE`) on `files`, with `--series` when asked, and panics with its report unless every file
+/// passes. libical's RFC 5546 checks must have run: without them the checker is too lenient to prove anything, so a
+/// missing libical fails the test and says how to install it (`.ci/calendar-tools.sh`).
+pub fn check_invite(files: &[std::path::PathBuf], series: bool) -> String {
+    let checker = std::env::var_os("CLOVERLEAF_CHECK_INVITE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/tools/check-invite")
+        });
+    // The checker's own interpreter (its #! line): a python3 earlier on PATH (pyenv, a venv) lacks Debian's libical
+    // bindings.
+    let python = if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let mut command = std::process::Command::new(python);
+    command.arg(&checker);
+    if series {
+        command.arg("--series");
+    }
+    let output = command
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", checker.display()));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !report.contains("is not installed"),
+        "libical is missing, so check-invite skipped its RFC 5546 checks; run .ci/calendar-tools.sh\n{report}"
+    );
+    assert!(output.status.success(), "check-invite failed:\n{report}");
+    report
+}
+
 /// True when the suites run against PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var(POSTGRES_ENV).is_ok_and(|u| !u.is_empty())

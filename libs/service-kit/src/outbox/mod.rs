@@ -1,16 +1,75 @@
 //! The transactional outbox: a domain event is written in the same database transaction as the change it reports,
-//! so either both happen or neither does. A relay (in the service that owns the table) later delivers each row to
-//! every subscriber's `/v1/inbox` until acknowledged; the event's UUID lets receivers drop repeats.
+//! so either both happen or neither does. A relay ([`relay`]) in the same service then delivers each row to every
+//! subscriber's `/v1/inbox` until acknowledged.
 //!
 //! Two tables, created by [`migration::CreateOutbox`] which every service lists in its migrator:
 //! - `outbox_events`: one row per domain event, in the order they were written (`position`).
 //! - `outbox_deliveries`: one row per event and subscriber, with attempts, next try and last error, so one slow
 //!   subscriber neither blocks nor repeats the others.
+//!
+//! ## What a subscriber can rely on
+//!
+//! - **At least once.** Every committed event reaches every subscriber listed when it was written: the relay retries
+//!   (with exponential backoff and jitter) until the subscriber answers 2xx, and never gives up. A replica that
+//!   crashes after claiming a delivery leaves a lease that expires, and the delivery is tried again. So an event
+//!   can arrive more than once (an answer lost on the way back, a lease that ran out): **receivers store the event's
+//!   `id` and ignore repeats** — the id is also sent as the `Idempotency-Key` header.
+//! - **In order per aggregate.** A subscriber receives the events of one aggregate (one event, one registration) in
+//!   the order they were written: the next one is not sent before the previous one was acknowledged. Events of
+//!   different aggregates are independent — one that keeps failing holds back only its own aggregate.
+//! - **Nothing from a rolled-back transaction**, since the rows are written by the caller's transaction.
+//!
+//! ## How a service uses it
+//!
+//! ```text
+//! let base = ServiceBase::open::<Migrator>(settings, ServiceName::Registration).await?;
+//! let relay = base.start_outbox_relay()?;          // stops with the service
+//! // in a handler:
+//! let txn = cloverleaf_service_kit::db::begin_write(&db).await?;
+//! /* … the change … */
+//! outbox::enqueue(&txn, "registration.confirmed", registration.id, &payload, relay.subscribers()).await?;
+//! txn.commit().await?;
+//! relay.wake();                                     // deliver now rather than at the next poll
+//! ```
+//!
+//! Call [`enqueue`] after the change it reports (so writers of the same aggregate are already serialised on its row)
+//! and, on SQLite, in a [`crate::db::begin_write`] transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QuerySelect};
-use serde::Serialize;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, QuerySelect, Statement};
+use serde::{Deserialize, Serialize};
+
+pub mod relay;
+
+pub use relay::OutboxRelay;
+
+/// The header that carries the event id on every delivery, for receivers that dedupe by header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// What the relay POSTs to a subscriber's `/v1/inbox`, and what the subscriber reads: one domain event.
+///
+/// ```json
+/// {"id": "0193…", "type": "registration.confirmed", "aggregate_id": "0193…", "source": "registration",
+///  "occurred_at": "2026-11-20T09:00:00.123Z", "payload": {…}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InboxEvent {
+    /// The event's UUID: the same on every retry, so receivers drop repeats by it.
+    pub id: Uuid,
+    /// `event.published`, `registration.confirmed`, …
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The event or registration the event is about; events of one aggregate arrive in order.
+    pub aggregate_id: Uuid,
+    /// The service that wrote it (`registration`, `scheduling`).
+    pub source: String,
+    /// When the change was written.
+    pub occurred_at: DateTime<Utc>,
+    /// The event's own data, as the writer serialised it.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
 
 pub mod event {
     use super::*;
@@ -62,7 +121,16 @@ pub mod delivery {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Writes a domain event and one pending delivery per subscriber, inside the caller's transaction `txn`.
+/// The key of the PostgreSQL advisory lock that orders writers of one outbox (any number, shared by all who write).
+const ENQUEUE_LOCK: i64 = 7_236_178_207;
+
+/// Writes a domain event and one pending delivery per subscriber, inside the caller's transaction `txn`; returns the
+/// event's id. `subscribers` are service names, normally [`OutboxRelay::subscribers`] or
+/// `settings.service(name).subscribers`.
+///
+/// The event takes the next `position`. On PostgreSQL, writers first take a transaction-scoped advisory lock, so
+/// concurrent transactions that write events queue for each other (until commit) instead of failing on the unique
+/// position, and positions follow commit order; on SQLite the writer lock of [`crate::db::begin_write`] does the same.
 pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
     txn: &C,
     event_type: &str,
@@ -74,8 +142,15 @@ pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
     let now: DateTime<Utc> = Utc::now();
     let payload = serde_json::to_string(payload)
         .map_err(|e| DbErr::Custom(format!("outbox payload: {e}")))?;
-    // The next position inside the same transaction: writers to one outbox serialise on it (unique index), so
-    // positions follow commit order for each aggregate.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [ENQUEUE_LOCK.into()],
+        ))
+        .await?;
+    }
+    // The next position inside the same transaction; the lock above (or SQLite's writer lock) keeps it unique.
     let last: Option<i64> = event::Entity::find()
         .select_only()
         .column_as(event::Column::Position.max(), "max")
@@ -236,6 +311,18 @@ pub mod migration {
                         .table(OutboxDeliveries::Table)
                         .col(OutboxDeliveries::DeliveredAt)
                         .col(OutboxDeliveries::NextAttemptAt)
+                        .if_not_exists()
+                        .to_owned(),
+                )
+                .await?;
+            // …and, for each, is an earlier event of the same aggregate still undelivered?
+            manager
+                .create_index(
+                    Index::create()
+                        .name("outbox_events_aggregate")
+                        .table(OutboxEvents::Table)
+                        .col(OutboxEvents::AggregateId)
+                        .col(OutboxEvents::Position)
                         .if_not_exists()
                         .to_owned(),
                 )
