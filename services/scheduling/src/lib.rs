@@ -21,9 +21,11 @@ pub const NAME: ServiceName = ServiceName::Scheduling;
 pub async fn build(settings: Settings) -> Result<Service, Error> {
     let base = ServiceBase::open::<store::migrations::Migrator>(settings, NAME).await?;
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, None)?);
+    let outbox = base.start_outbox_relay()?;
     let state = http::AppState {
         db: base.db.clone(),
         verifier,
+        outbox,
     };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))

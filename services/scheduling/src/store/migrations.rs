@@ -6,8 +6,429 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            cloverleaf_service_kit::outbox::migration::CreateOutbox,
-        )]
+        vec![
+            Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
+            Box::new(m20261121_000001_create_scheduling::Migration),
+        ]
+    }
+}
+
+// async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
+#[allow(elided_lifetimes_in_paths)]
+mod m20261121_000001_create_scheduling {
+    use sea_orm_migration::prelude::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261121_000001_create_scheduling"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum Events {
+        Table,
+        Id,
+        Slug,
+        Kind,
+        Title,
+        Summary,
+        Description,
+        Timezone,
+        StartsAt,
+        EndsAt,
+        OnlineUrl,
+        VenueId,
+        VenueName,
+        VenueAddress,
+        VenueCity,
+        VenueCountry,
+        OrganiserName,
+        OrganiserEmail,
+        Status,
+        Sequence,
+        CreatedBy,
+        CreatedAt,
+        UpdatedAt,
+        PublishedAt,
+        CancelledAt,
+        CancelReason,
+    }
+
+    #[derive(DeriveIden)]
+    enum AgendaItems {
+        Table,
+        Id,
+        EventId,
+        Kind,
+        Title,
+        StartsAt,
+        EndsAt,
+        Timezone,
+        Description,
+        Location,
+        RoomId,
+        HostId,
+        Details,
+        Sequence,
+        CreatedAt,
+        UpdatedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum ItemSpeakers {
+        Table,
+        ItemId,
+        PersonId,
+        Position,
+    }
+
+    #[derive(DeriveIden)]
+    enum People {
+        Table,
+        Id,
+        Name,
+        Affiliation,
+        Email,
+        CreatedAt,
+        UpdatedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum Venues {
+        Table,
+        Id,
+        Name,
+        Address,
+        City,
+        Country,
+        Timezone,
+        CreatedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum Rooms {
+        Table,
+        Id,
+        VenueId,
+        Name,
+        Capacity,
+    }
+
+    #[derive(DeriveIden)]
+    enum EventChanges {
+        Table,
+        Id,
+        EventId,
+        ItemId,
+        Action,
+        Changes,
+        CalendarVisible,
+        Sequence,
+        ChangedBy,
+        ChangedAt,
+    }
+
+    fn uuid_pk(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name)
+            .uuid()
+            .not_null()
+            .primary_key()
+            .to_owned()
+    }
+
+    fn text(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name).string_len(500).null().to_owned()
+    }
+
+    fn instant(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .not_null()
+            .to_owned()
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(People::Table)
+                        .col(uuid_pk(People::Id))
+                        .col(ColumnDef::new(People::Name).string_len(200).not_null())
+                        .col(text(People::Affiliation))
+                        .col(ColumnDef::new(People::Email).string_len(254).null())
+                        .col(instant(People::CreatedAt))
+                        .col(instant(People::UpdatedAt))
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Venues::Table)
+                        .col(uuid_pk(Venues::Id))
+                        .col(ColumnDef::new(Venues::Name).string_len(200).not_null())
+                        .col(text(Venues::Address))
+                        .col(text(Venues::City))
+                        .col(text(Venues::Country))
+                        .col(ColumnDef::new(Venues::Timezone).string_len(64).null())
+                        .col(instant(Venues::CreatedAt))
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Rooms::Table)
+                        .col(uuid_pk(Rooms::Id))
+                        .col(ColumnDef::new(Rooms::VenueId).uuid().not_null())
+                        .col(ColumnDef::new(Rooms::Name).string_len(200).not_null())
+                        .col(ColumnDef::new(Rooms::Capacity).integer().null())
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(Rooms::Table, Rooms::VenueId)
+                                .to(Venues::Table, Venues::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Events::Table)
+                        .col(uuid_pk(Events::Id))
+                        .col(
+                            ColumnDef::new(Events::Slug)
+                                .string_len(80)
+                                .not_null()
+                                .unique_key(),
+                        )
+                        .col(ColumnDef::new(Events::Kind).string_len(16).not_null())
+                        .col(ColumnDef::new(Events::Title).string_len(200).not_null())
+                        .col(text(Events::Summary))
+                        .col(ColumnDef::new(Events::Description).text().null())
+                        .col(ColumnDef::new(Events::Timezone).string_len(64).not_null())
+                        .col(instant(Events::StartsAt))
+                        .col(instant(Events::EndsAt))
+                        .col(ColumnDef::new(Events::OnlineUrl).text().null())
+                        .col(ColumnDef::new(Events::VenueId).uuid().null())
+                        .col(ColumnDef::new(Events::VenueName).string_len(200).null())
+                        .col(text(Events::VenueAddress))
+                        .col(text(Events::VenueCity))
+                        .col(text(Events::VenueCountry))
+                        .col(
+                            ColumnDef::new(Events::OrganiserName)
+                                .string_len(200)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Events::OrganiserEmail)
+                                .string_len(254)
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(Events::Status).string_len(16).not_null())
+                        .col(
+                            ColumnDef::new(Events::Sequence)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(ColumnDef::new(Events::CreatedBy).string_len(254).not_null())
+                        .col(instant(Events::CreatedAt))
+                        .col(instant(Events::UpdatedAt))
+                        .col(
+                            ColumnDef::new(Events::PublishedAt)
+                                .timestamp_with_time_zone()
+                                .null(),
+                        )
+                        .col(
+                            ColumnDef::new(Events::CancelledAt)
+                                .timestamp_with_time_zone()
+                                .null(),
+                        )
+                        .col(text(Events::CancelReason))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(Events::Table, Events::VenueId)
+                                .to(Venues::Table, Venues::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            // Lists page through events by (starts_at, id), filtered by status and kind.
+            manager
+                .create_index(
+                    Index::create()
+                        .name("events_by_start")
+                        .table(Events::Table)
+                        .col(Events::StartsAt)
+                        .col(Events::Id)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(AgendaItems::Table)
+                        .col(uuid_pk(AgendaItems::Id))
+                        .col(ColumnDef::new(AgendaItems::EventId).uuid().not_null())
+                        .col(ColumnDef::new(AgendaItems::Kind).string_len(16).not_null())
+                        .col(
+                            ColumnDef::new(AgendaItems::Title)
+                                .string_len(200)
+                                .not_null(),
+                        )
+                        .col(instant(AgendaItems::StartsAt))
+                        .col(instant(AgendaItems::EndsAt))
+                        .col(ColumnDef::new(AgendaItems::Timezone).string_len(64).null())
+                        .col(ColumnDef::new(AgendaItems::Description).text().null())
+                        .col(text(AgendaItems::Location))
+                        .col(ColumnDef::new(AgendaItems::RoomId).uuid().null())
+                        .col(ColumnDef::new(AgendaItems::HostId).uuid().null())
+                        .col(ColumnDef::new(AgendaItems::Details).text().null())
+                        .col(
+                            ColumnDef::new(AgendaItems::Sequence)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(instant(AgendaItems::CreatedAt))
+                        .col(instant(AgendaItems::UpdatedAt))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(AgendaItems::Table, AgendaItems::EventId)
+                                .to(Events::Table, Events::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(AgendaItems::Table, AgendaItems::RoomId)
+                                .to(Rooms::Table, Rooms::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(AgendaItems::Table, AgendaItems::HostId)
+                                .to(People::Table, People::Id)
+                                .on_delete(ForeignKeyAction::SetNull),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name("agenda_items_by_event")
+                        .table(AgendaItems::Table)
+                        .col(AgendaItems::EventId)
+                        .col(AgendaItems::StartsAt)
+                        .to_owned(),
+                )
+                .await?;
+            // Conflict checks look for other items at the same time.
+            manager
+                .create_index(
+                    Index::create()
+                        .name("agenda_items_by_time")
+                        .table(AgendaItems::Table)
+                        .col(AgendaItems::StartsAt)
+                        .col(AgendaItems::EndsAt)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(ItemSpeakers::Table)
+                        .col(ColumnDef::new(ItemSpeakers::ItemId).uuid().not_null())
+                        .col(ColumnDef::new(ItemSpeakers::PersonId).uuid().not_null())
+                        .col(ColumnDef::new(ItemSpeakers::Position).integer().not_null())
+                        .primary_key(
+                            Index::create()
+                                .col(ItemSpeakers::ItemId)
+                                .col(ItemSpeakers::PersonId),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(ItemSpeakers::Table, ItemSpeakers::ItemId)
+                                .to(AgendaItems::Table, AgendaItems::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(ItemSpeakers::Table, ItemSpeakers::PersonId)
+                                .to(People::Table, People::Id)
+                                .on_delete(ForeignKeyAction::Restrict),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(EventChanges::Table)
+                        .col(uuid_pk(EventChanges::Id))
+                        .col(ColumnDef::new(EventChanges::EventId).uuid().not_null())
+                        .col(ColumnDef::new(EventChanges::ItemId).uuid().null())
+                        .col(
+                            ColumnDef::new(EventChanges::Action)
+                                .string_len(32)
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(EventChanges::Changes).text().not_null())
+                        .col(
+                            ColumnDef::new(EventChanges::CalendarVisible)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(EventChanges::Sequence).integer().not_null())
+                        .col(
+                            ColumnDef::new(EventChanges::ChangedBy)
+                                .string_len(254)
+                                .not_null(),
+                        )
+                        .col(instant(EventChanges::ChangedAt))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(EventChanges::Table, EventChanges::EventId)
+                                .to(Events::Table, Events::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name("event_changes_by_event")
+                        .table(EventChanges::Table)
+                        .col(EventChanges::EventId)
+                        .col(EventChanges::Id)
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            for table in [
+                EventChanges::Table.into_iden(),
+                ItemSpeakers::Table.into_iden(),
+                AgendaItems::Table.into_iden(),
+                Events::Table.into_iden(),
+                Rooms::Table.into_iden(),
+                Venues::Table.into_iden(),
+                People::Table.into_iden(),
+            ] {
+                manager
+                    .drop_table(Table::drop().table(table).if_exists().to_owned())
+                    .await?;
+            }
+            Ok(())
+        }
     }
 }

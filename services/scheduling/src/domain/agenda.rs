@@ -1,0 +1,594 @@
+//! Agenda items: sessions, talks and breaks of a workshop; visits, transfers and hotels of a tour. Each has its own
+//! zone (default: the event's), so one tour holds items in Europe/Berlin and Asia/Shanghai, and each lies inside
+//! its event's span.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::event::nullable;
+use super::fields::{self, EmailAddress, Fields, Invalid};
+use super::time::{Span, TimeZone, parse_instant};
+use cloverleaf_service_kit::Problem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Session,
+    Talk,
+    Panel,
+    Break,
+    Meal,
+    Visit,
+    Transfer,
+    Hotel,
+    Other,
+}
+
+impl ItemKind {
+    pub const ALL: [Self; 9] = [
+        Self::Session,
+        Self::Talk,
+        Self::Panel,
+        Self::Break,
+        Self::Meal,
+        Self::Visit,
+        Self::Transfer,
+        Self::Hotel,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Talk => "talk",
+            Self::Panel => "panel",
+            Self::Break => "break",
+            Self::Meal => "meal",
+            Self::Visit => "visit",
+            Self::Transfer => "transfer",
+            Self::Hotel => "hotel",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or_else(|| {
+                Invalid::new(
+                    "invalid_choice",
+                    "must be session, talk, panel, break, meal, visit, transfer, hotel or other",
+                )
+            })
+    }
+}
+
+/// Whom to call at a host institution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A visit to a host institution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Visit {
+    pub institution: Option<String>,
+    pub address: Option<String>,
+    /// The city the visit is in; tours check it against the transfers.
+    pub city: Option<String>,
+    pub contact: Option<Contact>,
+}
+
+/// Travel between two cities.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Transfer {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Airline, railway, coach company.
+    pub carrier: Option<String>,
+    /// Flight or train number.
+    pub number: Option<String>,
+}
+
+/// A night's stay. Its check-in and check-out are the item's `starts_at` and `ends_at`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hotel {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+}
+
+/// An agenda item as requested (and what a patch is merged onto).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemInput {
+    #[schema(value_type = String, example = "talk")]
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    /// RFC 3339 with an offset, or a wall-clock time in the item's zone.
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    /// IANA name; the event's when absent.
+    pub timezone: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    /// A room of a venue (`/v1/venues`); double bookings are reported as conflicts.
+    pub room_id: Option<Uuid>,
+    /// A person (`/v1/people`) hosting the item.
+    pub host: Option<Uuid>,
+    /// People (`/v1/people`) speaking.
+    #[serde(default)]
+    pub speakers: Vec<Uuid>,
+    pub visit: Option<Visit>,
+    pub transfer: Option<Transfer>,
+    pub hotel: Option<Hotel>,
+}
+
+/// A partial update of an item: absent fields stay, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemPatch {
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub room_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub host: Option<Option<Uuid>>,
+    pub speakers: Option<Vec<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Visit>)]
+    pub visit: Option<Option<Visit>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Transfer>)]
+    pub transfer: Option<Option<Transfer>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Hotel>)]
+    pub hotel: Option<Option<Hotel>>,
+}
+
+impl ItemPatch {
+    pub fn apply(self, current: &ItemDetails) -> ItemInput {
+        let mut input = ItemInput::from(current);
+        macro_rules! keep_or_set {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field { input.$field = Some(v); } )* };
+        }
+        macro_rules! nullable_set {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field { input.$field = v; } )* };
+        }
+        keep_or_set!(kind, title, starts_at, ends_at);
+        nullable_set!(
+            timezone,
+            description,
+            location,
+            room_id,
+            host,
+            visit,
+            transfer,
+            hotel
+        );
+        if let Some(speakers) = self.speakers {
+            input.speakers = speakers;
+        }
+        input
+    }
+}
+
+/// An item's kind-specific part, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Details {
+    Visit(Visit),
+    Transfer(Transfer),
+    Hotel(Hotel),
+}
+
+/// An agenda item's settable fields, all valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemDetails {
+    pub kind: ItemKind,
+    pub title: String,
+    pub span: Span,
+    /// Its own zone; `None` follows the event's.
+    pub timezone: Option<TimeZone>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub room_id: Option<Uuid>,
+    pub host: Option<Uuid>,
+    pub speakers: Vec<Uuid>,
+    pub details: Option<Details>,
+}
+
+/// The item fields an attendee's calendar shows: changing one after publishing raises the event's sequence.
+pub const CALENDAR_FIELDS: [&str; 9] = [
+    "kind",
+    "title",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "location",
+    "room_id",
+    "visit",
+    "transfer",
+];
+
+/// What an item is checked against: its event's zone and span.
+pub struct EventFrame {
+    pub timezone: TimeZone,
+    pub span: Span,
+}
+
+impl ItemInput {
+    /// Checks every field against the rules and the event; a 422 names each invalid one. People and rooms are
+    /// checked to exist by the store.
+    pub fn validate(&self, event: &EventFrame) -> Result<ItemDetails, Problem> {
+        let mut f = Fields::new();
+        let kind = f.check(
+            "kind",
+            required(&self.kind).and_then(|k| ItemKind::parse(&k)),
+        );
+        let title = f.check(
+            "title",
+            required(&self.title).and_then(|t| fields::line(&t, fields::TITLE_MAX)),
+        );
+        let own_zone = match self
+            .timezone
+            .as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+        {
+            None => Some(None),
+            Some(zone) => f.check("timezone", TimeZone::parse(zone)).map(Some),
+        };
+        let span = match own_zone {
+            Some(zone) => {
+                let zone = zone.unwrap_or(event.timezone);
+                let starts_at = f.check(
+                    "starts_at",
+                    required(&self.starts_at).and_then(|s| parse_instant(&s, zone)),
+                );
+                let ends_at = f.check(
+                    "ends_at",
+                    required(&self.ends_at).and_then(|s| parse_instant(&s, zone)),
+                );
+                match (starts_at, ends_at) {
+                    (Some(s), Some(e)) => f.check("ends_at", Span::new(s, e)),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        if let Some(span) = span {
+            if span.starts_at < event.span.starts_at || span.starts_at >= event.span.ends_at {
+                f.push(
+                    "starts_at",
+                    "outside_event",
+                    "must lie inside the event's start and end",
+                );
+            } else if span.ends_at > event.span.ends_at {
+                f.push(
+                    "ends_at",
+                    "outside_event",
+                    "must lie inside the event's start and end",
+                );
+            }
+        }
+        let description = f
+            .check(
+                "description",
+                fields::optional_text(self.description.as_deref(), fields::LONG_TEXT_MAX),
+            )
+            .flatten();
+        let location = f
+            .check(
+                "location",
+                fields::optional_line(self.location.as_deref(), fields::SHORT_TEXT_MAX),
+            )
+            .flatten();
+        let mut speakers = Vec::new();
+        for (i, id) in self.speakers.iter().enumerate() {
+            if speakers.contains(id) {
+                f.push(format!("speakers[{i}]"), "duplicate", "is listed twice");
+            } else {
+                speakers.push(*id);
+            }
+        }
+        let details = kind.and_then(|kind| self.details(kind, &mut f));
+        f.finish()?;
+        match (kind, title, span, own_zone) {
+            (Some(kind), Some(title), Some(span), Some(timezone)) => Ok(ItemDetails {
+                kind,
+                title,
+                span,
+                timezone,
+                description,
+                location,
+                room_id: self.room_id,
+                host: self.host,
+                speakers,
+                details,
+            }),
+            _ => Err(Problem::invalid(Vec::new())),
+        }
+    }
+
+    /// A visit names its institution and address, a transfer where from and to; each only on its own kind.
+    fn details(&self, kind: ItemKind, f: &mut Fields) -> Option<Details> {
+        let line = |f: &mut Fields, field: &str, value: &Option<String>, required: bool| match value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            None if required => {
+                f.push(field, "required", "is required");
+                None
+            }
+            None => None,
+            Some(v) => f.check(field, fields::line(v, fields::SHORT_TEXT_MAX)),
+        };
+        for (present, name, owner) in [
+            (self.visit.is_some(), "visit", ItemKind::Visit),
+            (self.transfer.is_some(), "transfer", ItemKind::Transfer),
+            (self.hotel.is_some(), "hotel", ItemKind::Hotel),
+        ] {
+            if present && kind != owner {
+                f.push(
+                    name,
+                    "wrong_kind",
+                    format!("only a {name} item has {name} details"),
+                );
+            }
+        }
+        match kind {
+            ItemKind::Visit => {
+                let visit = self.visit.clone().unwrap_or_default();
+                let contact = visit.contact.map(|c| Contact {
+                    name: line(f, "visit.contact.name", &c.name, false),
+                    email: c
+                        .email
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|e| !e.is_empty())
+                        .and_then(|e| {
+                            f.check("visit.contact.email", EmailAddress::parse(e))
+                                .map(EmailAddress::into_string)
+                        }),
+                    phone: line(f, "visit.contact.phone", &c.phone, false),
+                });
+                Some(Details::Visit(Visit {
+                    institution: line(f, "visit.institution", &visit.institution, true),
+                    address: line(f, "visit.address", &visit.address, true),
+                    city: line(f, "visit.city", &visit.city, false),
+                    contact,
+                }))
+            }
+            ItemKind::Transfer => {
+                let transfer = self.transfer.clone().unwrap_or_default();
+                Some(Details::Transfer(Transfer {
+                    from: line(f, "transfer.from", &transfer.from, true),
+                    to: line(f, "transfer.to", &transfer.to, true),
+                    carrier: line(f, "transfer.carrier", &transfer.carrier, false),
+                    number: line(f, "transfer.number", &transfer.number, false),
+                }))
+            }
+            ItemKind::Hotel => {
+                let hotel = self.hotel.clone().unwrap_or_default();
+                Some(Details::Hotel(Hotel {
+                    name: line(f, "hotel.name", &hotel.name, false),
+                    address: line(f, "hotel.address", &hotel.address, false),
+                    city: line(f, "hotel.city", &hotel.city, false),
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn required(value: &Option<String>) -> Result<String, Invalid> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => Err(Invalid::new("required", "is required")),
+    }
+}
+
+impl From<&ItemDetails> for ItemInput {
+    fn from(d: &ItemDetails) -> Self {
+        let (visit, transfer, hotel) = match d.details.clone() {
+            Some(Details::Visit(v)) => (Some(v), None, None),
+            Some(Details::Transfer(t)) => (None, Some(t), None),
+            Some(Details::Hotel(h)) => (None, None, Some(h)),
+            None => (None, None, None),
+        };
+        Self {
+            kind: Some(d.kind.as_str().to_owned()),
+            title: Some(d.title.clone()),
+            starts_at: Some(d.span.starts_at.to_rfc3339()),
+            ends_at: Some(d.span.ends_at.to_rfc3339()),
+            timezone: d.timezone.map(|z| z.name().to_owned()),
+            description: d.description.clone(),
+            location: d.location.clone(),
+            room_id: d.room_id,
+            host: d.host,
+            speakers: d.speakers.clone(),
+            visit,
+            transfer,
+            hotel,
+        }
+    }
+}
+
+impl ItemDetails {
+    /// The zone the item is shown in.
+    pub fn zone(&self, event_zone: TimeZone) -> TimeZone {
+        self.timezone.unwrap_or(event_zone)
+    }
+
+    pub fn visit(&self) -> Option<&Visit> {
+        match &self.details {
+            Some(Details::Visit(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn transfer(&self) -> Option<&Transfer> {
+        match &self.details {
+            Some(Details::Transfer(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn hotel(&self) -> Option<&Hotel> {
+        match &self.details {
+            Some(Details::Hotel(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// One line for a calendar's LOCATION: the given location, else what the kind tells (institution and address,
+    /// the route, the hotel).
+    pub fn calendar_location(&self) -> Option<String> {
+        if let Some(location) = &self.location {
+            return Some(location.clone());
+        }
+        let joined = |parts: &[Option<&str>]| {
+            let text = parts
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            (!text.is_empty()).then_some(text)
+        };
+        match &self.details {
+            Some(Details::Visit(v)) => joined(&[
+                v.institution.as_deref(),
+                v.address.as_deref(),
+                v.city.as_deref(),
+            ]),
+            Some(Details::Transfer(t)) => match (&t.from, &t.to) {
+                (Some(from), Some(to)) => Some(format!("{from} → {to}")),
+                _ => None,
+            },
+            Some(Details::Hotel(h)) => {
+                joined(&[h.name.as_deref(), h.address.as_deref(), h.city.as_deref()])
+            }
+            None => None,
+        }
+    }
+
+    /// The fields as JSON values by their API names, for change records.
+    pub fn field_values(&self, event_zone: TimeZone) -> Vec<(&'static str, Value)> {
+        let zone = self.zone(event_zone);
+        vec![
+            ("kind", json!(self.kind.as_str())),
+            ("title", json!(self.title)),
+            ("timezone", json!(self.timezone.map(TimeZone::name))),
+            (
+                "starts_at",
+                json!(zone.local(self.span.starts_at).to_rfc3339()),
+            ),
+            ("ends_at", json!(zone.local(self.span.ends_at).to_rfc3339())),
+            ("description", json!(self.description)),
+            ("location", json!(self.location)),
+            ("room_id", json!(self.room_id)),
+            ("host", json!(self.host)),
+            ("speakers", json!(self.speakers)),
+            ("visit", json!(self.visit())),
+            ("transfer", json!(self.transfer())),
+            ("hotel", json!(self.hotel())),
+        ]
+    }
+
+    /// The people this item occupies: its host and speakers.
+    pub fn people(&self) -> Vec<Uuid> {
+        self.host
+            .iter()
+            .chain(self.speakers.iter())
+            .copied()
+            .fold(Vec::new(), |mut all, id| {
+                if !all.contains(&id) {
+                    all.push(id);
+                }
+                all
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tour() -> EventFrame {
+        EventFrame {
+            timezone: TimeZone::parse("Europe/Berlin").expect("zone"),
+            span: Span::new(
+                "2026-05-10T00:00:00+02:00".parse().expect("start"),
+                "2026-05-20T00:00:00+08:00".parse().expect("end"),
+            )
+            .expect("span"),
+        }
+    }
+
+    #[test]
+    fn an_item_in_its_own_zone() {
+        let item = ItemInput {
+            kind: Some("visit".into()),
+            title: Some("Visit to the Jiangsu Province Hospital".into()),
+            starts_at: Some("2026-05-15T09:30".into()),
+            ends_at: Some("2026-05-15T12:00".into()),
+            timezone: Some("Asia/Shanghai".into()),
+            visit: Some(Visit {
+                institution: Some("Jiangsu Province Hospital".into()),
+                address: Some("300 Guangzhou Rd".into()),
+                city: Some("Nanjing".into()),
+                contact: None,
+            }),
+            ..ItemInput::default()
+        }
+        .validate(&tour())
+        .expect("valid");
+        assert_eq!(
+            item.span.starts_at.to_rfc3339(),
+            "2026-05-15T01:30:00+00:00"
+        );
+        assert_eq!(
+            item.calendar_location().expect("location"),
+            "Jiangsu Province Hospital, 300 Guangzhou Rd, Nanjing"
+        );
+    }
+
+    #[test]
+    fn items_outside_the_event_and_missing_details_are_named() {
+        let problem = ItemInput {
+            kind: Some("transfer".into()),
+            title: Some("Flight".into()),
+            starts_at: Some("2026-05-09T09:30".into()),
+            ends_at: Some("2026-05-09T12:00".into()),
+            transfer: Some(Transfer {
+                from: Some("Berlin".into()),
+                ..Transfer::default()
+            }),
+            visit: Some(Visit::default()),
+            ..ItemInput::default()
+        }
+        .validate(&tour())
+        .expect_err("invalid");
+        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["starts_at", "visit", "transfer.to"]);
+    }
+}

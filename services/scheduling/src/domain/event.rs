@@ -1,0 +1,604 @@
+//! What an event is (webinar, workshop, tour), the states it goes through, and which of its changes reach
+//! attendees' calendars.
+//!
+//! Requests are checked in one place: a create request and a patch merged onto the current event both become an
+//! [`EventInput`] that [`EventInput::validate`] turns into [`EventDetails`], so both obey the same rules.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::fields::{self, EmailAddress, Fields, Invalid};
+use super::time::{Span, TimeZone, parse_instant};
+use cloverleaf_service_kit::Problem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    Webinar,
+    Workshop,
+    Tour,
+}
+
+impl EventKind {
+    pub const ALL: [Self; 3] = [Self::Webinar, Self::Workshop, Self::Tour];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webinar => "webinar",
+            Self::Workshop => "workshop",
+            Self::Tour => "tour",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or_else(|| Invalid::new("invalid_choice", "must be webinar, workshop or tour"))
+    }
+}
+
+/// Stored states are draft, published and cancelled; `completed` is a published event whose end has passed, so it
+/// needs no job to flip it and is never out of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    Cancelled,
+    Completed,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Cancelled => "cancelled",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        [
+            Self::Draft,
+            Self::Published,
+            Self::Cancelled,
+            Self::Completed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+        .ok_or_else(|| {
+            Invalid::new(
+                "invalid_choice",
+                "must be draft, published, cancelled or completed",
+            )
+        })
+    }
+
+    /// What people see: a stored `published` becomes `completed` once the event is over.
+    pub fn effective(stored: Self, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if stored == Self::Published && ends_at <= now {
+            Self::Completed
+        } else {
+            stored
+        }
+    }
+}
+
+/// A venue as an event names it; `id` links it to a stored venue with rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VenueInput {
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrganiserInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An event as requested, before checking: what `POST /v1/events` takes, and what a patch is merged onto.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventInput {
+    #[schema(value_type = String, example = "webinar")]
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    /// Made from the title when absent.
+    pub slug: Option<String>,
+    /// IANA name, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// RFC 3339 with an offset, or a wall-clock time in `timezone`.
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub online_url: Option<String>,
+    pub venue: Option<VenueInput>,
+    pub organiser: Option<OrganiserInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Venue {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+impl Venue {
+    /// One line for a calendar's LOCATION.
+    pub fn location(&self) -> String {
+        [
+            Some(self.name.as_str()),
+            self.address.as_deref(),
+            self.city.as_deref(),
+            self.country.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Organiser {
+    pub name: String,
+    pub email: String,
+}
+
+/// An event's settable fields, all valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDetails {
+    pub kind: EventKind,
+    pub title: String,
+    pub slug: Option<String>,
+    pub timezone: TimeZone,
+    pub span: Span,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub online_url: Option<String>,
+    pub venue: Option<Venue>,
+    pub organiser: Organiser,
+}
+
+/// The fields whose change an attendee's calendar shows; each change to one of them after publishing raises the
+/// event's `sequence` by one, so calendars replace the entry instead of keeping the old one.
+pub const CALENDAR_FIELDS: [&str; 7] = [
+    "title",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "online_url",
+    "venue",
+    "status",
+];
+
+impl EventInput {
+    /// Checks every field; a 422 names each invalid one.
+    pub fn validate(&self) -> Result<EventDetails, Problem> {
+        let mut f = Fields::new();
+        let kind = f.check(
+            "kind",
+            required(&self.kind).and_then(|k| EventKind::parse(&k)),
+        );
+        let title = f.check(
+            "title",
+            required(&self.title).and_then(|t| fields::line(&t, fields::TITLE_MAX)),
+        );
+        let slug = match self
+            .slug
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => f.check("slug", fields::slug(s)),
+        };
+        let timezone = f.check(
+            "timezone",
+            required(&self.timezone).and_then(|z| TimeZone::parse(&z)),
+        );
+        let (starts_at, ends_at) = match timezone {
+            Some(zone) => (
+                f.check(
+                    "starts_at",
+                    required(&self.starts_at).and_then(|s| parse_instant(&s, zone)),
+                ),
+                f.check(
+                    "ends_at",
+                    required(&self.ends_at).and_then(|s| parse_instant(&s, zone)),
+                ),
+            ),
+            None => (None, None),
+        };
+        let span = match (starts_at, ends_at) {
+            (Some(s), Some(e)) => f.check("ends_at", Span::new(s, e)),
+            _ => None,
+        };
+        let summary = f
+            .check(
+                "summary",
+                fields::optional_line(self.summary.as_deref(), fields::SHORT_TEXT_MAX),
+            )
+            .flatten();
+        let description = f
+            .check(
+                "description",
+                fields::optional_text(self.description.as_deref(), fields::LONG_TEXT_MAX),
+            )
+            .flatten();
+        let online_url = match self
+            .online_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            None => None,
+            Some(url) => f.check("online_url", fields::web_url(url)),
+        };
+        let venue = match &self.venue {
+            None => None,
+            Some(v) => {
+                let name = f.check(
+                    "venue.name",
+                    required(&v.name).and_then(|n| fields::line(&n, fields::NAME_MAX)),
+                );
+                let address = f
+                    .check(
+                        "venue.address",
+                        fields::optional_line(v.address.as_deref(), fields::SHORT_TEXT_MAX),
+                    )
+                    .flatten();
+                let city = f
+                    .check(
+                        "venue.city",
+                        fields::optional_line(v.city.as_deref(), fields::NAME_MAX),
+                    )
+                    .flatten();
+                let country = f
+                    .check(
+                        "venue.country",
+                        fields::optional_line(v.country.as_deref(), fields::NAME_MAX),
+                    )
+                    .flatten();
+                name.map(|name| Venue {
+                    id: v.id,
+                    name,
+                    address,
+                    city,
+                    country,
+                })
+            }
+        };
+        let organiser = match &self.organiser {
+            None => {
+                f.push(
+                    "organiser",
+                    "required",
+                    "the organiser's name and email are required (they are the invites' ORGANIZER)",
+                );
+                None
+            }
+            Some(o) => {
+                let name = f.check(
+                    "organiser.name",
+                    required(&o.name).and_then(|n| fields::line(&n, fields::NAME_MAX)),
+                );
+                let email = f.check(
+                    "organiser.email",
+                    required(&o.email).and_then(|e| EmailAddress::parse(&e)),
+                );
+                name.zip(email).map(|(name, email)| Organiser {
+                    name,
+                    email: email.into_string(),
+                })
+            }
+        };
+        f.finish()?;
+        match (kind, title, timezone, span, organiser) {
+            (Some(kind), Some(title), Some(timezone), Some(span), Some(organiser)) => {
+                Ok(EventDetails {
+                    kind,
+                    title,
+                    slug,
+                    timezone,
+                    span,
+                    summary,
+                    description,
+                    online_url,
+                    venue,
+                    organiser,
+                })
+            }
+            // Every None above recorded an error, so finish() returned already.
+            _ => Err(Problem::invalid(Vec::new())),
+        }
+    }
+}
+
+fn required(value: &Option<String>) -> Result<String, Invalid> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => Err(Invalid::new("required", "is required")),
+    }
+}
+
+/// `Option<Option<T>>` for PATCH: absent (leave it), `null` (clear it) or a value.
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A partial update: absent fields stay, `null` clears an optional one.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub timezone: Option<String>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub summary: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub online_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<VenueInput>)]
+    pub venue: Option<Option<VenueInput>>,
+    pub organiser: Option<OrganiserInput>,
+}
+
+impl EventPatch {
+    /// The current event as input with this patch applied on top, to be validated as a whole.
+    pub fn apply(self, current: &EventDetails) -> EventInput {
+        let mut input = EventInput::from(current);
+        let set = |field: &mut Option<String>, value: Option<String>| {
+            if value.is_some() {
+                *field = value;
+            }
+        };
+        set(&mut input.title, self.title);
+        set(&mut input.slug, self.slug);
+        set(&mut input.timezone, self.timezone);
+        set(&mut input.starts_at, self.starts_at);
+        set(&mut input.ends_at, self.ends_at);
+        if let Some(summary) = self.summary {
+            input.summary = summary;
+        }
+        if let Some(description) = self.description {
+            input.description = description;
+        }
+        if let Some(url) = self.online_url {
+            input.online_url = url;
+        }
+        if let Some(venue) = self.venue {
+            input.venue = venue;
+        }
+        if let Some(organiser) = self.organiser {
+            let current = input.organiser.take().unwrap_or(OrganiserInput {
+                name: None,
+                email: None,
+            });
+            input.organiser = Some(OrganiserInput {
+                name: organiser.name.or(current.name),
+                email: organiser.email.or(current.email),
+            });
+        }
+        input
+    }
+}
+
+impl From<&EventDetails> for EventInput {
+    fn from(d: &EventDetails) -> Self {
+        Self {
+            kind: Some(d.kind.as_str().to_owned()),
+            title: Some(d.title.clone()),
+            slug: d.slug.clone(),
+            timezone: Some(d.timezone.name().to_owned()),
+            starts_at: Some(d.span.starts_at.to_rfc3339()),
+            ends_at: Some(d.span.ends_at.to_rfc3339()),
+            summary: d.summary.clone(),
+            description: d.description.clone(),
+            online_url: d.online_url.clone(),
+            venue: d.venue.as_ref().map(|v| VenueInput {
+                id: v.id,
+                name: Some(v.name.clone()),
+                address: v.address.clone(),
+                city: v.city.clone(),
+                country: v.country.clone(),
+            }),
+            organiser: Some(OrganiserInput {
+                name: Some(d.organiser.name.clone()),
+                email: Some(d.organiser.email.clone()),
+            }),
+        }
+    }
+}
+
+impl EventDetails {
+    /// The fields as JSON values, by the names the API uses, for change records.
+    pub fn field_values(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("title", json!(self.title)),
+            ("slug", json!(self.slug)),
+            ("timezone", json!(self.timezone.name())),
+            (
+                "starts_at",
+                json!(self.timezone.local(self.span.starts_at).to_rfc3339()),
+            ),
+            (
+                "ends_at",
+                json!(self.timezone.local(self.span.ends_at).to_rfc3339()),
+            ),
+            ("summary", json!(self.summary)),
+            ("description", json!(self.description)),
+            ("online_url", json!(self.online_url)),
+            ("venue", json!(self.venue)),
+            ("organiser", json!(self.organiser)),
+        ]
+    }
+
+    /// What a published event must have: a webinar its join link, a workshop its venue.
+    pub fn check_publishable(&self) -> Result<(), Problem> {
+        let mut f = Fields::new();
+        match self.kind {
+            EventKind::Webinar if self.online_url.is_none() => f.push(
+                "online_url",
+                "required_to_publish",
+                "a webinar needs its online_url (the join link) to be published",
+            ),
+            EventKind::Workshop if self.venue.is_none() => f.push(
+                "venue",
+                "required_to_publish",
+                "a workshop needs its venue to be published",
+            ),
+            _ => {}
+        }
+        f.finish()
+    }
+
+    /// One line for a calendar's LOCATION: the venue, else the join link.
+    pub fn location(&self) -> Option<String> {
+        self.venue
+            .as_ref()
+            .map(Venue::location)
+            .or_else(|| self.online_url.clone())
+    }
+}
+
+/// One field's change: its name and the values before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The fields that differ between two versions of the same field list.
+pub fn diff(before: &[(&'static str, Value)], after: &[(&'static str, Value)]) -> Vec<FieldChange> {
+    before
+        .iter()
+        .zip(after)
+        .filter(|((_, b), (_, a))| a != b)
+        .map(|((name, b), (_, a))| FieldChange {
+            field: (*name).to_owned(),
+            before: b.clone(),
+            after: a.clone(),
+        })
+        .collect()
+}
+
+/// Whether any of `changes` is one an attendee's calendar shows.
+pub fn calendar_visible(changes: &[FieldChange], visible: &[&str]) -> bool {
+    changes.iter().any(|c| visible.contains(&c.field.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webinar() -> EventInput {
+        EventInput {
+            kind: Some("webinar".into()),
+            title: Some("Data sharing in personalised medicine".into()),
+            timezone: Some("Europe/Brussels".into()),
+            starts_at: Some("2026-06-10T09:00".into()),
+            ends_at: Some("2026-06-10T10:30".into()),
+            organiser: Some(OrganiserInput {
+                name: Some("PerMed Office".into()),
+                email: Some("office@permed.example.org".into()),
+            }),
+            ..EventInput::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_event_and_every_invalid_field_named() {
+        let event = webinar().validate().expect("valid");
+        assert_eq!(
+            event.span.starts_at.to_rfc3339(),
+            "2026-06-10T07:00:00+00:00"
+        );
+        let problem = EventInput {
+            kind: Some("party".into()),
+            title: Some("Two\nlines".into()),
+            timezone: Some("Europe/Nowhere".into()),
+            organiser: None,
+            ..webinar()
+        }
+        .validate()
+        .expect_err("invalid");
+        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["kind", "title", "timezone", "organiser"]);
+        let problem = EventInput {
+            ends_at: Some("2026-06-10T08:00".into()),
+            ..webinar()
+        }
+        .validate()
+        .expect_err("end before start");
+        assert_eq!(problem.errors[0].field, "ends_at");
+        assert_eq!(problem.errors[0].code, "ends_before_start");
+    }
+
+    #[test]
+    fn publishing_needs_a_join_link_or_a_venue() {
+        let event = webinar().validate().expect("valid");
+        assert_eq!(
+            event.check_publishable().expect_err("no url").errors[0].field,
+            "online_url"
+        );
+        let workshop = EventInput {
+            kind: Some("workshop".into()),
+            ..webinar()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(
+            workshop.check_publishable().expect_err("no venue").errors[0].field,
+            "venue"
+        );
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_the_diff_shows_it() {
+        let before = webinar().validate().expect("valid");
+        let patch: EventPatch = serde_json::from_value(json!({
+            "starts_at": "2026-06-10T10:00", "ends_at": "2026-06-10T11:30", "summary": "New"
+        }))
+        .expect("patch");
+        let after = patch.apply(&before).validate().expect("valid");
+        let changes = diff(&before.field_values(), &after.field_values());
+        let names: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(names, ["starts_at", "ends_at", "summary"]);
+        assert!(calendar_visible(&changes, &CALENDAR_FIELDS));
+        let only_summary = diff(
+            &after.field_values(),
+            &EventPatch {
+                summary: Some(None),
+                ..EventPatch::default()
+            }
+            .apply(&after)
+            .validate()
+            .expect("valid")
+            .field_values(),
+        );
+        assert!(!calendar_visible(&only_summary, &CALENDAR_FIELDS));
+    }
+}

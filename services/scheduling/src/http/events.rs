@@ -1,0 +1,307 @@
+//! `/v1/events`: organisers create, change, publish and cancel events; everyone reads published ones.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use cloverleaf_auth::{Organiser, Viewer};
+use cloverleaf_service_kit::extract::{Json, Path, Query};
+use cloverleaf_service_kit::pagination::{Page, PageQuery};
+use cloverleaf_service_kit::{FieldError, Problem};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::items::load_references;
+use super::views::{ChangeView, ConflictView, EventView, PublishedView};
+use super::{AppState, actor};
+use crate::Error;
+use crate::domain::conflicts::{self, Scheduled};
+use crate::domain::event::{EventInput, EventKind, EventPatch, EventStatus};
+use crate::store::entities::event;
+use crate::store::{event_details, events, items};
+
+/// An event the caller may see: the public sees events once they are published, staff see drafts too.
+pub(crate) async fn visible_event(
+    state: &AppState,
+    key: &str,
+    viewer: &Viewer,
+) -> Result<event::Model, Error> {
+    match events::find(&state.db, key).await? {
+        Some(event) if viewer.is_staff() || event.published_at.is_some() => Ok(event),
+        _ => Err(Problem::not_found("This event").into()),
+    }
+}
+
+/// Create an event (a draft).
+#[utoipa::path(post, path = "/v1/events", tag = "events", request_body = EventInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = EventView), (status = 422, body = Problem), (status = 409, body = Problem)))]
+pub async fn create_event(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Json(input): Json<EventInput>,
+) -> Result<impl IntoResponse, Error> {
+    let details = input.validate()?;
+    let created = events::create(&state.db, details, &actor(&claims)).await?;
+    let location = format!("/v1/events/{}", created.id);
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        Json(EventView::new(&created)?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// webinar, workshop or tour.
+    pub kind: Option<String>,
+    /// draft, published, cancelled or completed.
+    pub status: Option<String>,
+    /// Events that end after this instant (RFC 3339).
+    pub from: Option<String>,
+    /// Events that start before this instant (RFC 3339).
+    pub to: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Problem> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    Problem::invalid(vec![FieldError::new(
+                        field,
+                        "invalid_datetime",
+                        "must be an RFC 3339 time with an offset",
+                    )])
+                })
+        })
+        .transpose()
+}
+
+pub(crate) fn kind_filter(value: Option<&str>) -> Result<Option<EventKind>, Problem> {
+    value
+        .map(|k| {
+            EventKind::parse(k)
+                .map_err(|e| Problem::invalid(vec![FieldError::new("kind", e.code, e.message)]))
+        })
+        .transpose()
+}
+
+/// List events by start, filtered by kind, status and time range; the public sees published ones only.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventListQuery),
+    responses((status = 200, body = inline(Page<EventView>)), (status = 422, body = Problem)))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<EventListQuery>,
+) -> Result<Json<Page<EventView>>, Error> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            EventStatus::parse(s)
+                .map_err(|e| Problem::invalid(vec![FieldError::new("status", e.code, e.message)]))
+        })
+        .transpose()?;
+    if status == Some(EventStatus::Draft) && !viewer.is_staff() {
+        return Ok(Json(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    }
+    let filter = events::ListFilter {
+        kind: kind_filter(query.kind.as_deref())?,
+        status,
+        from: instant("from", query.from.as_deref())?,
+        to: instant("to", query.to.as_deref())?,
+        include_drafts: viewer.is_staff(),
+    };
+    let limit = page.limit()?;
+    let rows = events::list(&state.db, &filter, page.cursor()?, limit).await?;
+    let page = Page::from_rows(rows, limit, |e| (e.starts_at, e.id), |e| e);
+    let mut items = Vec::with_capacity(page.items.len());
+    for event in &page.items {
+        items.push(EventView::new(event)?);
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One event, by id or slug.
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "event id or slug")),
+    responses((status = 200, body = EventView), (status = 404, body = Problem)))]
+pub async fn get_event(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<EventView>, Error> {
+    let event = visible_event(&state, &id, &viewer).await?;
+    Ok(Json(EventView::new(&event)?))
+}
+
+/// Change an event. After publishing, each change is recorded, and `sequence` rises when calendars show it.
+#[utoipa::path(patch, path = "/v1/events/{id}", tag = "events", request_body = EventPatch,
+    params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
+    responses((status = 200, body = EventView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn update_event(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path(id): Path<String>,
+    Json(patch): Json<EventPatch>,
+) -> Result<Json<EventView>, Error> {
+    let updated = events::update(
+        &state.db,
+        &id,
+        patch,
+        &actor(&claims),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    Ok(Json(EventView::new(&updated)?))
+}
+
+/// Publish an event: it becomes public and attendees' invites can go out. Allowed with conflicts; the answer
+/// lists them.
+#[utoipa::path(post, path = "/v1/events/{id}/publish", tag = "events",
+    params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
+    responses((status = 200, body = PublishedView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn publish_event(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path(id): Path<String>,
+) -> Result<Json<PublishedView>, Error> {
+    let published =
+        events::publish(&state.db, &id, &actor(&claims), state.outbox.subscribers()).await?;
+    state.outbox.wake();
+    let conflicts = event_conflicts(&state, &published).await?;
+    Ok(Json(PublishedView {
+        event: EventView::new(&published)?,
+        conflicts,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct CancelRequest {
+    /// Told to attendees.
+    pub reason: Option<String>,
+}
+
+/// Cancel an event; attendees' calendars drop it.
+#[utoipa::path(post, path = "/v1/events/{id}/cancel", tag = "events",
+    params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
+    request_body(content = Option<CancelRequest>),
+    responses((status = 200, body = EventView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn cancel_event(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<EventView>, Error> {
+    // The body is optional: an empty one cancels without a reason.
+    let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::invalid(vec![FieldError::new("reason", "invalid", e.to_string())])
+        })?
+    };
+    let reason = request.reason;
+    let reason = crate::domain::fields::optional_line(
+        reason.as_deref(),
+        crate::domain::fields::SHORT_TEXT_MAX,
+    )
+    .map_err(|e| Problem::invalid(vec![FieldError::new("reason", e.code, e.message)]))?;
+    let cancelled = events::cancel(
+        &state.db,
+        &id,
+        reason,
+        &actor(&claims),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    Ok(Json(EventView::new(&cancelled)?))
+}
+
+/// The conflicts of an event, with the names of the people and rooms involved.
+pub(crate) async fn event_conflicts(
+    state: &AppState,
+    event: &event::Model,
+) -> Result<Vec<ConflictView>, Error> {
+    let details = event_details(event)?;
+    let (own, others) = items::for_conflicts(&state.db, event).await?;
+    let found = conflicts::find(details.kind, details.span, &own, &others);
+    let by_id: HashMap<Uuid, &Scheduled> =
+        own.iter().chain(others.iter()).map(|s| (s.id, s)).collect();
+    let refs = load_references(
+        state,
+        found.iter().filter_map(|c| c.person_id).collect(),
+        found.iter().filter_map(|c| c.room_id).collect(),
+    )
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|c| ConflictView::new(c, &by_id, &refs))
+        .collect())
+}
+
+/// Rooms double-booked, people in two places, items outside the event, and in tours visits before arrival and
+/// transfers during visits.
+#[utoipa::path(get, path = "/v1/events/{id}/conflicts", tag = "events",
+    params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
+    responses((status = 200, body = inline(Page<ConflictView>)), (status = 404, body = Problem)))]
+pub async fn conflicts(
+    State(state): State<AppState>,
+    _organiser: Organiser,
+    Path(id): Path<String>,
+) -> Result<Json<Page<ConflictView>>, Error> {
+    let event = events::find(&state.db, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("This event"))?;
+    Ok(Json(Page {
+        items: event_conflicts(&state, &event).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Every change after publishing: who, when, which fields, before and after, and the sequence after it.
+#[utoipa::path(get, path = "/v1/events/{id}/changes", tag = "events", params(("id" = String, Path), PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = inline(Page<ChangeView>)), (status = 404, body = Problem)))]
+pub async fn changes(
+    State(state): State<AppState>,
+    _organiser: Organiser,
+    Path(id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ChangeView>>, Error> {
+    let event = events::find(&state.db, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("This event"))?;
+    let limit = page.limit()?;
+    let rows = events::changes(&state.db, event.id, page.cursor()?, limit).await?;
+    let page = Page::from_rows(rows, limit, |c| c.id, |c| c);
+    let mut items = Vec::with_capacity(page.items.len());
+    for change in page.items {
+        items.push(ChangeView::new(change)?);
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}

@@ -1,0 +1,185 @@
+//! `/v1/events/{id}/items`: the agenda of an event, or the itinerary of a tour.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use cloverleaf_auth::{Organiser, Viewer};
+use cloverleaf_service_kit::Problem;
+use cloverleaf_service_kit::extract::{Json, Path};
+use cloverleaf_service_kit::pagination::Page;
+use uuid::Uuid;
+
+use super::events::visible_event;
+use super::views::{ItemView, References, RoomView};
+use super::{AppState, actor};
+use crate::Error;
+use crate::domain::agenda::{ItemInput, ItemPatch};
+use crate::store::entities::event;
+use crate::store::items::{self, StoredItem};
+use crate::store::{events, people};
+
+/// The people and rooms an agenda names, fetched in two queries.
+pub(crate) async fn references(
+    state: &AppState,
+    agenda: &[StoredItem],
+) -> Result<References, Error> {
+    let mut people_ids = Vec::new();
+    let mut room_ids = Vec::new();
+    for item in agenda {
+        people_ids.extend(item.model.host_id);
+        people_ids.extend(item.speakers.iter().copied());
+        room_ids.extend(item.model.room_id);
+    }
+    load_references(state, people_ids, room_ids).await
+}
+
+/// People and rooms by id, for views that name them.
+pub(crate) async fn load_references(
+    state: &AppState,
+    mut people_ids: Vec<Uuid>,
+    mut room_ids: Vec<Uuid>,
+) -> Result<References, Error> {
+    people_ids.sort();
+    people_ids.dedup();
+    room_ids.sort();
+    room_ids.dedup();
+    Ok(References {
+        people: people::people_by_id(&state.db, &people_ids)
+            .await?
+            .iter()
+            .map(|p| (p.id, p.into()))
+            .collect(),
+        rooms: people::rooms_by_id(&state.db, &room_ids)
+            .await?
+            .iter()
+            .map(|r| (r.id, RoomView::from(r)))
+            .collect(),
+    })
+}
+
+async fn view(
+    state: &AppState,
+    event: &event::Model,
+    item: &StoredItem,
+) -> Result<ItemView, Error> {
+    let refs = references(state, std::slice::from_ref(item)).await?;
+    ItemView::new(event, item, &refs)
+}
+
+async fn event_for_change(state: &AppState, key: &str) -> Result<event::Model, Error> {
+    events::find(&state.db, key)
+        .await?
+        .ok_or_else(|| Problem::not_found("This event").into())
+}
+
+/// Add an item to the agenda. Times are RFC 3339, or wall-clock times in the item's zone (its own, else the
+/// event's); the item must lie inside the event.
+#[utoipa::path(post, path = "/v1/events/{id}/items", tag = "agenda", request_body = ItemInput,
+    params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
+    responses((status = 201, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn add_item(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path(id): Path<String>,
+    Json(input): Json<ItemInput>,
+) -> Result<impl IntoResponse, Error> {
+    let added = items::add(
+        &state.db,
+        &id,
+        input,
+        &actor(&claims),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    let event = event_for_change(&state, &id).await?;
+    let location = format!("/v1/events/{}/items/{}", event.id, added.model.id);
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        Json(view(&state, &event, &added).await?),
+    ))
+}
+
+/// The agenda in time order (the whole of it: agendas are short enough to come in one answer).
+#[utoipa::path(get, path = "/v1/events/{id}/items", tag = "agenda",
+    params(("id" = String, Path, description = "event id or slug")),
+    responses((status = 200, body = inline(Page<ItemView>)), (status = 404, body = Problem)))]
+pub async fn list_items(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<Page<ItemView>>, Error> {
+    let event = visible_event(&state, &id, &viewer).await?;
+    let agenda = items::of_event(&state.db, event.id).await?;
+    let refs = references(&state, &agenda).await?;
+    let mut views = Vec::with_capacity(agenda.len());
+    for item in &agenda {
+        views.push(ItemView::new(&event, item, &refs)?);
+    }
+    Ok(Json(Page {
+        items: views,
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/events/{id}/items/{item_id}", tag = "agenda",
+    params(("id" = String, Path, description = "event id or slug"), ("item_id" = Uuid, Path)),
+    responses((status = 200, body = ItemView), (status = 404, body = Problem)))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, item_id)): Path<(String, Uuid)>,
+) -> Result<Json<ItemView>, Error> {
+    let event = visible_event(&state, &id, &viewer).await?;
+    let item = items::one(&state.db, event.id, item_id).await?;
+    Ok(Json(view(&state, &event, &item).await?))
+}
+
+/// Change an item; after publishing, the change is recorded and the event's sequence rises when calendars show it.
+#[utoipa::path(patch, path = "/v1/events/{id}/items/{item_id}", tag = "agenda", request_body = ItemPatch,
+    params(("id" = String, Path, description = "event id or slug"), ("item_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path((id, item_id)): Path<(String, Uuid)>,
+    Json(patch): Json<ItemPatch>,
+) -> Result<Json<ItemView>, Error> {
+    let updated = items::update(
+        &state.db,
+        &id,
+        item_id,
+        patch,
+        &actor(&claims),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    let event = event_for_change(&state, &id).await?;
+    Ok(Json(view(&state, &event, &updated).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/events/{id}/items/{item_id}", tag = "agenda",
+    params(("id" = String, Path, description = "event id or slug"), ("item_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_item(
+    State(state): State<AppState>,
+    Organiser(claims): Organiser,
+    Path((id, item_id)): Path<(String, Uuid)>,
+) -> Result<StatusCode, Error> {
+    items::remove(
+        &state.db,
+        &id,
+        item_id,
+        &actor(&claims),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,214 @@
+//! The scheduling database's tables as sea-orm entities. Instants are UTC; zones are IANA names beside them.
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub slug: String,
+        pub kind: String,
+        pub title: String,
+        pub summary: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description: Option<String>,
+        pub timezone: String,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub online_url: Option<String>,
+        pub venue_id: Option<Uuid>,
+        pub venue_name: Option<String>,
+        pub venue_address: Option<String>,
+        pub venue_city: Option<String>,
+        pub venue_country: Option<String>,
+        pub organiser_name: String,
+        pub organiser_email: String,
+        /// draft, published or cancelled (completed is derived from `ends_at`).
+        pub status: String,
+        /// Raised by one for each change attendees' calendars show, after publishing; never lowered.
+        pub sequence: i32,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub published_at: Option<DateTimeUtc>,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub cancel_reason: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::agenda_item::Entity")]
+        AgendaItem,
+    }
+
+    impl Related<super::agenda_item::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::AgendaItem.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod agenda_item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agenda_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_id: Uuid,
+        pub kind: String,
+        pub title: String,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        /// `None`: the event's zone.
+        pub timezone: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description: Option<String>,
+        pub location: Option<String>,
+        pub room_id: Option<Uuid>,
+        pub host_id: Option<Uuid>,
+        /// A visit's, transfer's or hotel's own fields, as JSON.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub details: Option<String>,
+        /// Raised with each calendar-visible change of this item after publishing (its feed entry's SEQUENCE).
+        pub sequence: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::event::Entity",
+            from = "Column::EventId",
+            to = "super::event::Column::Id"
+        )]
+        Event,
+    }
+
+    impl Related<super::event::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Event.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod item_speaker {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "item_speakers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: Uuid,
+        /// Order in which the speakers are listed.
+        pub position: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod person {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "people")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub name: String,
+        pub affiliation: Option<String>,
+        pub email: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod venue {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "venues")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub name: String,
+        pub address: Option<String>,
+        pub city: Option<String>,
+        pub country: Option<String>,
+        pub timezone: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod room {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rooms")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub venue_id: Uuid,
+        pub name: String,
+        pub capacity: Option<i32>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod event_change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event_changes")]
+    pub struct Model {
+        /// UUIDv7: ordered by time, so it is also the list's order.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_id: Uuid,
+        pub item_id: Option<Uuid>,
+        /// published, updated, item_added, item_updated, item_removed, cancelled
+        pub action: String,
+        /// The changed fields with their values before and after, as JSON.
+        #[sea_orm(column_type = "Text")]
+        pub changes: String,
+        pub calendar_visible: bool,
+        /// The event's sequence after this change.
+        pub sequence: i32,
+        pub changed_by: String,
+        pub changed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
