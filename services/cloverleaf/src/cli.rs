@@ -34,6 +34,35 @@ pub enum Command {
     },
     /// Run only the edge router, forwarding to the services at their configured URLs.
     Edge,
+    /// Manage organisers' and admins' accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create an account, reading its password (12–1024 characters) from the first line of standard input:
+    /// `printf '%s\n' "$PASSWORD" | cloverleaf accounts create --email E --name N --role organiser`.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: AccountRoleArg,
+        /// Where the registration database is (SQLite by default), as for serve and migrate.
+        #[arg(long, env = "CLOVERLEAF_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// The roles an account can have.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AccountRoleArg {
+    Organiser,
+    Admin,
 }
 
 fn settings(data_dir: Option<&PathBuf>) -> Result<Settings, String> {
@@ -61,6 +90,15 @@ pub fn run(cli: Cli) -> ExitCode {
                 system::migrate(&settings).await.map_err(|e| e.to_string())
             }
             Command::Edge => edge_only(settings(None)?).await,
+            Command::Accounts {
+                command:
+                    AccountsCommand::Create {
+                        email,
+                        name,
+                        role,
+                        data_dir,
+                    },
+            } => create_account(&email, &name, role, data_dir.as_ref()).await,
         }
     });
     match result {
@@ -112,4 +150,84 @@ async fn edge_only(settings: Settings) -> Result<(), String> {
     .with_graceful_shutdown(shutdown::signal())
     .await
     .map_err(|e| e.to_string())
+}
+
+/// `cloverleaf accounts create`: checks the input, reads the password from stdin, migrates the registration database
+/// and creates the account through the same store function as `POST /v1/accounts`.
+async fn create_account(
+    email: &str,
+    name: &str,
+    role: AccountRoleArg,
+    data_dir: Option<&PathBuf>,
+) -> Result<(), String> {
+    use cloverleaf_registration::domain::accounts::{self, AccountEmail, AccountRole, Password};
+    use cloverleaf_registration::store::accounts::{NewAccount, create_account};
+    use cloverleaf_service_kit::db;
+
+    let role = match role {
+        AccountRoleArg::Organiser => AccountRole::Organiser,
+        AccountRoleArg::Admin => AccountRole::Admin,
+    };
+    let email = AccountEmail::parse(email).map_err(|e| format!("--email: {}", e.message))?;
+    let name = accounts::account_name(name).map_err(|e| format!("--name: {}", e.message))?;
+    let password = Password::parse(read_password(email.as_str())?)
+        .map_err(|e| format!("the password (from standard input) {}", e.message))?;
+
+    let settings = settings(data_dir)?;
+    let url = settings.database_url(ServiceName::Registration);
+    let conn = db::connect(&url, 1)
+        .await
+        .map_err(|e| format!("registration database: {e}"))?;
+    db::migrate::<cloverleaf_registration::store::migrations::Migrator>(&conn)
+        .await
+        .map_err(|e| format!("registration database: {e}"))?;
+    let address = email.as_str().to_owned();
+    let created = create_account(
+        &conn,
+        NewAccount {
+            email,
+            name,
+            role,
+            password,
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        cloverleaf_registration::Error::Problem(problem) if problem.status == 409 => {
+            format!("an account with the email address {address} exists already")
+        }
+        other => format!("cannot create the account: {other}"),
+    });
+    let _ = conn.close().await;
+    let created = created?;
+    eprintln!(
+        "created {} {} (id {})",
+        role.as_str(),
+        created.email,
+        created.id
+    );
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending. On a terminal, asks for it first (it is echoed; pipe
+/// it in to keep it off the screen).
+fn read_password(email: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password for {email} (12–1024 characters, shown as you type): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&line);
+    if password.is_empty() {
+        return Err("no password: give it as the first line of standard input".to_owned());
+    }
+    Ok(password.to_owned())
 }

@@ -10,6 +10,9 @@ pub enum Error {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// A stored value the domain cannot read back (a bug or a hand-edited database): logged, answered 500.
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
 }
 
 impl From<cloverleaf_service_kit::auth::AuthSetupError> for Error {
@@ -22,11 +25,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Self::Problem(problem) => problem.into_response(),
-            other => {
-                // The cause goes to the log, never to the caller.
-                tracing::error!(error = %other, "request failed");
-                Problem::internal().into_response()
-            }
+            other => cloverleaf_service_kit::server::internal_error(&other),
         }
     }
 }

@@ -12,6 +12,7 @@ use cloverleaf_service_kit::{Service, ServiceBase, Settings, auth};
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod scheduling;
 pub mod store;
 
 pub use error::Error;
@@ -23,10 +24,20 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
     // This service signs people's tokens, so it checks them against its own keys and publishes their public halves.
     let signing_keys = auth::signing_keys(&base.settings)?;
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, Some(&signing_keys))?);
+    let issuer = Arc::new(auth::people_issuer(&base.settings, &signing_keys));
+    let outbox = base.start_outbox_relay()?;
+    let events = scheduling::EventDirectory::new(&base.settings)?;
     let state = http::AppState {
         db: base.db.clone(),
         verifier,
         signing_keys: Arc::new(signing_keys),
+        issuer,
+        settings: Arc::new(base.settings.clone()),
+        outbox,
+        events,
+        registration_limit: Arc::new(http::registrations::client_limiter(
+            &base.settings.rate_limit,
+        )),
     };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))

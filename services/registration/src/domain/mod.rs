@@ -1,2 +1,7 @@
-//! The rules of the registration service, free of I/O: validated types that can only hold valid values, and the state
-//! changes they allow. Handlers in `crate::http` parse requests into these; `crate::store` persists them.
+//! The rules of the registration service, free of I/O: registration forms and their questions ([`forms`]), what a
+//! participant may send and how a registration's status moves ([`registration`]). Handlers in `crate::http` parse
+//! requests into these; `crate::store` persists them under the form's lock.
+
+pub mod accounts;
+pub mod forms;
+pub mod registration;

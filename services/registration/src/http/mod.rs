@@ -1,14 +1,23 @@
-//! The HTTP layer of the registration service: one module per resource, each with its handlers, request and response types
-//! and OpenAPI description.
+//! The HTTP layer of the registration service: one module per resource, each with its handlers, request and response
+//! types and OpenAPI description, and a `routes()` that this module merges. Where is a registration created?
+//! [`registrations::register`].
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use cloverleaf_auth::Verifier;
+use cloverleaf_auth::{TokenIssuer, Verifier};
+use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::auth::SigningKeys;
+use cloverleaf_service_kit::docs::BearerAuth;
+use cloverleaf_service_kit::outbox::OutboxRelay;
 use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+
+pub mod accounts;
+pub mod forms;
+pub mod jwks;
+pub mod registrations;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -16,19 +25,33 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub verifier: Arc<Verifier>,
     pub signing_keys: Arc<SigningKeys>,
+    /// Signs people's tokens: organisers' access tokens and participants' manage tokens.
+    pub issuer: Arc<TokenIssuer>,
+    pub settings: Arc<Settings>,
+    /// Delivers the domain events written with each change; woken after each commit.
+    pub outbox: OutboxRelay,
+    /// Asks scheduling whether an event exists and is published (with a timeout and a short cache).
+    pub events: crate::scheduling::EventDirectory,
+    /// Registrations per client address (429 beyond it).
+    pub registration_limit: Arc<registrations::ClientLimiter>,
 }
 
-pub mod jwks;
-
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Cloverleaf registration",
-    description = "Owns accounts, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
-))]
+#[openapi(
+    info(
+        title = "Cloverleaf registration",
+        description = "Owns accounts, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(cloverleaf_service_kit::Problem, cloverleaf_service_kit::FieldError))
+)]
 struct ApiDoc;
 
 pub fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(jwks::jwks))
+        .merge(accounts::routes())
+        .merge(forms::routes())
+        .merge(registrations::routes())
         .with_state(state)
 }

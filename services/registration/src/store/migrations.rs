@@ -1,13 +1,16 @@
 use sea_orm_migration::prelude::*;
 
-/// Every migration of the registration database, oldest first. Names never change once released.
+/// Every migration of the registration database, oldest first. Names never change once released. Each store module
+/// keeps the migration of its own tables beside its queries.
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            cloverleaf_service_kit::outbox::migration::CreateOutbox,
-        )]
+        vec![
+            Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
+            Box::new(super::accounts::migration::CreateAccounts),
+            Box::new(super::registrations::migration::CreateRegistrations),
+        ]
     }
 }

@@ -1,0 +1,378 @@
+//! Organiser and admin accounts, free of I/O: what a valid account is (a lower-case email address, a one-line name, a
+//! role, a password of 12–1024 characters), password hashing with argon2id, what an admin may not do to their own
+//! account, and the login throttle — after [`SLOW_AFTER_FAILURES`] consecutive failures for an address each further
+//! attempt is answered [`SLOW_DOWN`] later; after [`LOCK_AFTER_FAILURES`] the address is refused for [`LOCK_FOR`].
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, TimeDelta, Utc};
+use cloverleaf_auth::Role;
+use cloverleaf_service_kit::validate::{self, EmailAddress};
+use serde::{Deserialize, Serialize};
+
+/// Consecutive failed logins for one address after which every further attempt is slowed down.
+pub const SLOW_AFTER_FAILURES: i32 = 5;
+/// Consecutive failed logins for one address after which it is refused (429) for [`LOCK_FOR`], whatever the
+/// password; a failure after the lock has run out locks it again. Only a successful login resets the count.
+pub const LOCK_AFTER_FAILURES: i32 = 10;
+/// How much later a slowed-down attempt is answered.
+pub const SLOW_DOWN: Duration = Duration::from_secs(1);
+/// How long a locked address is refused.
+pub const LOCK_FOR: TimeDelta = TimeDelta::minutes(15);
+/// Failures older than this, on an address that is not locked, are forgotten (so addresses tried once do not pile up).
+pub const FORGET_FAILURES_AFTER: TimeDelta = TimeDelta::days(1);
+
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+pub const NAME_MAX_CHARS: usize = 200;
+pub use cloverleaf_service_kit::validate::EMAIL_MAX_OCTETS;
+
+pub use cloverleaf_service_kit::validate::Invalid;
+
+/// What an account may do. Participants and services have no accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountRole {
+    Organiser,
+    Admin,
+}
+
+impl AccountRole {
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        match value.trim() {
+            "organiser" => Ok(Self::Organiser),
+            "admin" => Ok(Self::Admin),
+            _ => Err(Invalid::new("invalid_role", "must be organiser or admin")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organiser => "organiser",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// The role its access tokens carry.
+    pub fn token_role(self) -> Role {
+        match self {
+            Self::Organiser => Role::Organiser,
+            Self::Admin => Role::Admin,
+        }
+    }
+}
+
+/// The key an address is looked up and throttled under: trimmed and lower-cased, not otherwise checked (a login
+/// with a malformed address fails like any unknown one).
+pub fn login_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// An account's email address: one `@`, a local part, a domain with a dot, no spaces, at most 254 octets, stored
+/// lower-case so that `Li.Wei@Example.org` and `li.wei@example.org` are one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEmail(String);
+
+impl AccountEmail {
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        EmailAddress::parse(value).map(|email| Self(email.key()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A person's name on an account: trimmed, one line, 1–200 characters, no control characters.
+pub fn account_name(value: &str) -> Result<String, Invalid> {
+    validate::line(value, NAME_MAX_CHARS)
+}
+
+/// A new password, as given (spaces are part of it): 12–1024 characters. It never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(value: impl Into<String>) -> Result<Self, Invalid> {
+        let value = value.into();
+        let chars = value.chars().count();
+        if chars == 0 {
+            return Err(Invalid::new("required", "must not be empty"));
+        }
+        if chars < PASSWORD_MIN_CHARS {
+            return Err(Invalid::new(
+                "too_short",
+                format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            ));
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+/// The argon2id (v19, the crate's default cost) PHC string of `password`, with a fresh random salt. CPU-heavy: run
+/// it on a blocking thread.
+pub fn hash_password(password: &Password) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.expose().as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (with the parameters the hash names). A malformed hash matches
+/// nothing. CPU-heavy: run it on a blocking thread.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A hash of a random password made with the same parameters as real ones. A login for an unknown address is
+/// checked against it, so it takes as long as a login with a wrong password and does not tell which addresses have
+/// accounts.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut secret = [0_u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let random = Password(secret.iter().map(|b| format!("{b:02x}")).collect());
+    hash_password(&random).unwrap_or_default()
+});
+
+/// [`verify_password`] against the account's hash, or against [`DUMMY_HASH`] (always false) when there is no account.
+pub fn verify_login(hash: Option<&str>, password: &str) -> bool {
+    match hash {
+        Some(hash) => verify_password(hash, password),
+        None => {
+            let _ = verify_password(&DUMMY_HASH, password);
+            false
+        }
+    }
+}
+
+/// What the throttle says about one more login attempt for an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginGate {
+    /// Go ahead; answer [`SLOW_DOWN`] later when `slow`.
+    Open { slow: bool },
+    /// Refused until then, whatever the password.
+    Locked { until: DateTime<Utc> },
+}
+
+/// The throttle's state for one address: consecutive failures (attempts in flight count as failures until they
+/// succeed) and the end of a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    pub failures: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl LoginFailures {
+    /// Decides on one more attempt at `now` and gives the state to store before it is checked. The attempt is
+    /// counted as a failure at once (a success resets the count afterwards), so parallel attempts cannot all slip
+    /// past the threshold before any of them is counted; the attempt that reaches [`LOCK_AFTER_FAILURES`] sets the
+    /// lock. A refused attempt changes nothing (and does not extend the lock).
+    pub fn attempt(self, now: DateTime<Utc>) -> (LoginGate, Self) {
+        if let Some(until) = self.locked_until
+            && until > now
+        {
+            return (LoginGate::Locked { until }, self);
+        }
+        let failures = self.failures.saturating_add(1);
+        let locked_until = if failures >= LOCK_AFTER_FAILURES {
+            Some(now + LOCK_FOR)
+        } else {
+            None
+        };
+        (
+            LoginGate::Open {
+                slow: self.failures >= SLOW_AFTER_FAILURES,
+            },
+            Self {
+                failures,
+                locked_until,
+            },
+        )
+    }
+}
+
+/// Whole seconds until `until`, at least 1: the `Retry-After` of a refused login.
+pub fn retry_after_secs(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+    millis.div_ceil(1000).max(1)
+}
+
+/// What an admin asks to change about an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChange {
+    pub name: Option<String>,
+    pub role: Option<AccountRole>,
+    pub disabled: Option<bool>,
+}
+
+/// An admin may not lock themselves out: neither disable their own account nor take their own admin role away
+/// (there would be nobody left to undo it). Gives the offending field and why.
+pub fn own_account_change(
+    current_role: AccountRole,
+    change: &AccountChange,
+) -> Result<(), (&'static str, &'static str)> {
+    if change.disabled == Some(true) {
+        return Err(("disabled", "you cannot disable your own account"));
+    }
+    if current_role == AccountRole::Admin && change.role == Some(AccountRole::Organiser) {
+        return Err(("role", "you cannot take away your own admin role"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(
+            AccountEmail::parse(" Li.Wei@Example.ORG ")
+                .expect("ok")
+                .as_str(),
+            "li.wei@example.org"
+        );
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "a b@c.org",
+            "@c.org",
+            "a@.org",
+            "a@b..org",
+        ] {
+            assert!(AccountEmail::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(login_key("  A@B.Org\n"), "a@b.org");
+    }
+
+    #[test]
+    fn passwords_are_12_to_1024_characters_and_never_print() {
+        assert_eq!(Password::parse("").expect_err("empty").code, "required");
+        assert_eq!(
+            Password::parse("short pass!").expect_err("11").code,
+            "too_short"
+        );
+        assert!(Password::parse("twelve chars").is_ok());
+        assert!(
+            Password::parse("密码".repeat(6)).is_ok(),
+            "counts characters"
+        );
+        assert!(Password::parse("x".repeat(1024)).is_ok());
+        assert_eq!(
+            Password::parse("x".repeat(1025)).expect_err("long").code,
+            "too_long"
+        );
+        let password = Password::parse("correct horse battery").expect("ok");
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn hashes_are_argon2id_and_verify_only_the_right_password() {
+        let password = Password::parse("correct horse battery").expect("ok");
+        let hash = hash_password(&password).expect("hash");
+        assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "correct horse batterY"));
+        assert!(!verify_password("not a hash", "correct horse battery"));
+        assert!(!verify_login(None, "correct horse battery"));
+        assert!(verify_login(Some(&hash), "correct horse battery"));
+        let again = hash_password(&password).expect("hash");
+        assert_ne!(hash, again, "each hash has its own salt");
+    }
+
+    #[test]
+    fn the_throttle_slows_after_5_failures_and_locks_at_10() {
+        let now = Utc::now();
+        let mut state = LoginFailures::default();
+        for n in 1..=LOCK_AFTER_FAILURES {
+            let (gate, next) = state.attempt(now);
+            assert_eq!(
+                gate,
+                LoginGate::Open {
+                    slow: n > SLOW_AFTER_FAILURES
+                },
+                "attempt {n}"
+            );
+            assert_eq!(next.failures, n);
+            assert_eq!(next.locked_until.is_some(), n == LOCK_AFTER_FAILURES);
+            state = next;
+        }
+        let until = now + LOCK_FOR;
+        let (gate, unchanged) = state.attempt(now + TimeDelta::minutes(5));
+        assert_eq!(gate, LoginGate::Locked { until });
+        assert_eq!(
+            unchanged, state,
+            "a refused attempt does not extend the lock"
+        );
+        assert_eq!(retry_after_secs(until, now), 900);
+        assert_eq!(retry_after_secs(now, now), 1);
+        // After the lock runs out: one slowed attempt, which locks again if it fails.
+        let later = until + TimeDelta::seconds(1);
+        let (gate, next) = state.attempt(later);
+        assert_eq!(gate, LoginGate::Open { slow: true });
+        assert_eq!(next.locked_until, Some(later + LOCK_FOR));
+    }
+
+    #[test]
+    fn admins_cannot_disable_or_demote_themselves() {
+        let demote = AccountChange {
+            role: Some(AccountRole::Organiser),
+            ..AccountChange::default()
+        };
+        let disable = AccountChange {
+            disabled: Some(true),
+            ..AccountChange::default()
+        };
+        let rename = AccountChange {
+            name: Some("New name".into()),
+            role: Some(AccountRole::Admin),
+            disabled: Some(false),
+        };
+        assert_eq!(
+            own_account_change(AccountRole::Admin, &demote)
+                .expect_err("demote")
+                .0,
+            "role"
+        );
+        assert_eq!(
+            own_account_change(AccountRole::Admin, &disable)
+                .expect_err("disable")
+                .0,
+            "disabled"
+        );
+        assert!(own_account_change(AccountRole::Admin, &rename).is_ok());
+        assert_eq!(
+            AccountRole::parse("organiser").expect("ok"),
+            AccountRole::Organiser
+        );
+        assert!(AccountRole::parse("participant").is_err());
+    }
+}

@@ -1,0 +1,637 @@
+//! `/v1/registrations`: participants register (public), see, change, cancel, download and erase their registration
+//! with the manage token; organisers approve, reject, check in and list (JSON or CSV).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use cloverleaf_auth::{Organiser, RegistrationAccess, TokenRequest, Viewer};
+use cloverleaf_service_kit::config::RateLimitSettings;
+use cloverleaf_service_kit::extract::{Json, Path, Query};
+use cloverleaf_service_kit::pagination::PageQuery;
+use cloverleaf_service_kit::{FieldError, Problem};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use crate::Error;
+use crate::domain::forms::check_answers;
+use crate::domain::registration::{RegistrationInput, Status};
+use crate::store::registrations::{
+    self, IdempotencyKey, Registered, form_settings, registration, status_of,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register, list_registrations))
+        .routes(routes!(
+            get_registration,
+            update_registration,
+            erase_registration
+        ))
+        .routes(routes!(cancel_registration))
+        .routes(routes!(approve_registration))
+        .routes(routes!(reject_registration))
+        .routes(routes!(check_in))
+        .routes(routes!(export_registration))
+}
+
+/// How long a manage link works: well past any event it is for.
+const MANAGE_TOKEN_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
+
+pub type ClientLimiter = DefaultKeyedRateLimiter<IpAddr>;
+
+pub fn client_limiter(settings: &RateLimitSettings) -> ClientLimiter {
+    let per_minute =
+        NonZeroU32::new(settings.registrations_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(settings.registrations_burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
+}
+
+/// The client's address: the peer, or — when the peer is a proxy on loopback or a private network (the edge) — the
+/// last address it added to X-Forwarded-For.
+fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap) -> IpAddr {
+    let peer_ip = peer.map_or(IpAddr::from([127, 0, 0, 1]), |p| p.ip());
+    let trusted = match peer_ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        IpAddr::V6(v6) => v6.is_loopback(),
+    };
+    if trusted
+        && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(last) = forwarded.rsplit(',').next()
+        && let Ok(ip) = last.trim().parse()
+    {
+        return ip;
+    }
+    peer_ip
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationView {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub status: Status,
+    /// 1 for the first in line; only while waitlisted.
+    pub waitlist_position: Option<i64>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub affiliation: Option<String>,
+    pub country: Option<String>,
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+    pub locale: String,
+    pub timezone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Only in the answer to registering: opens this registration (view, change, cancel) without an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_token: Option<String>,
+}
+
+fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationView, Error> {
+    let answers = match &r.answers {
+        None => Map::new(),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|_| Error::Corrupt(format!("answers of registration {}", r.id)))?,
+    };
+    Ok(RegistrationView {
+        id: r.id,
+        event_id: r.event_id,
+        status: status_of(r)?,
+        waitlist_position: position,
+        email: r.email.clone(),
+        name: r.name.clone(),
+        affiliation: r.affiliation.clone(),
+        country: r.country.clone(),
+        answers,
+        locale: r.locale.clone(),
+        timezone: r.timezone.clone(),
+        created_at: r.created_at,
+        confirmed_at: r.confirmed_at,
+        cancelled_at: r.cancelled_at,
+        checked_in_at: r.checked_in_at,
+        manage_token: None,
+    })
+}
+
+fn manage_token(state: &AppState, id: Uuid) -> Result<String, Error> {
+    state
+        .issuer
+        .issue(TokenRequest::manage(id, MANAGE_TOKEN_TTL))
+        .map(|t| t.token)
+        .map_err(|e| Error::Corrupt(format!("cannot sign a manage token: {e}")))
+}
+
+/// Register for a published event. Confirmed while seats remain, then waitlisted (or 409 `full`), or
+/// `pending_approval` when organisers select applicants. The same email twice for one event → 409 that tells
+/// nothing more, while a fresh manage link is emailed to that address. An `Idempotency-Key` makes a retried request
+/// get the first answer.
+#[utoipa::path(post, path = "/v1/registrations", tag = "registrations", request_body = RegistrationInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry return the first answer")),
+    responses((status = 201, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Json(input): Json<RegistrationInput>,
+) -> Result<Response, Error> {
+    let client = client_address(
+        peer.map(|axum::Extension(ConnectInfo(addr))| addr),
+        &headers,
+    );
+    if let Err(not_until) = state.registration_limit.check_key(&client) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let secs = u32::try_from(wait.as_secs().max(1)).unwrap_or(u32::MAX);
+        return Ok(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+        )
+        .with_detail("too many registrations from this address; try again later")
+        .with_header(header::RETRY_AFTER, HeaderValue::from(secs))
+        .into_response());
+    }
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 255);
+            let Some(key) = key else {
+                return Err(Problem::invalid(vec![FieldError::new(
+                    "Idempotency-Key",
+                    "invalid",
+                    "must be 1–255 visible characters",
+                )])
+                .into());
+            };
+            let body =
+                serde_json::to_vec(&input).map_err(|e| Error::Corrupt(format!("request: {e}")))?;
+            Some(IdempotencyKey {
+                key: key.to_owned(),
+                request_hash: hex(&Sha256::digest(&body)),
+            })
+        }
+    };
+    // Nothing is written before scheduling has said the event is published (or when it cannot say: 503).
+    let event = state.events.published(input.event_id).await?;
+    let form = registrations::find_form(&state.db, input.event_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("The registration form of this event"))?;
+    let participant = input.validate(&form_settings(&form)?)?;
+    let outcome = registrations::register(
+        &state.db,
+        input.event_id,
+        event.starts_at_utc(),
+        participant,
+        idempotency_key,
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    let (registration, position, status) = match outcome {
+        Registered::AlreadyRegistered => {
+            return Err(Problem::conflict(
+                "already-registered",
+                "this address cannot register again for this event; a link to manage its registration has been sent to it",
+            )
+            .into());
+        }
+        Registered::New {
+            registration,
+            position,
+        } => (registration, position, StatusCode::CREATED),
+        Registered::Replayed {
+            registration,
+            position,
+            status_code,
+        } => (
+            registration,
+            position,
+            StatusCode::from_u16(u16::try_from(status_code).unwrap_or(201))
+                .unwrap_or(StatusCode::CREATED),
+        ),
+    };
+    let mut body = view(&registration, position)?;
+    body.manage_token = Some(manage_token(&state, registration.id)?);
+    let location = format!("/v1/registrations/{}", registration.id);
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub event_id: Uuid,
+    /// confirmed, waitlisted, pending_approval, cancelled or rejected.
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationList {
+    pub items: Vec<RegistrationView>,
+    pub next_cursor: Option<String>,
+    /// How many registrations of the event are in each status (whatever the filter).
+    pub counts: HashMap<String, i64>,
+}
+
+/// Registrations of an event (organisers and services), oldest first, with counts per status. `Accept: text/csv`
+/// gives all of them as CSV with one column per question, for spreadsheet programs.
+#[utoipa::path(get, path = "/v1/registrations", tag = "registrations", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = RegistrationList), (status = 200, content_type = "text/csv", body = String),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_registrations(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, Error> {
+    match &viewer {
+        Viewer::Public => return Err(Problem::unauthorized("a bearer token is needed").into()),
+        signed if !signed.is_staff() => return Err(Problem::forbidden("organisers only").into()),
+        _ => {}
+    }
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                Problem::invalid(vec![FieldError::new(
+                    "status",
+                    "invalid_choice",
+                    "must be confirmed, waitlisted, pending_approval, cancelled or rejected",
+                )])
+            })
+        })
+        .transpose()?;
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        return csv_export(&state, query.event_id, status).await;
+    }
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let limit = page.limit()?;
+    let rows =
+        registrations::list(&state.db, query.event_id, status, page.cursor()?, limit).await?;
+    let positions = registrations::waitlist_positions(&state.db, query.event_id).await?;
+    let page = cloverleaf_service_kit::pagination::Page::from_rows(rows, limit, |r| r.id, |r| r);
+    let mut items = Vec::with_capacity(page.items.len());
+    for r in &page.items {
+        items.push(view(r, positions.get(&r.id).copied())?);
+    }
+    let counts = registrations::counts(&state.db, query.event_id)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Json(RegistrationList {
+        items,
+        next_cursor: page.next_cursor,
+        counts,
+    })
+    .into_response())
+}
+
+/// A cell as spreadsheet programs should read it: text starting with `= + - @` would be run as a formula, so it
+/// gets a leading apostrophe.
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn answer_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::Array(items) => items.iter().map(answer_text).collect::<Vec<_>>().join("; "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// All registrations of an event as CSV: UTF-8 with a byte-order mark, so Excel reads Chinese and accented names
+/// right, CRLF line ends, one column per question (by its label).
+async fn csv_export(
+    state: &AppState,
+    event_id: Uuid,
+    status: Option<Status>,
+) -> Result<Response, Error> {
+    let form = registrations::find_form(&state.db, event_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("The registration form of this event"))?;
+    let questions = form_settings(&form)?.questions;
+    let positions = registrations::waitlist_positions(&state.db, event_id).await?;
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut header_row: Vec<String> = [
+        "registration_id",
+        "status",
+        "waitlist_position",
+        "name",
+        "email",
+        "affiliation",
+        "country",
+        "locale",
+        "timezone",
+        "registered_at",
+        "confirmed_at",
+        "checked_in_at",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    header_row.extend(questions.iter().map(|q| cell(&q.label)));
+    let csv_error = |e: csv::Error| Error::Corrupt(format!("csv: {e}"));
+    writer.write_record(&header_row).map_err(csv_error)?;
+    let mut after = None;
+    loop {
+        let mut rows = registrations::list(&state.db, event_id, status, after, 1000).await?;
+        let more = rows.len() > 1000;
+        rows.truncate(1000);
+        for r in &rows {
+            let answers: Map<String, Value> = r
+                .answers
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| Error::Corrupt(format!("answers of registration {}", r.id)))?
+                .unwrap_or_default();
+            let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+            let text = |t: &Option<String>| cell(t.as_deref().unwrap_or_default());
+            let mut record = vec![
+                r.id.to_string(),
+                r.status.clone(),
+                positions
+                    .get(&r.id)
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                text(&r.name),
+                text(&r.email),
+                text(&r.affiliation),
+                text(&r.country),
+                r.locale.clone(),
+                text(&r.timezone),
+                r.created_at.to_rfc3339(),
+                time(r.confirmed_at),
+                time(r.checked_in_at),
+            ];
+            record.extend(
+                questions
+                    .iter()
+                    .map(|q| cell(&answers.get(&q.id).map(answer_text).unwrap_or_default())),
+            );
+            writer.write_record(&record).map_err(csv_error)?;
+        }
+        after = rows.last().map(|r| r.id);
+        if !more {
+            break;
+        }
+    }
+    let data = writer
+        .into_inner()
+        .map_err(|e| Error::Corrupt(format!("csv: {e}")))?;
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(data);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"registrations-{event_id}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// One registration: for its participant (manage token) or an organiser.
+#[utoipa::path(get, path = "/v1/registrations/{id}", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_registration(
+    State(state): State<AppState>,
+    access: RegistrationAccess,
+) -> Result<Json<RegistrationView>, Error> {
+    let r = registrations::find(&state.db, access.registration_id()).await?;
+    let position = registrations::waitlist_position(&state.db, &r).await?;
+    Ok(Json(view(&r, position)?))
+}
+
+/// What a participant (or an organiser) may change: the name and the answers — never the email.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationPatch {
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<Map<String, Value>>,
+}
+
+#[utoipa::path(patch, path = "/v1/registrations/{id}", tag = "registrations", params(("id" = Uuid, Path)),
+    request_body = RegistrationPatch, security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_registration(
+    State(state): State<AppState>,
+    access: RegistrationAccess,
+    Json(patch): Json<RegistrationPatch>,
+) -> Result<Json<RegistrationView>, Error> {
+    let current = registrations::find(&state.db, access.registration_id()).await?;
+    let form = registrations::find_form(&state.db, current.event_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("The registration form of this event"))?;
+    let mut errors = Vec::new();
+    let name = match patch.name.as_deref().map(str::trim) {
+        None => None,
+        Some(n) if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) => {
+            errors.push(FieldError::new(
+                "name",
+                "invalid",
+                "must be one line of 1–200 characters",
+            ));
+            None
+        }
+        Some(n) => Some(n.to_owned()),
+    };
+    let answers = match &patch.answers {
+        None => None,
+        Some(answers) => match check_answers(&form_settings(&form)?.questions, answers) {
+            Ok(clean) => Some(clean),
+            Err(mut answer_errors) => {
+                errors.append(&mut answer_errors);
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors).into());
+    }
+    let updated = registrations::update_details(&state.db, current.id, name, answers).await?;
+    let position = registrations::waitlist_position(&state.db, &updated).await?;
+    Ok(Json(view(&updated, position)?))
+}
+
+/// Cancel (participant or organiser): the seat goes to the first of the waiting list at once.
+#[utoipa::path(post, path = "/v1/registrations/{id}/cancel", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel_registration(
+    State(state): State<AppState>,
+    access: RegistrationAccess,
+) -> Result<Json<RegistrationView>, Error> {
+    registrations::find(&state.db, access.registration_id()).await?;
+    let (cancelled, _) = registrations::cancel(
+        &state.db,
+        access.registration_id(),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    Ok(Json(view(&cancelled, None)?))
+}
+
+#[utoipa::path(post, path = "/v1/registrations/{id}/approve", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve_registration(
+    State(state): State<AppState>,
+    _organiser: Organiser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RegistrationView>, Error> {
+    let (approved, position) =
+        registrations::approve(&state.db, id, state.outbox.subscribers()).await?;
+    state.outbox.wake();
+    Ok(Json(view(&approved, position)?))
+}
+
+#[utoipa::path(post, path = "/v1/registrations/{id}/reject", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reject_registration(
+    State(state): State<AppState>,
+    _organiser: Organiser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RegistrationView>, Error> {
+    let (rejected, _) = registrations::reject(&state.db, id, state.outbox.subscribers()).await?;
+    state.outbox.wake();
+    Ok(Json(view(&rejected, None)?))
+}
+
+/// Record arrival; checking in twice keeps the first time.
+#[utoipa::path(post, path = "/v1/registrations/{id}/check-in", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn check_in(
+    State(state): State<AppState>,
+    _organiser: Organiser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RegistrationView>, Error> {
+    let checked = registrations::check_in(&state.db, id).await?;
+    Ok(Json(view(&checked, None)?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LabelledAnswer {
+    pub question: String,
+    #[schema(value_type = Object)]
+    pub answer: Value,
+}
+
+/// Everything stored about a participant for this registration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationData {
+    pub registration: RegistrationView,
+    pub consent_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The answers with the questions they answer.
+    pub answers: Vec<LabelledAnswer>,
+}
+
+/// Download everything stored about this registration (JSON).
+#[utoipa::path(get, path = "/v1/registrations/{id}/data", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = RegistrationData), (status = 404, body = Problem)))]
+pub async fn export_registration(
+    State(state): State<AppState>,
+    access: RegistrationAccess,
+) -> Result<Response, Error> {
+    let r = registrations::find(&state.db, access.registration_id()).await?;
+    let position = registrations::waitlist_position(&state.db, &r).await?;
+    let registration = view(&r, position)?;
+    let questions = match registrations::find_form(&state.db, r.event_id).await? {
+        Some(form) => form_settings(&form)?.questions,
+        None => Vec::new(),
+    };
+    let answers = registration
+        .answers
+        .iter()
+        .map(|(id, answer)| LabelledAnswer {
+            question: questions
+                .iter()
+                .find(|q| &q.id == id)
+                .map_or_else(|| id.clone(), |q| q.label.clone()),
+            answer: answer.clone(),
+        })
+        .collect();
+    let data = RegistrationData {
+        registration,
+        consent_at: r.consent_at,
+        updated_at: r.updated_at,
+        answers,
+    };
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"registration-{}.json\"", r.id),
+        )],
+        Json(data),
+    )
+        .into_response())
+}
+
+/// Erase the participant's personal data (participant or organiser). The registration is cancelled first if it
+/// holds a place; its status and times stay, so counts stay right. The manage token stops working.
+#[utoipa::path(delete, path = "/v1/registrations/{id}", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn erase_registration(
+    State(state): State<AppState>,
+    access: RegistrationAccess,
+) -> Result<StatusCode, Error> {
+    registrations::erase(
+        &state.db,
+        access.registration_id(),
+        state.outbox.subscribers(),
+    )
+    .await?;
+    state.outbox.wake();
+    Ok(StatusCode::NO_CONTENT)
+}

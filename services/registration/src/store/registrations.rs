@@ -1,0 +1,999 @@
+//! Forms and registrations: where seats are counted.
+//!
+//! **Seats are never oversold.** Every change that can take or free a seat runs in one write transaction that first
+//! locks the event's form row (PostgreSQL `SELECT … FOR UPDATE`; SQLite `BEGIN IMMEDIATE`, one writer at a time), then
+//! reads the confirmed count, decides, writes the registration, the form's counters and the outbox rows, and
+//! commits. Cancelling frees the seat and promotes the first of the waiting list in that same transaction.
+//! Waiting-list order is the arrival order (`waitlist_seq`, handed out from the form under the lock); positions are
+//! computed from it, so they stay distinct and gap-free whoever leaves.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::Error;
+use crate::domain::forms::{Approval, FormSettings, Question};
+use crate::domain::registration::{
+    MANAGE_LINK_REQUESTED, PROMOTED, Participant, Placement, Status, free_seats, place_approved,
+    place_new,
+};
+use cloverleaf_service_kit::{Problem, db, outbox};
+
+pub mod form {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "forms")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        /// `None`: no limit.
+        pub capacity: Option<i32>,
+        pub waitlist: bool,
+        pub approval: String,
+        pub opens_at: Option<DateTimeUtc>,
+        /// `None`: the event's start.
+        pub closes_at: Option<DateTimeUtc>,
+        #[sea_orm(column_type = "Text")]
+        pub questions: String,
+        /// Confirmed registrations, kept under the form's lock.
+        pub confirmed_count: i32,
+        /// The next waiting-list ticket (arrival order).
+        pub next_waitlist_seq: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod registration {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "registrations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_id: Uuid,
+        /// As typed; `None` once erased.
+        pub email: Option<String>,
+        /// Lower-case: "the same email" for one event. `None` once erased.
+        pub email_key: Option<String>,
+        pub name: Option<String>,
+        pub affiliation: Option<String>,
+        pub country: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub answers: Option<String>,
+        pub locale: String,
+        pub timezone: Option<String>,
+        pub status: String,
+        /// Arrival order on the waiting list while waitlisted.
+        pub waitlist_seq: Option<i64>,
+        pub consent_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub confirmed_at: Option<DateTimeUtc>,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub checked_in_at: Option<DateTimeUtc>,
+        pub erased_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod idempotency {
+    use sea_orm::entity::prelude::*;
+
+    /// The first answer to a request sent with an `Idempotency-Key`, so a retry gets it again.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        /// A hash of the request body: the same key with another body is refused.
+        pub request_hash: String,
+        pub registration_id: Uuid,
+        pub status_code: i32,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub fn form_settings(model: &form::Model) -> Result<FormSettings, Error> {
+    let questions: Vec<Question> = serde_json::from_str(&model.questions)
+        .map_err(|e| Error::Corrupt(format!("questions of form {}: {e}", model.event_id)))?;
+    Ok(FormSettings {
+        capacity: model.capacity,
+        waitlist: model.waitlist,
+        approval: Approval::parse(&model.approval)
+            .ok_or_else(|| Error::Corrupt(format!("approval of form {}", model.event_id)))?,
+        opens_at: model.opens_at,
+        closes_at: model.closes_at,
+        questions,
+    })
+}
+
+pub fn status_of(model: &registration::Model) -> Result<Status, Error> {
+    Status::parse(&model.status)
+        .ok_or_else(|| Error::Corrupt(format!("status of registration {}", model.id)))
+}
+
+/// The form, locked until the transaction ends: every seat decision for this event queues here.
+async fn lock_form<C: ConnectionTrait>(txn: &C, event_id: Uuid) -> Result<form::Model, Error> {
+    form::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| Problem::not_found("The registration form of this event").into())
+}
+
+pub async fn find_form(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+) -> Result<Option<form::Model>, Error> {
+    Ok(form::Entity::find_by_id(event_id).one(db).await?)
+}
+
+/// What happened to whom in one transaction: the caller announces nothing itself — the outbox rows are written
+/// here — but gets the changed registrations back.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub promoted: Vec<registration::Model>,
+}
+
+/// The payload of every `registration.*` event: enough for notifications to write to the person without asking
+/// back, and the registration id to ask more.
+fn payload(r: &registration::Model, position: Option<i64>) -> Value {
+    json!({
+        "registration_id": r.id,
+        "event_id": r.event_id,
+        "status": r.status,
+        "email": r.email,
+        "name": r.name,
+        "locale": r.locale,
+        "timezone": r.timezone,
+        "waitlist_position": position,
+    })
+}
+
+async fn announce<C: ConnectionTrait>(
+    txn: &C,
+    event_type: &str,
+    r: &registration::Model,
+    position: Option<i64>,
+    subscribers: &[String],
+) -> Result<(), Error> {
+    outbox::enqueue(txn, event_type, r.id, &payload(r, position), subscribers).await?;
+    Ok(())
+}
+
+/// Creates or replaces an event's form. Raising the capacity promotes as many of the waiting list as now fit, in the
+/// same transaction; lowering it below the confirmed count removes nobody.
+pub async fn put_form(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+    settings: FormSettings,
+    subscribers: &[String],
+) -> Result<(form::Model, Outcome), Error> {
+    let txn = db::begin_write(db).await?;
+    let now = Utc::now();
+    let questions = serde_json::to_string(&settings.questions)
+        .map_err(|e| Error::Corrupt(format!("questions: {e}")))?;
+    let existing = form::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    let saved = match existing {
+        None => {
+            form::ActiveModel {
+                event_id: Set(event_id),
+                capacity: Set(settings.capacity),
+                waitlist: Set(settings.waitlist),
+                approval: Set(settings.approval.as_str().to_owned()),
+                opens_at: Set(settings.opens_at),
+                closes_at: Set(settings.closes_at),
+                questions: Set(questions),
+                confirmed_count: Set(0),
+                next_waitlist_seq: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+        Some(current) => {
+            let mut model: form::ActiveModel = current.into();
+            model.capacity = Set(settings.capacity);
+            model.waitlist = Set(settings.waitlist);
+            model.approval = Set(settings.approval.as_str().to_owned());
+            model.opens_at = Set(settings.opens_at);
+            model.closes_at = Set(settings.closes_at);
+            model.questions = Set(questions);
+            model.updated_at = Set(now);
+            model.update(&txn).await?
+        }
+    };
+    let (saved, promoted) = promote_waiting(&txn, saved, now, subscribers).await?;
+    txn.commit().await?;
+    Ok((saved, Outcome { promoted }))
+}
+
+/// Moves the first of the waiting list up while seats are free, announcing each; returns the updated form.
+async fn promote_waiting(
+    txn: &DatabaseTransaction,
+    form: form::Model,
+    now: DateTime<Utc>,
+    subscribers: &[String],
+) -> Result<(form::Model, Vec<registration::Model>), Error> {
+    let free = free_seats(form.capacity, form.confirmed_count);
+    if free == 0 {
+        return Ok((form, Vec::new()));
+    }
+    let waiting = registration::Entity::find()
+        .filter(registration::Column::EventId.eq(form.event_id))
+        .filter(registration::Column::Status.eq(Status::Waitlisted.as_str()))
+        .order_by_asc(registration::Column::WaitlistSeq)
+        .limit(u64::try_from(free).unwrap_or(u64::MAX))
+        .all(txn)
+        .await?;
+    if waiting.is_empty() {
+        return Ok((form, Vec::new()));
+    }
+    let mut promoted = Vec::with_capacity(waiting.len());
+    for r in waiting {
+        let mut model: registration::ActiveModel = r.into();
+        model.status = Set(Status::Confirmed.as_str().to_owned());
+        model.waitlist_seq = Set(None);
+        model.confirmed_at = Set(Some(now));
+        model.updated_at = Set(now);
+        let r = model.update(txn).await?;
+        announce(txn, PROMOTED, &r, None, subscribers).await?;
+        promoted.push(r);
+    }
+    let confirmed = form.confirmed_count + i32::try_from(promoted.len()).unwrap_or(i32::MAX);
+    let mut model: form::ActiveModel = form.into();
+    model.confirmed_count = Set(confirmed);
+    model.updated_at = Set(now);
+    Ok((model.update(txn).await?, promoted))
+}
+
+/// A participant's place on the waiting list: 1 + how many of the same event wait ahead of them.
+pub async fn waitlist_position<C: ConnectionTrait>(
+    db: &C,
+    r: &registration::Model,
+) -> Result<Option<i64>, Error> {
+    let Some(seq) = r.waitlist_seq else {
+        return Ok(None);
+    };
+    let ahead = registration::Entity::find()
+        .filter(registration::Column::EventId.eq(r.event_id))
+        .filter(registration::Column::Status.eq(Status::Waitlisted.as_str()))
+        .filter(registration::Column::WaitlistSeq.lt(seq))
+        .count(db)
+        .await?;
+    Ok(Some(i64::try_from(ahead).unwrap_or(i64::MAX) + 1))
+}
+
+/// Every waiting registration's position (1, 2, 3… in arrival order), for lists.
+pub async fn waitlist_positions(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+) -> Result<std::collections::HashMap<Uuid, i64>, Error> {
+    let waiting: Vec<(Uuid, Option<i64>)> = registration::Entity::find()
+        .select_only()
+        .column(registration::Column::Id)
+        .column(registration::Column::WaitlistSeq)
+        .filter(registration::Column::EventId.eq(event_id))
+        .filter(registration::Column::Status.eq(Status::Waitlisted.as_str()))
+        .order_by_asc(registration::Column::WaitlistSeq)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(waiting
+        .into_iter()
+        .zip(1..)
+        .map(|((id, _), position)| (id, position))
+        .collect())
+}
+
+/// The answer to registering.
+#[derive(Debug)]
+pub enum Registered {
+    New {
+        registration: registration::Model,
+        position: Option<i64>,
+    },
+    /// The address already holds a registration for this event; its owner is sent a fresh manage link.
+    AlreadyRegistered,
+    /// A retry of a request already answered (same `Idempotency-Key` and body).
+    Replayed {
+        registration: registration::Model,
+        position: Option<i64>,
+        status_code: i32,
+    },
+}
+
+/// The `Idempotency-Key` of a request and a hash of its body.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
+async fn replay<C: ConnectionTrait>(
+    txn: &C,
+    key: &IdempotencyKey,
+) -> Result<Option<Registered>, Error> {
+    let Some(stored) = idempotency::Entity::find_by_id(key.key.clone())
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if stored.request_hash != key.request_hash {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+        )
+        .with_detail("this Idempotency-Key was used for a different request")
+        .into());
+    }
+    let registration = registration::Entity::find_by_id(stored.registration_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            Error::Corrupt(format!(
+                "idempotency key {} lost its registration",
+                stored.key
+            ))
+        })?;
+    let position = waitlist_position(txn, &registration).await?;
+    Ok(Some(Registered::Replayed {
+        registration,
+        position,
+        status_code: stored.status_code,
+    }))
+}
+
+/// Registers a participant for an event whose form is open. One transaction under the form's lock: the seat check,
+/// the insert, the counters, the outbox row and the idempotency record commit together or not at all.
+pub async fn register(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+    event_starts_at: DateTime<Utc>,
+    participant: Participant,
+    idempotency_key: Option<IdempotencyKey>,
+    subscribers: &[String],
+) -> Result<Registered, Error> {
+    // A retry that finds its answer needs no lock.
+    if let Some(key) = &idempotency_key
+        && let Some(replayed) = replay(db, key).await?
+    {
+        return Ok(replayed);
+    }
+    let txn = db::begin_write(db).await?;
+    let form = lock_form(&txn, event_id).await?;
+    // Another attempt with the same key may have committed while this one waited for the lock.
+    if let Some(key) = &idempotency_key
+        && let Some(replayed) = replay(&txn, key).await?
+    {
+        return Ok(replayed);
+    }
+    let settings = form_settings(&form)?;
+    let now = Utc::now();
+    if let Some(opens_at) = settings.opens_at
+        && now < opens_at
+    {
+        return Err(Problem::conflict(
+            "not-open-yet",
+            format!("registration opens at {}", opens_at.to_rfc3339()),
+        )
+        .into());
+    }
+    let closes_at = settings.closes_at.unwrap_or(event_starts_at);
+    if now >= closes_at {
+        return Err(Problem::conflict("closed", "registration for this event is closed").into());
+    }
+    let key = participant.email.key();
+    let existing = registration::Entity::find()
+        .filter(registration::Column::EventId.eq(event_id))
+        .filter(registration::Column::EmailKey.eq(key.clone()))
+        .filter(registration::Column::Status.is_in([
+            Status::Confirmed.as_str(),
+            Status::Waitlisted.as_str(),
+            Status::PendingApproval.as_str(),
+        ]))
+        .one(&txn)
+        .await?;
+    if let Some(existing) = existing {
+        // Reveal nothing to the caller; the address's owner gets a fresh manage link by email.
+        announce(&txn, MANAGE_LINK_REQUESTED, &existing, None, subscribers).await?;
+        txn.commit().await?;
+        return Ok(Registered::AlreadyRegistered);
+    }
+    let placement = place_new(&settings, form.confirmed_count);
+    let (status, seq) = match placement {
+        Placement::Full => {
+            return Err(
+                Problem::conflict("full", "this event is full and has no waiting list").into(),
+            );
+        }
+        Placement::Confirmed => (Status::Confirmed, None),
+        Placement::Waitlisted => (Status::Waitlisted, Some(form.next_waitlist_seq)),
+        Placement::PendingApproval => (Status::PendingApproval, None),
+    };
+    let answers = serde_json::to_string(&participant.answers)
+        .map_err(|e| Error::Corrupt(format!("answers: {e}")))?;
+    let registration = registration::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event_id),
+        email: Set(Some(participant.email.as_str().to_owned())),
+        email_key: Set(Some(key)),
+        name: Set(Some(participant.name)),
+        affiliation: Set(participant.affiliation),
+        country: Set(participant.country),
+        answers: Set(Some(answers)),
+        locale: Set(participant.locale),
+        timezone: Set(participant.timezone),
+        status: Set(status.as_str().to_owned()),
+        waitlist_seq: Set(seq),
+        consent_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        confirmed_at: Set((status == Status::Confirmed).then_some(now)),
+        cancelled_at: Set(None),
+        checked_in_at: Set(None),
+        erased_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let confirmed = form.confirmed_count + i32::from(status == Status::Confirmed);
+    let next_seq = form.next_waitlist_seq + i64::from(seq.is_some());
+    let mut model: form::ActiveModel = form.into();
+    model.confirmed_count = Set(confirmed);
+    model.next_waitlist_seq = Set(next_seq);
+    model.update(&txn).await?;
+    let position = waitlist_position(&txn, &registration).await?;
+    announce(
+        &txn,
+        status.event_type(),
+        &registration,
+        position,
+        subscribers,
+    )
+    .await?;
+    if let Some(key) = idempotency_key {
+        idempotency::ActiveModel {
+            key: Set(key.key),
+            request_hash: Set(key.request_hash),
+            registration_id: Set(registration.id),
+            status_code: Set(201),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Registered::New {
+        registration,
+        position,
+    })
+}
+
+async fn lock_registration(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+) -> Result<(form::Model, registration::Model), Error> {
+    // The registration tells which form to lock; read it again under the lock, since it may have changed meanwhile.
+    let event_id = registration::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::from(Problem::not_found("This registration")))?
+        .event_id;
+    let form = lock_form(txn, event_id).await?;
+    let registration = registration::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    Ok((form, registration))
+}
+
+/// Leaves the event: a confirmed seat is freed and the first of the waiting list promoted, in this transaction.
+/// Cancelling twice changes nothing.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    id: Uuid,
+    subscribers: &[String],
+) -> Result<(registration::Model, Outcome), Error> {
+    end(db, id, Status::Cancelled, subscribers).await
+}
+
+/// Organisers turn an applicant (or anyone not yet attending) away; a confirmed seat is freed as by cancelling.
+pub async fn reject(
+    db: &DatabaseConnection,
+    id: Uuid,
+    subscribers: &[String],
+) -> Result<(registration::Model, Outcome), Error> {
+    end(db, id, Status::Rejected, subscribers).await
+}
+
+async fn end(
+    db: &DatabaseConnection,
+    id: Uuid,
+    to: Status,
+    subscribers: &[String],
+) -> Result<(registration::Model, Outcome), Error> {
+    let txn = db::begin_write(db).await?;
+    let (form, current) = lock_registration(&txn, id).await?;
+    let status = status_of(&current)?;
+    if !status.is_active() {
+        if status == to {
+            return Ok((current, Outcome::default()));
+        }
+        return Err(Problem::conflict(
+            "not-active",
+            format!("this registration is already {}", status.as_str()),
+        )
+        .into());
+    }
+    let now = Utc::now();
+    let mut model: registration::ActiveModel = current.into();
+    model.status = Set(to.as_str().to_owned());
+    model.waitlist_seq = Set(None);
+    model.cancelled_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let ended = model.update(&txn).await?;
+    announce(&txn, to.event_type(), &ended, None, subscribers).await?;
+    let mut form = form;
+    if status == Status::Confirmed {
+        let confirmed = form.confirmed_count - 1;
+        let mut model: form::ActiveModel = form.into();
+        model.confirmed_count = Set(confirmed);
+        form = model.update(&txn).await?;
+    }
+    let (_, promoted) = promote_waiting(&txn, form, now, subscribers).await?;
+    txn.commit().await?;
+    Ok((ended, Outcome { promoted }))
+}
+
+/// Organisers accept an applicant: a seat if one is free, else the waiting list (409 when full without one).
+pub async fn approve(
+    db: &DatabaseConnection,
+    id: Uuid,
+    subscribers: &[String],
+) -> Result<(registration::Model, Option<i64>), Error> {
+    let txn = db::begin_write(db).await?;
+    let (form, current) = lock_registration(&txn, id).await?;
+    let status = status_of(&current)?;
+    if status != Status::PendingApproval {
+        if matches!(status, Status::Confirmed | Status::Waitlisted) {
+            let position = waitlist_position(&txn, &current).await?;
+            return Ok((current, position));
+        }
+        return Err(Problem::conflict(
+            "not-pending",
+            format!(
+                "only a pending application can be approved; this one is {}",
+                status.as_str()
+            ),
+        )
+        .into());
+    }
+    let settings = form_settings(&form)?;
+    let now = Utc::now();
+    let (to, seq) = match place_approved(&settings, form.confirmed_count) {
+        Placement::Confirmed | Placement::PendingApproval => (Status::Confirmed, None),
+        Placement::Waitlisted => (Status::Waitlisted, Some(form.next_waitlist_seq)),
+        Placement::Full => {
+            return Err(Problem::conflict(
+                "full",
+                "no seat is free and the form has no waiting list",
+            )
+            .into());
+        }
+    };
+    let mut model: registration::ActiveModel = current.into();
+    model.status = Set(to.as_str().to_owned());
+    model.waitlist_seq = Set(seq);
+    model.updated_at = Set(now);
+    if to == Status::Confirmed {
+        model.confirmed_at = Set(Some(now));
+    }
+    let approved = model.update(&txn).await?;
+    let confirmed = form.confirmed_count + i32::from(to == Status::Confirmed);
+    let next_seq = form.next_waitlist_seq + i64::from(seq.is_some());
+    let mut form_model: form::ActiveModel = form.into();
+    form_model.confirmed_count = Set(confirmed);
+    form_model.next_waitlist_seq = Set(next_seq);
+    form_model.update(&txn).await?;
+    let position = waitlist_position(&txn, &approved).await?;
+    announce(&txn, to.event_type(), &approved, position, subscribers).await?;
+    txn.commit().await?;
+    Ok((approved, position))
+}
+
+/// Records arrival once; checking in again keeps the first time.
+pub async fn check_in(db: &DatabaseConnection, id: Uuid) -> Result<registration::Model, Error> {
+    let txn = db::begin_write(db).await?;
+    let current = registration::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    if status_of(&current)? != Status::Confirmed {
+        return Err(Problem::conflict(
+            "not-confirmed",
+            "only a confirmed registration can check in",
+        )
+        .into());
+    }
+    if current.checked_in_at.is_some() {
+        return Ok(current);
+    }
+    let now = Utc::now();
+    let mut model: registration::ActiveModel = current.into();
+    model.checked_in_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<registration::Model, Error> {
+    registration::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| r.erased_at.is_none())
+        .ok_or_else(|| Problem::not_found("This registration").into())
+}
+
+/// Changes a participant's name and answers (never the email, which the manage link was sent to).
+pub async fn update_details(
+    db: &DatabaseConnection,
+    id: Uuid,
+    name: Option<String>,
+    answers: Option<Map<String, Value>>,
+) -> Result<registration::Model, Error> {
+    let txn = db::begin_write(db).await?;
+    let current = registration::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .filter(|r| r.erased_at.is_none())
+        .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    let mut model: registration::ActiveModel = current.into();
+    if let Some(name) = name {
+        model.name = Set(Some(name));
+    }
+    if let Some(answers) = answers {
+        model.answers = Set(Some(
+            serde_json::to_string(&answers).map_err(|e| Error::Corrupt(format!("answers: {e}")))?,
+        ));
+    }
+    model.updated_at = Set(Utc::now());
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Removes everything that identifies the participant and keeps the rest (status, times), so counts stay right. An
+/// active registration is cancelled first, freeing its seat for the waiting list.
+pub async fn erase(
+    db: &DatabaseConnection,
+    id: Uuid,
+    subscribers: &[String],
+) -> Result<Outcome, Error> {
+    let current = find(db, id).await?;
+    let outcome = if status_of(&current)?.is_active() {
+        cancel(db, id, subscribers).await?.1
+    } else {
+        Outcome::default()
+    };
+    let txn = db::begin_write(db).await?;
+    let current = registration::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    let now = Utc::now();
+    let mut model: registration::ActiveModel = current.into();
+    model.email = Set(None);
+    model.email_key = Set(None);
+    model.name = Set(None);
+    model.affiliation = Set(None);
+    model.country = Set(None);
+    model.answers = Set(None);
+    model.timezone = Set(None);
+    model.erased_at = Set(Some(now));
+    model.updated_at = Set(now);
+    model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Registrations of an event, oldest first, optionally of one status; paged by id (UUIDv7: arrival order).
+pub async fn list(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+    status: Option<Status>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<registration::Model>, Error> {
+    let mut query = registration::Entity::find().filter(registration::Column::EventId.eq(event_id));
+    if let Some(status) = status {
+        query = query.filter(registration::Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(registration::Column::Id.gt(after));
+    }
+    Ok(query
+        .order_by_asc(registration::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?)
+}
+
+/// How many registrations of an event are in each status.
+pub async fn counts(db: &DatabaseConnection, event_id: Uuid) -> Result<Vec<(String, i64)>, Error> {
+    Ok(registration::Entity::find()
+        .select_only()
+        .column(registration::Column::Status)
+        .column_as(registration::Column::Id.count(), "n")
+        .filter(registration::Column::EventId.eq(event_id))
+        .group_by(registration::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?)
+}
+
+// async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
+#[allow(elided_lifetimes_in_paths)]
+pub mod migration {
+    use sea_orm_migration::prelude::*;
+
+    pub struct CreateRegistrations;
+
+    impl MigrationName for CreateRegistrations {
+        fn name(&self) -> &str {
+            "m20261121_000020_create_registrations"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum Forms {
+        Table,
+        EventId,
+        Capacity,
+        Waitlist,
+        Approval,
+        OpensAt,
+        ClosesAt,
+        Questions,
+        ConfirmedCount,
+        NextWaitlistSeq,
+        CreatedAt,
+        UpdatedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum Registrations {
+        Table,
+        Id,
+        EventId,
+        Email,
+        EmailKey,
+        Name,
+        Affiliation,
+        Country,
+        Answers,
+        Locale,
+        Timezone,
+        Status,
+        WaitlistSeq,
+        ConsentAt,
+        CreatedAt,
+        UpdatedAt,
+        ConfirmedAt,
+        CancelledAt,
+        CheckedInAt,
+        ErasedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum IdempotencyKeys {
+        Table,
+        Key,
+        RequestHash,
+        RegistrationId,
+        StatusCode,
+        CreatedAt,
+    }
+
+    fn instant(name: impl IntoIden, null: bool) -> ColumnDef {
+        let mut column = ColumnDef::new(name);
+        column.timestamp_with_time_zone();
+        if null {
+            column.null();
+        } else {
+            column.not_null();
+        }
+        column.to_owned()
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreateRegistrations {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Forms::Table)
+                        .col(
+                            ColumnDef::new(Forms::EventId)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(Forms::Capacity).integer().null())
+                        .col(ColumnDef::new(Forms::Waitlist).boolean().not_null())
+                        .col(ColumnDef::new(Forms::Approval).string_len(16).not_null())
+                        .col(instant(Forms::OpensAt, true))
+                        .col(instant(Forms::ClosesAt, true))
+                        .col(ColumnDef::new(Forms::Questions).text().not_null())
+                        .col(
+                            ColumnDef::new(Forms::ConfirmedCount)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(
+                            ColumnDef::new(Forms::NextWaitlistSeq)
+                                .big_integer()
+                                .not_null()
+                                .default(1),
+                        )
+                        .col(instant(Forms::CreatedAt, false))
+                        .col(instant(Forms::UpdatedAt, false))
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Registrations::Table)
+                        .col(
+                            ColumnDef::new(Registrations::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(Registrations::EventId).uuid().not_null())
+                        .col(ColumnDef::new(Registrations::Email).string_len(254).null())
+                        .col(
+                            ColumnDef::new(Registrations::EmailKey)
+                                .string_len(254)
+                                .null(),
+                        )
+                        .col(ColumnDef::new(Registrations::Name).string_len(200).null())
+                        .col(
+                            ColumnDef::new(Registrations::Affiliation)
+                                .string_len(300)
+                                .null(),
+                        )
+                        .col(ColumnDef::new(Registrations::Country).string_len(2).null())
+                        .col(ColumnDef::new(Registrations::Answers).text().null())
+                        .col(
+                            ColumnDef::new(Registrations::Locale)
+                                .string_len(16)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Registrations::Timezone)
+                                .string_len(64)
+                                .null(),
+                        )
+                        .col(
+                            ColumnDef::new(Registrations::Status)
+                                .string_len(24)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Registrations::WaitlistSeq)
+                                .big_integer()
+                                .null(),
+                        )
+                        .col(instant(Registrations::ConsentAt, false))
+                        .col(instant(Registrations::CreatedAt, false))
+                        .col(instant(Registrations::UpdatedAt, false))
+                        .col(instant(Registrations::ConfirmedAt, true))
+                        .col(instant(Registrations::CancelledAt, true))
+                        .col(instant(Registrations::CheckedInAt, true))
+                        .col(instant(Registrations::ErasedAt, true))
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(Registrations::Table, Registrations::EventId)
+                                .to(Forms::Table, Forms::EventId),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            // "The same email for one event", and the waiting list in order.
+            manager
+                .create_index(
+                    Index::create()
+                        .name("registrations_by_email")
+                        .table(Registrations::Table)
+                        .col(Registrations::EventId)
+                        .col(Registrations::EmailKey)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name("registrations_by_status")
+                        .table(Registrations::Table)
+                        .col(Registrations::EventId)
+                        .col(Registrations::Status)
+                        .col(Registrations::WaitlistSeq)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_table(
+                    Table::create()
+                        .table(IdempotencyKeys::Table)
+                        .col(
+                            ColumnDef::new(IdempotencyKeys::Key)
+                                .string_len(255)
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(
+                            ColumnDef::new(IdempotencyKeys::RequestHash)
+                                .string_len(64)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(IdempotencyKeys::RegistrationId)
+                                .uuid()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(IdempotencyKeys::StatusCode)
+                                .integer()
+                                .not_null(),
+                        )
+                        .col(instant(IdempotencyKeys::CreatedAt, false))
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            for table in [
+                IdempotencyKeys::Table.into_iden(),
+                Registrations::Table.into_iden(),
+                Forms::Table.into_iden(),
+            ] {
+                manager
+                    .drop_table(Table::drop().table(table).if_exists().to_owned())
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The guarantee: seats are never oversold, the waiting list keeps arrival order without gaps, cancellations
+//! promote the first in line exactly once — under concurrency, on SQLite and PostgreSQL.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::System;
+
+/// 500 people register at the same moment for 50 seats with a waiting list. Without the form lock two requests
+/// would both see seat 50 free (oversold), or take the same waiting-list ticket (duplicate positions); without the
+/// outbox row in the same transaction a registration could exist without its email, or an email without it.
+/// Then 10 confirmed participants cancel at the same moment: the first 10 in line must move up, in order, each
+/// once — a promotion outside the cancelling transaction would promote someone twice or skip someone.
+#[tokio::test]
+async fn five_hundred_concurrent_registrations_for_fifty_seats_and_ten_concurrent_cancellations() {
+    let system = System::start().await;
+    let event = system
+        .published_event("Science and technology webinar")
+        .await;
+    let (status, form) = system
+        .put_form(&event, json!({ "capacity": 50, "waitlist": true }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+
+    let started = Instant::now();
+    let requests = (0..500).map(|n| {
+        let request = system
+            .registration
+            .http
+            .post(system.registration.url("/v1/registrations"))
+            .json(&json!({ "event_id": event, "email": format!("person{n}@example.org"), "name": format!("Person {n}"), "consent": true }));
+        async move {
+            let response = request.send().await.expect("register");
+            let status = response.status();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "500 concurrent registrations for 50 seats took {elapsed:?} on {}",
+        cloverleaf_service_kit::testing::url_kind(system.registration.database.url())
+    );
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::CREATED),
+        "{:?}",
+        answers.iter().find(|(s, _)| *s != StatusCode::CREATED)
+    );
+
+    let confirmed: Vec<&Value> = answers
+        .iter()
+        .map(|(_, b)| b)
+        .filter(|b| b["status"] == "confirmed")
+        .collect();
+    let waitlisted: Vec<&Value> = answers
+        .iter()
+        .map(|(_, b)| b)
+        .filter(|b| b["status"] == "waitlisted")
+        .collect();
+    assert_eq!(confirmed.len(), 50, "exactly the seats");
+    assert_eq!(waitlisted.len(), 450);
+
+    // Positions as the organiser's list shows them now: 1..=450, distinct, in arrival (= id) order.
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => format!("/v1/registrations?event_id={event}&status=waitlisted&limit=200"),
+            Some(c) => {
+                format!("/v1/registrations?event_id={event}&status=waitlisted&limit=200&cursor={c}")
+            }
+        };
+        let page = system.organiser_get(&path).await;
+        listed.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let positions: Vec<i64> = listed
+        .iter()
+        .map(|r| r["waitlist_position"].as_i64().expect("position"))
+        .collect();
+    assert_eq!(
+        positions,
+        (1..=450).collect::<Vec<_>>(),
+        "gap-free, in arrival order"
+    );
+    let counts = system
+        .organiser_get(&format!("/v1/registrations?event_id={event}&limit=1"))
+        .await["counts"]
+        .clone();
+    assert_eq!(counts["confirmed"], 50);
+    assert_eq!(counts["waitlisted"], 450);
+
+    // Exactly one outbox event per registration.
+    let outbox = system.outbox().await;
+    let mut per_registration: HashMap<&str, usize> = HashMap::new();
+    for (kind, id) in &outbox {
+        assert!(
+            kind == "registration.confirmed" || kind == "registration.waitlisted",
+            "{kind}"
+        );
+        *per_registration.entry(id.as_str()).or_default() += 1;
+    }
+    assert_eq!(per_registration.len(), 500);
+    assert!(per_registration.values().all(|n| *n == 1));
+
+    // 10 confirmed cancel at once, each with their own manage token.
+    let first_in_line: Vec<String> = listed
+        .iter()
+        .take(10)
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    let cancels = confirmed.iter().take(10).map(|r| {
+        let request = system
+            .registration
+            .http
+            .post(system.registration.url(&format!(
+                "/v1/registrations/{}/cancel",
+                r["id"].as_str().expect("id")
+            )))
+            .bearer_auth(r["manage_token"].as_str().expect("token"));
+        async move { request.send().await.expect("cancel").status() }
+    });
+    let statuses = futures::future::join_all(cancels).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+
+    let now_confirmed = system
+        .organiser_get(&format!(
+            "/v1/registrations?event_id={event}&status=confirmed&limit=500"
+        ))
+        .await;
+    let ids: HashSet<String> = now_confirmed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 50, "still exactly the seats");
+    for id in &first_in_line {
+        assert!(ids.contains(id), "the first 10 in line moved up");
+    }
+    let still_waiting = system
+        .organiser_get(&format!(
+            "/v1/registrations?event_id={event}&status=waitlisted&limit=500"
+        ))
+        .await;
+    let positions: Vec<i64> = still_waiting["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["waitlist_position"].as_i64().expect("p"))
+        .collect();
+    assert_eq!(positions, (1..=440).collect::<Vec<_>>());
+    let promoted: Vec<String> = system
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|(kind, _)| kind == "registration.promoted")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(
+        promoted, first_in_line,
+        "each promoted once, in waiting-list order"
+    );
+    let (_, form) = system
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/forms/{event}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(form["seats_left"], 0);
+    assert_eq!(form["confirmed"], 50);
+}
+
+/// Raising the capacity promotes as many as now fit, in order; lowering it below the confirmed count removes nobody.
+#[tokio::test]
+async fn capacity_changes_promote_and_never_remove() {
+    let system = System::start().await;
+    let event = system.published_event("Workshop").await;
+    system
+        .put_form(&event, json!({ "capacity": 2, "waitlist": true }))
+        .await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let (status, body) = system
+            .register(&event, &format!("p{n}@example.org"), &format!("P{n}"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let (_, form) = system
+        .put_form(&event, json!({ "capacity": 4, "waitlist": true }))
+        .await;
+    assert_eq!(form["confirmed"], 4);
+    let status_of = |body: &Value| body["status"].as_str().expect("status").to_owned();
+    for (n, id) in ids.iter().enumerate() {
+        let body = system
+            .organiser_get(&format!("/v1/registrations/{id}"))
+            .await;
+        assert_eq!(
+            status_of(&body),
+            if n < 4 { "confirmed" } else { "waitlisted" },
+            "{n}"
+        );
+    }
+    let (_, form) = system
+        .put_form(&event, json!({ "capacity": 1, "waitlist": true }))
+        .await;
+    assert_eq!(form["confirmed"], 4, "nobody removed");
+    assert_eq!(form["seats_left"], 0);
+    let (status, body) = system.register(&event, "late@example.org", "Late").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["waitlist_position"], 2);
+}
