@@ -10,6 +10,12 @@ pub enum Error {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// Stored or given data that breaks an invariant (a bug, not bad input).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// The mail transport cannot be set up from the settings.
+    #[error("mail transport: {0}")]
+    Mail(String),
 }
 
 impl From<cloverleaf_service_kit::auth::AuthSetupError> for Error {
@@ -22,11 +28,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Self::Problem(problem) => problem.into_response(),
-            other => {
-                // The cause goes to the log, never to the caller.
-                tracing::error!(error = %other, "request failed");
-                Problem::internal().into_response()
-            }
+            other => cloverleaf_service_kit::server::internal_error(&other),
         }
     }
 }

@@ -6,8 +6,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            cloverleaf_service_kit::outbox::migration::CreateOutbox,
-        )]
+        vec![
+            Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
+            Box::new(super::messages::migration::CreateMessages),
+        ]
     }
 }
