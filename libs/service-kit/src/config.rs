@@ -25,6 +25,8 @@ pub struct Settings {
     #[serde(default)]
     pub profile: String,
     pub data_dir: PathBuf,
+    /// The address people reach Cloverleaf at (the edge, or the portal in front of it): links in emails start here.
+    pub public_url: String,
     pub telemetry: TelemetrySettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
@@ -36,6 +38,8 @@ pub struct Settings {
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
     pub mail: MailSettings,
+    pub inbox: InboxSettings,
+    pub reminders: ReminderSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -208,6 +212,49 @@ pub struct MailSettings {
     pub pool_max_connections: u32,
     /// Longest wait for the relay during one message.
     pub send_timeout_secs: u64,
+    /// A folder whose files replace the built-in email templates of the same name (e.g. `zh-CN/confirmed.txt`);
+    /// empty: the built-in ones.
+    #[serde(default)]
+    pub templates_dir: String,
+}
+
+/// How notifications works through the domain events it received (see its `jobs::inbox`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InboxSettings {
+    /// How often the worker looks for unprocessed events when nobody wakes it.
+    pub poll_interval_ms: u64,
+    /// Events claimed per round (at most one per event of the programme, so they stay in order).
+    pub batch_size: u32,
+    /// How long a claimed event belongs to the worker that claimed it.
+    pub lease_secs: u64,
+    /// The pause after the first failed try (another service unreachable), doubled up to `max_backoff_secs`.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+}
+
+/// When reminders go out: minutes before the start, per kind of event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReminderSettings {
+    pub webinar_minutes: Vec<i64>,
+    pub workshop_minutes: Vec<i64>,
+    pub tour_minutes: Vec<i64>,
+    /// How often the reminder job looks for due reminders.
+    pub poll_interval_ms: u64,
+    /// How long a claimed reminder belongs to the job that claimed it (a reminder found late — the service was
+    /// down at its time — is still sent while the event has not started; after that it is dropped).
+    pub lease_secs: u64,
+}
+
+impl ReminderSettings {
+    /// The offsets for a kind of event (`webinar`, `workshop`, `tour`).
+    pub fn minutes_for(&self, kind: &str) -> &[i64] {
+        match kind {
+            "webinar" => &self.webinar_minutes,
+            "workshop" => &self.workshop_minutes,
+            "tour" => &self.tour_minutes,
+            _ => &[],
+        }
+    }
 }
 
 impl Settings {

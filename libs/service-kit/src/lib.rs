@@ -9,7 +9,8 @@
 //! - [`client`]: HTTP calls to another service with a service token, the request id, timeouts and retries.
 //! - [`validate`]: request checks every service shares (one 422 naming every invalid field, one-line texts, email
 //!   addresses).
-//! - [`retry`]: backoff with jitter and saturating deadlines for background workers.
+//! - [`retry`]: backoff with jitter and saturating deadlines for background workers; [`worker`]: the loop every
+//!   background job runs (rounds, wake-ups, polling, shutdown); [`clock`]: the time as rules see it (settable in tests).
 //! - [`pagination`]: `?limit=&cursor=` lists with opaque keyset cursors.
 //! - [`outbox`]: the transactional outbox, and its relay that delivers domain events to subscribers' `/v1/inbox`.
 //! - [`server`]: putting it together, serving, and stopping gracefully; [`shutdown`]: SIGTERM and Ctrl-C.
@@ -17,6 +18,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod docs;
@@ -33,6 +35,7 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod validate;
+pub mod worker;
 
 pub use cloverleaf_problem::{FieldError, Problem};
 pub use config::Settings;

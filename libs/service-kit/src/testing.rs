@@ -166,13 +166,32 @@ impl TestApp {
         Fut: Future<Output = Result<Service, E>>,
         E: std::fmt::Debug,
     {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        Self::spawn_on(name, listener, adjust, build).await
+    }
+
+    /// Like [`TestApp::spawn_with`], serving on a listener bound beforehand: its address can go into other services'
+    /// settings before this one is built (services that call each other both ways).
+    pub async fn spawn_on<F, Fut, E>(
+        name: ServiceName,
+        listener: tokio::net::TcpListener,
+        adjust: impl FnOnce(&mut Settings),
+        build: F,
+    ) -> Self
+    where
+        F: FnOnce(Settings) -> Fut,
+        Fut: Future<Output = Result<Service, E>>,
+        E: std::fmt::Debug,
+    {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = settings(dir.path());
         let database = TestDatabase::create(dir.path(), name).await;
         settings.service_mut(name).database_url = database.url().clone();
         adjust(&mut settings);
         let service = build(settings.clone()).await.expect("service builds");
-        let running = service.bind("127.0.0.1:0").await.expect("bind");
+        let running = service.serve(listener);
         let url = running.url();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
