@@ -569,3 +569,78 @@ async fn registrations_are_rate_limited_per_client_address() {
         .expect("register");
     assert_eq!(other.status(), StatusCode::CREATED);
 }
+
+/// Notifications puts a manage link in every email: services (only) get a fresh manage token per registration, one
+/// by one or with each item of the list; the token works for that registration; an erased one has none.
+#[tokio::test]
+async fn services_get_manage_tokens_for_the_links_in_emails() {
+    use cloverleaf_service_kit::config::ServiceName;
+
+    let system = System::start().await;
+    let event = system.published_event("Manage links").await;
+    let (status, _) = system
+        .put_form(
+            &event,
+            json!({ "capacity": 5, "waitlist": false, "approval": "automatic" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, registered) = system
+        .register(&event, "link@example.org", "Link Person")
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = registered["id"].as_str().expect("id");
+    let service = system
+        .registration
+        .service_token(ServiceName::Notifications, ServiceName::Registration);
+    let path = format!("/v1/registrations/{id}/manage-token");
+
+    let (status, _) = system.send(Method::GET, &path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let organiser = system.organiser.clone();
+    let (status, _) = system
+        .send(Method::GET, &path, None, Some(&organiser))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, link) = system.send(Method::GET, &path, None, Some(&service)).await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let token = link["manage_token"].as_str().expect("token").to_owned();
+    let (status, mine) = system
+        .send(
+            Method::GET,
+            &format!("/v1/registrations/{id}"),
+            None,
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        (status, mine["email"].as_str()),
+        (StatusCode::OK, Some("link@example.org"))
+    );
+
+    let list = format!("/v1/registrations?event_id={event}");
+    let (_, for_service) = system.send(Method::GET, &list, None, Some(&service)).await;
+    assert!(
+        for_service["items"][0]["manage_token"].is_string(),
+        "{for_service}"
+    );
+    let (_, for_organiser) = system
+        .send(Method::GET, &list, None, Some(&organiser))
+        .await;
+    assert!(
+        for_organiser["items"][0]["manage_token"].is_null(),
+        "organisers never see tokens"
+    );
+
+    let (status, _) = system
+        .send(
+            Method::DELETE,
+            &format!("/v1/registrations/{id}"),
+            None,
+            Some(&token),
+        )
+        .await;
+    assert!(status.is_success());
+    let (status, _) = system.send(Method::GET, &path, None, Some(&service)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

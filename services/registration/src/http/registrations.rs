@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::{Organiser, RegistrationAccess, TokenRequest, Viewer};
+use cloverleaf_auth::{Organiser, RegistrationAccess, Role, ServiceCaller, TokenRequest, Viewer};
 use cloverleaf_service_kit::config::RateLimitSettings;
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::PageQuery;
@@ -45,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reject_registration))
         .routes(routes!(check_in))
         .routes(routes!(export_registration))
+        .routes(routes!(manage_link))
 }
 
 /// How long a manage link works: well past any event it is for.
@@ -301,9 +302,15 @@ pub async fn list_registrations(
         registrations::list(&state.db, query.event_id, status, page.cursor()?, limit).await?;
     let positions = registrations::waitlist_positions(&state.db, query.event_id).await?;
     let page = cloverleaf_service_kit::pagination::Page::from_rows(rows, limit, |r| r.id, |r| r);
+    // Notifications writes to attendees, and every email carries the manage link: services get each one's token.
+    let for_service = viewer.claims().is_some_and(|c| c.role == Role::Service);
     let mut items = Vec::with_capacity(page.items.len());
     for r in &page.items {
-        items.push(view(r, positions.get(&r.id).copied())?);
+        let mut item = view(r, positions.get(&r.id).copied())?;
+        if for_service {
+            item.manage_token = Some(manage_token(&state, r.id)?);
+        }
+        items.push(item);
     }
     let counts = registrations::counts(&state.db, query.event_id)
         .await?
@@ -447,6 +454,29 @@ pub async fn get_registration(
     let r = registrations::find(&state.db, access.registration_id()).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
     Ok(Json(view(&r, position)?))
+}
+
+/// A registration's manage token, for another service to put in a link (notifications: every email carries one).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ManageLink {
+    pub registration_id: Uuid,
+    pub manage_token: String,
+}
+
+/// A fresh manage token for a registration (services only); 404 once it is erased.
+#[utoipa::path(get, path = "/v1/registrations/{id}/manage-token", tag = "registrations", params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ManageLink), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn manage_link(
+    State(state): State<AppState>,
+    _service: ServiceCaller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ManageLink>, Error> {
+    let r = registrations::find(&state.db, id).await?;
+    Ok(Json(ManageLink {
+        registration_id: r.id,
+        manage_token: manage_token(&state, r.id)?,
+    }))
 }
 
 /// What a participant (or an organiser) may change: the name and the answers — never the email.
