@@ -16,6 +16,9 @@ pub enum Error {
     /// The mail transport cannot be set up from the settings.
     #[error("mail transport: {0}")]
     Mail(String),
+    /// An email template is missing, does not compile, or fails to render.
+    #[error("email templates: {0}")]
+    Templates(String),
 }
 
 impl From<cloverleaf_service_kit::auth::AuthSetupError> for Error {

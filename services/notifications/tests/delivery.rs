@@ -2,9 +2,7 @@
 //! `.ci/smtp-tools.sh`), on SQLite, or on PostgreSQL when CLOVERLEAF_TEST_DATABASE_URL is set.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone as _;
@@ -12,111 +10,17 @@ use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
 use cloverleaf_notifications::jobs::delivery::DeliveryWorker;
 use cloverleaf_notifications::store::messages::{self, NewMessage, message};
-use cloverleaf_service_kit::config::{MailTransport, ServiceName, Settings, SmtpSecurity};
+use cloverleaf_service_kit::config::{MailTransport, ServiceName, Settings};
 use cloverleaf_service_kit::testing::{TestApp, check_invite};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+mod support;
+
+use support::{Smtp, eml_files, message_id, use_smtp};
+
 const DOMAIN: &str = "mail.cloverleaf.test";
-
-/// An aiosmtpd server on its own port, storing what it accepts in its own directory; killed when dropped.
-struct Smtp {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Smtp {
-    /// Starts the server and waits until it listens.
-    fn start(options: &[&str]) -> Self {
-        let mut smtp = Self::spawn(options);
-        let stdout = smtp.child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read from the SMTP server");
-        assert_eq!(
-            line.trim(),
-            "ready",
-            "the SMTP server did not start (is aiosmtpd installed? run .ci/smtp-tools.sh)"
-        );
-        smtp
-    }
-
-    /// Reserves a port and starts the server on it only after `seconds`: SMTP is down until then.
-    fn start_late(seconds: f64) -> Self {
-        Self::spawn(&["--delay", &seconds.to_string()])
-    }
-
-    fn spawn(options: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("address")
-            .port();
-        let dir = tempfile::tempdir().expect("mailbox dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string()])
-            .arg("--dir")
-            .arg(dir.path())
-            .args(options)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run python3 tests/smtp_server.py");
-        Self { child, port, dir }
-    }
-
-    /// The messages received, in arrival order.
-    fn received(&self) -> Vec<PathBuf> {
-        eml_files(self.dir.path())
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn eml_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "eml")
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn message_id(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw)
-        .lines()
-        .find_map(|line| {
-            line.to_ascii_lowercase()
-                .starts_with("message-id:")
-                .then(|| line["message-id:".len()..].trim().to_owned())
-        })
-        .expect("a Message-ID header")
-}
-
-fn use_smtp(settings: &mut Settings, port: u16) {
-    settings.mail.transport = MailTransport::Smtp;
-    settings.mail.smtp_host = "127.0.0.1".to_owned();
-    settings.mail.smtp_port = port;
-    settings.mail.smtp_security = SmtpSecurity::None;
-}
 
 async fn app_on(port: u16, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp::spawn_with(

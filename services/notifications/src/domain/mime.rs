@@ -1,14 +1,20 @@
-//! Just enough MIME to show a stored message in the delivery log: the decoded first `text/plain` part of a message
-//! as lettre formats it (multipart with boundaries; 7bit, quoted-printable or base64 bodies; UTF-8 text).
+//! Just enough MIME to show a stored message in the delivery log: the decoded first part of a given type (the
+//! `text/plain` text, the `text/calendar` invite) of a message as lettre formats it (multipart with boundaries;
+//! 7bit, quoted-printable or base64 bodies; UTF-8 text).
 
 use base64::Engine as _;
 
 /// The first `text/plain` part of `raw`, decoded; `None` when there is none.
 pub fn plain_text(raw: &str) -> Option<String> {
-    find_plain(raw, 0)
+    part(raw, "text/plain")
 }
 
-fn find_plain(entity: &str, depth: usize) -> Option<String> {
+/// The first part of media type `media` (e.g. `text/calendar`) in `raw`, decoded as UTF-8 text.
+pub fn part(raw: &str, media: &str) -> Option<String> {
+    find_part(raw, &media.to_ascii_lowercase(), 0)
+}
+
+fn find_part(entity: &str, wanted: &str, depth: usize) -> Option<String> {
     if depth > 8 {
         return None;
     }
@@ -33,13 +39,13 @@ fn find_plain(entity: &str, depth: usize) -> Option<String> {
             let part = part
                 .strip_prefix("\r\n")
                 .or_else(|| part.strip_prefix('\n'))?;
-            if let Some(text) = find_plain(part, depth + 1) {
+            if let Some(text) = find_part(part, wanted, depth + 1) {
                 return Some(text);
             }
         }
         return None;
     }
-    if media != "text/plain" {
+    if media != wanted {
         return None;
     }
     let encoding = header(&headers, "content-transfer-encoding")

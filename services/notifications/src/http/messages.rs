@@ -39,7 +39,8 @@ pub struct MessageView {
     /// The recipient's address.
     pub to: String,
     pub to_name: String,
-    /// `confirmation`, `invite`, `update`, `cancel`, `waitlist`, `reminder`…
+    /// The letter: `confirmed`, `waitlisted`, `pending_approval`, `promoted`, `rejected`, `cancelled`, `manage_link`,
+    /// `event_updated`, `event_cancelled`, `event_cancelled_waitlist`, `reminder`.
     pub kind: String,
     /// `queued`, `sending`, `sent` or `failed`.
     pub status: String,

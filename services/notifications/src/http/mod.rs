@@ -1,7 +1,9 @@
 //! The HTTP layer of the notifications service: one module per resource, each with its handlers, request and response types
 //! and OpenAPI description.
 
+pub mod inbox;
 pub mod messages;
+pub mod reminders;
 
 use std::sync::Arc;
 
@@ -13,6 +15,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use cloverleaf_service_kit::worker::WorkerHandle;
+
 use crate::jobs::delivery::DeliveryHandle;
 
 /// What every handler can reach.
@@ -21,7 +25,11 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub verifier: Arc<Verifier>,
     /// The delivery worker; woken after each commit that queued messages so they go out at once.
+    #[from_ref(skip)]
     pub delivery: DeliveryHandle,
+    /// The inbox worker; woken when an event arrives.
+    #[from_ref(skip)]
+    pub inbox: WorkerHandle,
 }
 
 #[derive(OpenApi)]
@@ -37,7 +45,9 @@ struct ApiDoc;
 
 pub fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(inbox::receive))
         .routes(routes!(messages::list_messages))
+        .routes(routes!(reminders::list_reminders))
         .routes(routes!(messages::get_message))
         .with_state(state)
 }

@@ -20,13 +20,13 @@
 //! round in progress in just that way.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use cloverleaf_service_kit::config::{MailSettings, MailTransport, SmtpSecurity};
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::retry::after;
+use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
 use cloverleaf_service_kit::{ServiceBase, Settings};
 use futures::StreamExt;
 use lettre::address::Envelope;
@@ -36,57 +36,15 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::Error;
 use crate::store::messages;
 
-/// The handle of a running worker (cheap to clone, e.g. into handler state).
-#[derive(Clone)]
-pub struct DeliveryHandle {
-    inner: Arc<Handle>,
-}
-
-struct Handle {
-    wake: Notify,
-    running: bool,
-}
-
-impl std::fmt::Debug for DeliveryHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryHandle")
-            .field("running", &self.inner.running)
-            .finish()
-    }
-}
-
-impl DeliveryHandle {
-    /// A handle without a worker (tools that only queue).
-    pub fn disabled() -> Self {
-        Self {
-            inner: Arc::new(Handle {
-                wake: Notify::new(),
-                running: false,
-            }),
-        }
-    }
-
-    /// Asks the worker to look for due messages now (call it after committing a transaction that queued some).
-    /// Wakes coalesce.
-    pub fn wake(&self) {
-        if self.inner.running {
-            self.inner.wake.notify_one();
-        }
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.inner.running
-    }
-}
+/// The handle of the running worker: `wake()` after committing messages sends them at once.
+pub type DeliveryHandle = WorkerHandle;
 
 /// Starts the delivery worker of the notifications service on `base.tasks`; it stops when `base.shutdown` is
 /// cancelled. Registers the `cloverleaf_mail_*` metrics in the service's registry (call it once per service).
@@ -135,6 +93,15 @@ last_error = $2 WHERE id = $3 AND status = 'sending' AND attempts = $4";
 
 const FAILED_SQL: &str = "UPDATE messages SET status = 'failed', lease_until = NULL, last_error = $1 \
 WHERE id = $2 AND status = 'sending' AND attempts = $3";
+
+impl Rounds for DeliveryWorker {
+    type Error = DbErr;
+
+    async fn round(&self) -> Result<bool, DbErr> {
+        // A full batch: there is probably more waiting.
+        Ok(self.run_once().await?.claimed >= self.options.batch_size as usize)
+    }
+}
 
 /// Where messages go.
 enum Transport {
@@ -232,53 +199,12 @@ impl DeliveryWorker {
         Ok(self)
     }
 
-    /// Runs the worker on `tasks` until the shutdown token is cancelled.
+    /// Runs the worker on `tasks` until the shutdown token is cancelled. Stopping abandons the round in progress:
+    /// its messages stay `sending` until their lease runs out.
     pub fn spawn(self, tasks: &TaskTracker) -> DeliveryHandle {
-        let handle = Arc::new(Handle {
-            wake: Notify::new(),
-            running: true,
-        });
-        let span = tracing::info_span!("mail_delivery");
-        tasks.spawn(self.run(handle.clone()).instrument(span));
-        DeliveryHandle { inner: handle }
-    }
-
-    async fn run(self, handle: Arc<Handle>) {
         let poll = Duration::from_millis(self.options.poll_interval_ms);
-        let batch = self.options.batch_size as usize;
-        let mut errors: u32 = 0;
-        tracing::debug!(transport = ?self.options.transport, "mail delivery started");
-        while !self.shutdown.is_cancelled() {
-            // Stopping abandons the round: its messages stay `sending` until their lease runs out.
-            let result = tokio::select! {
-                result = self.run_once() => result,
-                () = self.shutdown.cancelled() => break,
-            };
-            let pause = match result {
-                // A full batch: there is probably more waiting.
-                Ok(round) if round.claimed >= batch => {
-                    errors = 0;
-                    continue;
-                }
-                Ok(_) => {
-                    errors = 0;
-                    poll
-                }
-                Err(error) => {
-                    errors = errors.saturating_add(1);
-                    let pause = cloverleaf_service_kit::retry::error_pause(poll, errors);
-                    tracing::warn!(%error, retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
-                        "mail delivery: database error");
-                    pause
-                }
-            };
-            tokio::select! {
-                () = self.shutdown.cancelled() => break,
-                () = handle.wake.notified() => {}
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-        tracing::debug!("mail delivery stopped");
+        let shutdown = self.shutdown.clone();
+        worker::spawn(self, "mail_delivery", poll, tasks, shutdown)
     }
 
     /// One round: claim a batch, send it (several at once), record each result.

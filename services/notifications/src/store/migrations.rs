@@ -9,6 +9,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
             Box::new(super::messages::migration::CreateMessages),
+            Box::new(super::inbox::migration::CreateInbox),
+            Box::new(super::invites::migration::CreateInvites),
+            Box::new(super::reminders::migration::CreateReminders),
         ]
     }
 }

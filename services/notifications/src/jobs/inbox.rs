@@ -1,0 +1,137 @@
+//! The inbox worker: works through the received domain events ([`crate::store::inbox`]), each handled by
+//! [`crate::notify::Notifier::handle`]. A round claims due events (the oldest unprocessed one per programme event)
+//! with a lease and handles them one after another. When another service cannot be reached, the event is put off
+//! with exponential backoff and jitter (`[inbox]` settings) and tried again, never given up: its emails are only
+//! late. Handling commits the processed mark with everything it caused, so a crash or a lost lease writes nothing
+//! twice.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use cloverleaf_service_kit::ServiceBase;
+use cloverleaf_service_kit::config::InboxSettings;
+use cloverleaf_service_kit::metrics::Metrics;
+use cloverleaf_service_kit::retry::{after, backoff};
+use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
+use prometheus::{IntGauge, Opts};
+use sea_orm::DbErr;
+
+use crate::Error;
+
+use crate::notify::{Failure, Notifier};
+use crate::store::inbox;
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub claimed: usize,
+    pub processed: usize,
+    /// Put off for later (another service unreachable, or a database error).
+    pub deferred: usize,
+}
+
+pub struct InboxWorker {
+    notifier: Notifier,
+    options: InboxSettings,
+    /// `cloverleaf_inbox_unprocessed`: received events not handled yet (growing: another service is unreachable).
+    unprocessed: Option<IntGauge>,
+}
+
+impl InboxWorker {
+    pub fn new(notifier: Notifier, options: InboxSettings) -> Self {
+        Self {
+            notifier,
+            options,
+            unprocessed: None,
+        }
+    }
+
+    pub fn with_metrics(mut self, metrics: &Metrics) -> Result<Self, prometheus::Error> {
+        let gauge = IntGauge::with_opts(Opts::new(
+            "inbox_unprocessed",
+            "Domain events received and not handled yet",
+        ))?;
+        metrics.registry.register(Box::new(gauge.clone()))?;
+        self.unprocessed = Some(gauge);
+        Ok(self)
+    }
+
+    /// One round: claim, handle each, record failures.
+    pub async fn run_once(&self) -> Result<Round, DbErr> {
+        let now = Utc::now();
+        let lease_until = after(now, Duration::from_secs(self.options.lease_secs));
+        let batch =
+            inbox::claim(&self.notifier.db, now, lease_until, self.options.batch_size).await?;
+        let mut round = Round {
+            claimed: batch.len(),
+            ..Round::default()
+        };
+        for claimed in &batch {
+            match self.notifier.handle(claimed).await {
+                Ok(true) => round.processed += 1,
+                // Another worker took it over; its result stands.
+                Ok(false) => {}
+                Err(failure) => {
+                    let failures = u32::try_from(claimed.attempts).unwrap_or(1);
+                    let pause = backoff(
+                        Duration::from_millis(self.options.initial_backoff_ms),
+                        Duration::from_secs(self.options.max_backoff_secs),
+                        failures,
+                    );
+                    let reason = failure.to_string();
+                    match &failure {
+                        Failure::Unavailable(_) => {
+                            tracing::warn!(event_id = %claimed.id, event_type = %claimed.event_type,
+                            attempts = claimed.attempts, retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+                            error = %reason, "inbox event put off: another service cannot be reached")
+                        }
+                        Failure::Error(_) => {
+                            tracing::error!(event_id = %claimed.id, event_type = %claimed.event_type,
+                            attempts = claimed.attempts, error = %reason, "inbox event failed; will retry")
+                        }
+                    }
+                    inbox::retry_later(
+                        &self.notifier.db,
+                        claimed,
+                        after(Utc::now(), pause),
+                        &reason,
+                    )
+                    .await?;
+                    round.deferred += 1;
+                }
+            }
+        }
+        if let Some(gauge) = &self.unprocessed
+            && (round.claimed > 0 || gauge.get() > 0)
+        {
+            gauge.set(inbox::unprocessed(&self.notifier.db).await?);
+        }
+        Ok(round)
+    }
+}
+
+impl Rounds for InboxWorker {
+    type Error = DbErr;
+
+    async fn round(&self) -> Result<bool, DbErr> {
+        let round = self.run_once().await?;
+        // More may be waiting behind what was just processed (the next event of each programme event).
+        Ok(round.processed > 0)
+    }
+}
+
+/// Starts the inbox worker on the service's tasks, reporting `cloverleaf_inbox_unprocessed`.
+pub fn start(base: &ServiceBase, notifier: Notifier) -> Result<WorkerHandle, Error> {
+    let options = base.settings.inbox.clone();
+    let poll = Duration::from_millis(options.poll_interval_ms);
+    let worker = InboxWorker::new(notifier, options)
+        .with_metrics(&base.metrics)
+        .map_err(|e| Error::Corrupt(format!("metrics: {e}")))?;
+    Ok(worker::spawn(
+        worker,
+        "inbox",
+        poll,
+        &base.tasks,
+        base.shutdown.clone(),
+    ))
+}

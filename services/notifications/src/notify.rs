@@ -1,0 +1,794 @@
+//! What each domain event causes: who is written to, with which letter and which calendar invite. This is where a
+//! confirmation, an updated invite or a cancellation is made.
+//!
+//! | event | causes |
+//! |---|---|
+//! | `event.published` | the event's reminders are scheduled |
+//! | `event.updated` | reminders follow the start; every confirmed attendee whose invite changed gets a REQUEST (same UID, new SEQUENCE) with what changed |
+//! | `event.cancelled` | reminders dropped; CANCEL with STATUS:CANCELLED to every invited attendee; a plain email to the waiting list and pending applicants |
+//! | `registration.confirmed`, `.promoted` | confirmation (or promotion) email with the invite (REQUEST) |
+//! | `registration.waitlisted` | email with the waiting-list position |
+//! | `registration.pending_approval` | email: the application is with the organisers |
+//! | `registration.rejected`, `.cancelled` | email, carrying a CANCEL for that attendee if an invite was ever sent |
+//! | `registration.manage_link_requested` | email with a fresh manage link |
+//!
+//! Everything is gathered first (the event and agenda from scheduling, attendees and manage tokens from
+//! registration); then one transaction marks the inbox event processed, queues the messages and records the invites
+//! in the ledger ([`Notifier::commit`]). Every email carries the manage link, in the participant's language, with
+//! times in the event's zone and in their own.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
+use cloverleaf_calendar::{Calendar, Method, Person};
+use cloverleaf_service_kit::Settings;
+use cloverleaf_service_kit::clock::SharedClock;
+use cloverleaf_service_kit::config::ReminderSettings;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::Error;
+use crate::directory::{AgendaItem, Attendee, Directory, Event, Unavailable};
+use crate::domain::invites::{self, Intent, LedgerEntry, Links};
+use crate::domain::letters::{
+    CalendarNote, ChangeSet, EventFacts, FieldChange, Letter, LetterContext, LetterKind, Recipient,
+    Templates,
+};
+use crate::domain::when::Locale;
+use crate::jobs::delivery::DeliveryHandle;
+use crate::store::inbox::Claimed;
+use crate::store::{inbox, invites as ledger, messages, reminders};
+
+/// Why an event could not be handled now: it is tried again later.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    #[error(transparent)]
+    Error(#[from] Error),
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+/// The payload of every `registration.*` event.
+#[derive(Debug, Clone, Deserialize)]
+struct RegistrationPayload {
+    registration_id: Uuid,
+    event_id: Uuid,
+    email: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    timezone: Option<String>,
+    waitlist_position: Option<i64>,
+}
+
+/// The payload of `event.*` events (what is used of it).
+#[derive(Debug, Clone, Deserialize)]
+struct EventPayload {
+    event_id: Uuid,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    item_ids: Vec<Uuid>,
+    #[serde(default)]
+    changes: Vec<FieldChange>,
+}
+
+/// One email to queue, and the ledger row it writes when it carries an invite.
+struct Outgoing {
+    message: messages::NewMessage,
+    invite: Option<InviteRecord>,
+}
+
+struct InviteRecord {
+    email: String,
+    uid: String,
+    registration_id: Option<Uuid>,
+    planned: invites::Planned,
+    content_hash: String,
+    fingerprint: String,
+}
+
+/// What handling one event will write.
+#[derive(Default)]
+struct Work {
+    outgoing: Vec<Outgoing>,
+    /// `(event id, start, offsets)`: schedule or move its reminders.
+    reminders: Option<(Uuid, DateTime<Utc>, Vec<i64>)>,
+    /// Drop the event's pending reminders.
+    drop_reminders: Option<Uuid>,
+    note: String,
+}
+
+impl Work {
+    fn note(note: impl Into<String>) -> Self {
+        Self {
+            note: note.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Everything handling needs; shared by the inbox worker and the reminder job.
+#[derive(Clone)]
+pub struct Notifier {
+    pub db: DatabaseConnection,
+    pub directory: Directory,
+    pub templates: Arc<Templates>,
+    pub clock: SharedClock,
+    pub delivery: DeliveryHandle,
+    from: Person,
+    message_id_domain: String,
+    public_url: String,
+    reminders: ReminderSettings,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("directory", &self.directory)
+            .finish()
+    }
+}
+
+/// A participant as written to.
+struct Addressee {
+    registration_id: Option<Uuid>,
+    name: String,
+    email: String,
+    locale: Locale,
+    timezone: Option<Tz>,
+    manage_token: Option<String>,
+}
+
+impl Addressee {
+    fn from_attendee(a: &Attendee) -> Option<Self> {
+        Some(Self {
+            registration_id: Some(a.id),
+            name: a.name.clone().unwrap_or_default(),
+            email: a.email.clone()?,
+            locale: Locale::parse(&a.locale),
+            timezone: a.timezone.as_deref().and_then(|z| z.parse().ok()),
+            manage_token: a.manage_token.clone(),
+        })
+    }
+
+    fn person(&self) -> Person {
+        Person::new(&self.name, &self.email)
+    }
+}
+
+/// What some letters say besides the event: a waiting-list position, what changed, a reminder's offset.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras<'a> {
+    waitlist_position: Option<i64>,
+    changes: Option<&'a ChangeSet>,
+    reminder_minutes: Option<i64>,
+}
+
+impl Notifier {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: &Settings,
+        directory: Directory,
+        clock: SharedClock,
+        delivery: DeliveryHandle,
+    ) -> Result<Self, Error> {
+        let override_dir = settings.mail.templates_dir.trim();
+        let templates = Templates::new((!override_dir.is_empty()).then(|| Path::new(override_dir)))
+            .map_err(|e| Error::Templates(e.to_string()))?;
+        Ok(Self {
+            db,
+            directory,
+            templates: Arc::new(templates),
+            clock,
+            delivery,
+            from: Person::new(&settings.mail.from_name, &settings.mail.from_email),
+            message_id_domain: settings.mail.message_id_domain.clone(),
+            public_url: settings.public_url.trim_end_matches('/').to_owned(),
+            reminders: settings.reminders.clone(),
+        })
+    }
+
+    /// Handles one claimed inbox event: gathers, then commits everything it causes with the processed mark.
+    /// `Ok(false)`: the claim was lost to another worker and nothing was written.
+    pub async fn handle(&self, claimed: &Claimed) -> Result<bool, Failure> {
+        let payload: Value = match serde_json::from_str(&claimed.payload) {
+            Ok(payload) => payload,
+            Err(error) => {
+                return self
+                    .commit(
+                        claimed,
+                        Work::note(format!("ignored: unreadable payload: {error}")),
+                    )
+                    .await;
+            }
+        };
+        let work = match claimed.event_type.as_str() {
+            "event.published" | "event.updated" | "event.cancelled" => {
+                match serde_json::from_value::<EventPayload>(payload) {
+                    Ok(p) => match claimed.event_type.as_str() {
+                        "event.published" => self.event_published(&p).await?,
+                        "event.updated" => self.event_updated(&p).await?,
+                        _ => self.event_cancelled(&p).await?,
+                    },
+                    Err(error) => Work::note(format!("ignored: {error}")),
+                }
+            }
+            kind if kind.starts_with("registration.") => {
+                match serde_json::from_value::<RegistrationPayload>(payload) {
+                    Ok(p) => self.registration(kind, &p).await?,
+                    Err(error) => Work::note(format!("ignored: {error}")),
+                }
+            }
+            other => Work::note(format!("ignored: no handling for {other}")),
+        };
+        self.commit(claimed, work).await
+    }
+
+    /// One transaction: the processed mark first (it fails when the claim is lost), then messages, ledger rows and
+    /// reminders. The delivery worker is woken after the commit.
+    async fn commit(&self, claimed: &Claimed, work: Work) -> Result<bool, Failure> {
+        let txn = self.db.begin().await?;
+        let outcome = if work.outgoing.is_empty() {
+            work.note.clone()
+        } else {
+            format!(
+                "{} message(s) queued{}",
+                work.outgoing.len(),
+                if work.note.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", work.note)
+                }
+            )
+        };
+        if !inbox::finish(&txn, claimed, &outcome).await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let queued = !work.outgoing.is_empty();
+        for outgoing in work.outgoing {
+            let message = messages::enqueue(&txn, outgoing.message).await?;
+            if let (Some(invite), Some(event_id)) = (outgoing.invite, message.event_id) {
+                ledger::record(
+                    &txn,
+                    ledger::Sent {
+                        event_id,
+                        email: &invite.email,
+                        uid: &invite.uid,
+                        registration_id: invite.registration_id,
+                        sequence: invite.planned.sequence,
+                        offset: invite.planned.offset,
+                        method: invite.planned.method,
+                        content_hash: &invite.content_hash,
+                        fingerprint: &invite.fingerprint,
+                        message_id: message.id,
+                        at: message.queued_at,
+                    },
+                )
+                .await?;
+            }
+        }
+        if let Some((event_id, starts_at, offsets)) = work.reminders {
+            reminders::schedule(&txn, event_id, starts_at, &offsets, self.clock.now()).await?;
+        }
+        if let Some(event_id) = work.drop_reminders {
+            reminders::drop_pending(&txn, event_id, "the event was cancelled").await?;
+        }
+        txn.commit().await?;
+        if queued {
+            self.delivery.wake();
+        }
+        Ok(true)
+    }
+
+    async fn event_published(&self, p: &EventPayload) -> Result<Work, Failure> {
+        let Some(event) = self.directory.event(p.event_id).await? else {
+            return Ok(Work::note("ignored: scheduling no longer knows the event"));
+        };
+        Ok(self.reminders_of(&event, Work::note("reminders scheduled")))
+    }
+
+    /// Reminders follow a published event's start.
+    fn reminders_of(&self, event: &Event, mut work: Work) -> Work {
+        if event.status == "published" {
+            work.reminders = Some((
+                event.id,
+                event.starts_at_utc(),
+                self.reminders.minutes_for(&event.kind).to_vec(),
+            ));
+        }
+        work
+    }
+
+    async fn event_updated(&self, p: &EventPayload) -> Result<Work, Failure> {
+        let Some(event) = self.directory.event(p.event_id).await? else {
+            return Ok(Work::note("ignored: scheduling no longer knows the event"));
+        };
+        if event.is_cancelled() {
+            return Ok(Work::note(
+                "nothing to send: the event has been cancelled since",
+            ));
+        }
+        let agenda = self.directory.agenda(event.id).await?;
+        let confirmed = self.directory.attendees(event.id, "confirmed").await?;
+        let sent = ledger::of_event(&self.db, event.id).await?;
+        let item_title = p.item_ids.first().and_then(|id| {
+            agenda
+                .iter()
+                .find(|item| item.id == *id)
+                .map(|item| item.title.clone())
+        });
+        let item_title = item_title.or_else(|| {
+            p.changes
+                .iter()
+                .find(|c| c.field == "title")
+                .and_then(|c| c.before.as_str().or(c.after.as_str()).map(str::to_owned))
+                .filter(|_| p.action.as_deref().is_some_and(|a| a.starts_with("item_")))
+        });
+        let changes = ChangeSet {
+            action: p.action.clone().unwrap_or_else(|| "updated".to_owned()),
+            changes: p.changes.clone(),
+            item_title,
+        };
+        let mut work = Work::default();
+        for attendee in &confirmed {
+            let Some(to) = Addressee::from_attendee(attendee) else {
+                continue;
+            };
+            // Only calendars that hold the invite are updated; someone whose confirmation is still on its way
+            // gets the current version with it.
+            let Some(last) = sent.get(&to.email.to_lowercase()) else {
+                continue;
+            };
+            let last = LedgerEntry::try_from(last)?;
+            if last.method != Method::Request {
+                continue;
+            }
+            if let Some(outgoing) = self.invite_letter(
+                LetterKind::EventUpdated,
+                &event,
+                &agenda,
+                &to,
+                Some(&last),
+                Intent::Request { registered: false },
+                Some(&changes),
+            )? {
+                work.outgoing.push(outgoing);
+            }
+        }
+        work.note = format!("{} attendee(s) checked", confirmed.len());
+        Ok(self.reminders_of(&event, work))
+    }
+
+    async fn event_cancelled(&self, p: &EventPayload) -> Result<Work, Failure> {
+        let Some(event) = self.directory.event(p.event_id).await? else {
+            return Ok(Work::note("ignored: scheduling no longer knows the event"));
+        };
+        let agenda = self.directory.agenda(event.id).await?;
+        let sent = ledger::of_event(&self.db, event.id).await?;
+        let mut work = Work {
+            drop_reminders: Some(event.id),
+            ..Work::default()
+        };
+        for attendee in self.directory.attendees(event.id, "confirmed").await? {
+            let Some(to) = Addressee::from_attendee(&attendee) else {
+                continue;
+            };
+            let last = match sent.get(&to.email.to_lowercase()) {
+                Some(row) => Some(LedgerEntry::try_from(row)?),
+                None => None,
+            };
+            if let Some(outgoing) = self.invite_letter(
+                LetterKind::EventCancelled,
+                &event,
+                &agenda,
+                &to,
+                last.as_ref(),
+                Intent::CancelEvent,
+                None,
+            )? {
+                work.outgoing.push(outgoing);
+            }
+        }
+        for status in ["waitlisted", "pending_approval"] {
+            for attendee in self.directory.attendees(event.id, status).await? {
+                if let Some(to) = Addressee::from_attendee(&attendee) {
+                    work.outgoing.push(self.plain_letter(
+                        LetterKind::EventCancelledWaitlist,
+                        &event,
+                        &to,
+                        Extras::default(),
+                    )?);
+                }
+            }
+        }
+        Ok(work)
+    }
+
+    async fn registration(&self, kind: &str, p: &RegistrationPayload) -> Result<Work, Failure> {
+        let Some(email) = p.email.clone() else {
+            return Ok(Work::note(
+                "ignored: the registration has no address (erased)",
+            ));
+        };
+        let Some(event) = self.directory.event(p.event_id).await? else {
+            return Ok(Work::note("ignored: scheduling no longer knows the event"));
+        };
+        let manage_token = self.directory.manage_token(p.registration_id).await?;
+        let to = Addressee {
+            registration_id: Some(p.registration_id),
+            name: p.name.clone().unwrap_or_default(),
+            email,
+            locale: Locale::parse(p.locale.as_deref().unwrap_or("en")),
+            timezone: p.timezone.as_deref().and_then(|z| z.parse().ok()),
+            manage_token,
+        };
+        let last = match ledger::find(&self.db, event.id, &to.email).await? {
+            Some(row) => Some(LedgerEntry::try_from(&row)?),
+            None => None,
+        };
+        let mut work = Work::default();
+        let letter = match kind {
+            "registration.confirmed" | "registration.promoted" if event.is_cancelled() => Some(
+                self.plain_letter(LetterKind::EventCancelled, &event, &to, Extras::default())?,
+            ),
+            "registration.confirmed" | "registration.promoted" => {
+                let letter_kind = if kind.ends_with("promoted") {
+                    LetterKind::Promoted
+                } else {
+                    LetterKind::Confirmed
+                };
+                if to.manage_token.is_none() {
+                    return Ok(Work::note("ignored: the registration was erased"));
+                }
+                let agenda = self.directory.agenda(event.id).await?;
+                match self.invite_letter(
+                    letter_kind,
+                    &event,
+                    &agenda,
+                    &to,
+                    last.as_ref(),
+                    Intent::Request { registered: true },
+                    None,
+                )? {
+                    Some(outgoing) => Some(outgoing),
+                    // Their calendar already has this very invite: the letter alone.
+                    None => Some(self.plain_letter(letter_kind, &event, &to, Extras::default())?),
+                }
+            }
+            "registration.waitlisted" | "registration.pending_approval" if event.is_cancelled() => {
+                Some(self.plain_letter(
+                    LetterKind::EventCancelledWaitlist,
+                    &event,
+                    &to,
+                    Extras::default(),
+                )?)
+            }
+            "registration.waitlisted" => Some(self.plain_letter(
+                LetterKind::Waitlisted,
+                &event,
+                &to,
+                Extras {
+                    waitlist_position: p.waitlist_position,
+                    ..Extras::default()
+                },
+            )?),
+            "registration.pending_approval" => Some(self.plain_letter(
+                LetterKind::PendingApproval,
+                &event,
+                &to,
+                Extras::default(),
+            )?),
+            "registration.rejected" | "registration.cancelled" => {
+                let letter_kind = if kind.ends_with("rejected") {
+                    LetterKind::Rejected
+                } else {
+                    LetterKind::Cancelled
+                };
+                let agenda = if last.as_ref().is_some_and(|l| l.method == Method::Request) {
+                    self.directory.agenda(event.id).await?
+                } else {
+                    Vec::new()
+                };
+                match self.invite_letter(
+                    letter_kind,
+                    &event,
+                    &agenda,
+                    &to,
+                    last.as_ref(),
+                    Intent::Withdraw,
+                    None,
+                )? {
+                    Some(outgoing) => Some(outgoing),
+                    None => Some(self.plain_letter(letter_kind, &event, &to, Extras::default())?),
+                }
+            }
+            "registration.manage_link_requested" => {
+                if to.manage_token.is_none() {
+                    return Ok(Work::note("ignored: the registration was erased"));
+                }
+                Some(self.plain_letter(LetterKind::ManageLink, &event, &to, Extras::default())?)
+            }
+            other => return Ok(Work::note(format!("ignored: no handling for {other}"))),
+        };
+        work.outgoing.extend(letter);
+        Ok(work)
+    }
+
+    /// What the letters say about the event.
+    fn facts(&self, event: &Event) -> Result<EventFacts, Error> {
+        let timezone: Tz = event.timezone.parse().map_err(|_| {
+            Error::Corrupt(format!(
+                "event {} has an unknown zone {:?}",
+                event.id, event.timezone
+            ))
+        })?;
+        let location = event.venue.as_ref().map(|venue| {
+            [
+                Some(venue.name.as_str()),
+                venue.address.as_deref(),
+                venue.city.as_deref(),
+                venue.country.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+        });
+        let links = self.links(event);
+        Ok(EventFacts {
+            title: event.title.clone(),
+            kind: event.kind.clone(),
+            starts_at: event.starts_at.with_timezone(&Utc),
+            ends_at: event.ends_at.with_timezone(&Utc),
+            timezone,
+            location,
+            online_url: event.online_url.clone(),
+            page_url: links.page,
+            feed_url: links.feed,
+            organiser_name: event.organiser.name.clone(),
+            organiser_email: event.organiser.email.clone(),
+            cancel_reason: event.cancel_reason.clone(),
+        })
+    }
+
+    fn links(&self, event: &Event) -> Links {
+        Links {
+            page: Some(format!("{}/events/{}", self.public_url, event.slug)),
+            feed: Some(format!("{}{}", self.public_url, event.links.calendar)),
+        }
+    }
+
+    fn manage_url(&self, to: &Addressee) -> Option<String> {
+        match (to.registration_id, &to.manage_token) {
+            (Some(id), Some(token)) => {
+                Some(format!("{}/manage/{id}?token={token}", self.public_url))
+            }
+            _ => None,
+        }
+    }
+
+    fn render(
+        &self,
+        kind: LetterKind,
+        event: &Event,
+        to: &Addressee,
+        extras: Extras<'_>,
+        calendar: Option<CalendarNote>,
+    ) -> Result<Letter, Error> {
+        let facts = self.facts(event)?;
+        let recipient = Recipient {
+            name: to.name.clone(),
+            email: to.email.clone(),
+            locale: to.locale,
+            timezone: to.timezone,
+        };
+        self.templates
+            .render(&LetterContext {
+                kind,
+                event: &facts,
+                recipient: &recipient,
+                manage_url: self.manage_url(to),
+                waitlist_position: extras.waitlist_position,
+                changes: extras.changes,
+                reminder_minutes: extras.reminder_minutes,
+                calendar,
+            })
+            .map_err(|e| Error::Templates(e.to_string()))
+    }
+
+    /// A letter without an invite.
+    fn plain_letter(
+        &self,
+        kind: LetterKind,
+        event: &Event,
+        to: &Addressee,
+        extras: Extras<'_>,
+    ) -> Result<Outgoing, Error> {
+        let letter = self.render(kind, event, to, extras, None)?;
+        let message = plain_message(
+            &self.from,
+            &to.person(),
+            &content(&letter),
+            &self.message_id_domain,
+        )
+        .map_err(|e| Error::Corrupt(format!("cannot build an email to {}: {e}", to.email)))?;
+        Ok(Outgoing {
+            message: self.new_message(kind, &message, event, to, &letter)?,
+            invite: None,
+        })
+    }
+
+    /// A letter with the invite the ledger allows (`None` when there is nothing to send to the calendar).
+    #[allow(clippy::too_many_arguments)]
+    fn invite_letter(
+        &self,
+        kind: LetterKind,
+        event: &Event,
+        agenda: &[AgendaItem],
+        to: &Addressee,
+        last: Option<&LedgerEntry>,
+        intent: Intent,
+        changes: Option<&ChangeSet>,
+    ) -> Result<Option<Outgoing>, Error> {
+        let attendee = to.person();
+        let links = self.links(event);
+        let now = Utc::now();
+        let draft = invites::vevent(event, agenda, &links, &attendee, event.sequence, None, now)
+            .map_err(Error::Corrupt)?;
+        let whole_event = intent == Intent::CancelEvent;
+        // Hash what the calendar would hold after this message: the status is part of it.
+        let shaped = |method| invites::calendar(method, draft.clone(), whole_event);
+        let method = match intent {
+            Intent::Request { .. } => Method::Request,
+            Intent::Withdraw | Intent::CancelEvent => Method::Cancel,
+        };
+        let probe = shaped(method);
+        let vevent = probe
+            .events
+            .first()
+            .ok_or_else(|| Error::Corrupt("an invite without its event".to_owned()))?;
+        let content_hash = invites::content_hash(vevent);
+        let fingerprint = invites::fingerprint(vevent);
+        let Some(planned) =
+            invites::plan(last, intent, event.sequence, &content_hash, &fingerprint)
+        else {
+            return Ok(None);
+        };
+        let mut calendar: Calendar = probe;
+        for e in &mut calendar.events {
+            e.sequence = u32::try_from(planned.sequence.max(0)).unwrap_or(0);
+        }
+        let note = match (planned.method, last) {
+            (Method::Cancel, _) => CalendarNote::Cancel,
+            (_, Some(l)) if l.method == Method::Request => CalendarNote::Update,
+            _ => CalendarNote::Invite,
+        };
+        let extras = Extras {
+            changes,
+            ..Extras::default()
+        };
+        let letter = self.render(kind, event, to, extras, Some(note))?;
+        let message = invite_message(
+            &self.from,
+            &attendee,
+            &content(&letter),
+            &calendar,
+            false,
+            &self.message_id_domain,
+        )
+        .map_err(|e| Error::Corrupt(format!("cannot build an invite to {}: {e}", to.email)))?;
+        Ok(Some(Outgoing {
+            message: self.new_message(kind, &message, event, to, &letter)?,
+            invite: Some(InviteRecord {
+                email: to.email.to_lowercase(),
+                uid: event.calendar_uid.clone(),
+                registration_id: to.registration_id,
+                planned,
+                content_hash,
+                fingerprint,
+            }),
+        }))
+    }
+
+    fn new_message(
+        &self,
+        kind: LetterKind,
+        message: &lettre::Message,
+        event: &Event,
+        to: &Addressee,
+        letter: &Letter,
+    ) -> Result<messages::NewMessage, Error> {
+        let mut new =
+            messages::NewMessage::from_lettre(kind.as_str(), message, &to.name, &letter.subject)?
+                .for_event(event.id);
+        if let Some(id) = to.registration_id {
+            new = new.for_registration(id);
+        }
+        Ok(new)
+    }
+
+    /// A due reminder: emails to every confirmed attendee, committed with the reminder's `sent` mark. `Ok(false)`:
+    /// the claim was lost.
+    pub async fn send_reminder(&self, claimed: &reminders::Claimed) -> Result<bool, Failure> {
+        let event = self.directory.event(claimed.event_id).await?;
+        let now = self.clock.now();
+        let drop_note = match &event {
+            None => Some("scheduling no longer knows the event"),
+            Some(e) if e.status != "published" => Some("the event is not published"),
+            Some(e) if e.starts_at_utc() <= now => {
+                Some("the event had started when the reminder was due")
+            }
+            Some(e)
+                if e.starts_at_utc()
+                    - chrono::Duration::minutes(i64::from(claimed.minutes_before))
+                    > now =>
+            {
+                Some("the event was moved; a new reminder time applies")
+            }
+            _ => None,
+        };
+        let (event, outgoing) = match (event, drop_note) {
+            (Some(event), None) => {
+                let mut outgoing = Vec::new();
+                for attendee in self.directory.attendees(event.id, "confirmed").await? {
+                    if let Some(to) = Addressee::from_attendee(&attendee) {
+                        outgoing.push(self.plain_letter(
+                            LetterKind::Reminder,
+                            &event,
+                            &to,
+                            Extras {
+                                reminder_minutes: Some(i64::from(claimed.minutes_before)),
+                                ..Extras::default()
+                            },
+                        )?);
+                    }
+                }
+                (Some(event), outgoing)
+            }
+            _ => (None, Vec::new()),
+        };
+        let txn = self.db.begin().await?;
+        let finished = match (&event, drop_note) {
+            (Some(_), None) => {
+                let count = i32::try_from(outgoing.len()).unwrap_or(i32::MAX);
+                reminders::finish(&txn, claimed, reminders::SENT, Some(count), None).await?
+            }
+            (_, note) => reminders::finish(&txn, claimed, reminders::DROPPED, None, note).await?,
+        };
+        if !finished {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let queued = !outgoing.is_empty();
+        for o in outgoing {
+            messages::enqueue(&txn, o.message).await?;
+        }
+        txn.commit().await?;
+        if queued {
+            self.delivery.wake();
+        }
+        Ok(true)
+    }
+}
+
+fn content(letter: &Letter) -> EmailContent {
+    EmailContent {
+        subject: letter.subject.clone(),
+        text: letter.text.clone(),
+        html: letter.html.clone(),
+    }
+}

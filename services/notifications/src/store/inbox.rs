@@ -1,0 +1,319 @@
+//! The inbox: every domain event received from scheduling and registration, stored once by its id (a repeat is
+//! ignored), then worked through by [`crate::jobs::inbox`]: claimed with a lease, handled, and marked processed in
+//! the same transaction as the messages and ledger rows it caused — so a crash mid-way leaves nothing behind and
+//! the event is handled again, whole.
+//!
+//! **Order.** Events are grouped by the programme event they concern (`event_key`: the payload's `event_id`); only
+//! the oldest unprocessed one of a group can be claimed, so an event's changes and its registrations are handled
+//! in the order they arrived (the relays send each aggregate's events in order), and two replicas never work on
+//! one event's invites at once.
+
+use chrono::{DateTime, Utc};
+use cloverleaf_service_kit::outbox::InboxEvent;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, Set,
+    Statement,
+};
+use uuid::Uuid;
+
+use crate::Error;
+
+pub mod inbox_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbox_events")]
+    pub struct Model {
+        /// The id the sender gave the event: a repeat has the same one.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub event_type: String,
+        pub aggregate_id: Uuid,
+        /// The programme event it concerns: events of one key are handled one at a time, in order.
+        pub event_key: Uuid,
+        pub source: String,
+        pub occurred_at: DateTimeUtc,
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+        pub received_at: DateTimeUtc,
+        pub processed_at: Option<DateTimeUtc>,
+        /// What handling it did, for people reading the table ("3 messages", "ignored: …").
+        #[sea_orm(column_type = "Text", nullable)]
+        pub outcome: Option<String>,
+        pub attempts: i32,
+        /// When it may be claimed: now, after a failed try's backoff, or at the end of the current lease.
+        pub next_attempt_at: DateTimeUtc,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Stores a received event; `false` when it was already there (a repeat: nothing changes).
+pub async fn receive(db: &DatabaseConnection, event: &InboxEvent) -> Result<bool, Error> {
+    let event_key = event
+        .payload
+        .get("event_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<Uuid>().ok())
+        .unwrap_or(event.aggregate_id);
+    let now = Utc::now();
+    let row = inbox_event::ActiveModel {
+        id: Set(event.id),
+        event_type: Set(event.event_type.clone()),
+        aggregate_id: Set(event.aggregate_id),
+        event_key: Set(event_key),
+        source: Set(event.source.clone()),
+        occurred_at: Set(event.occurred_at),
+        payload: Set(event.payload.to_string()),
+        received_at: Set(now),
+        processed_at: Set(None),
+        outcome: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+    };
+    let inserted = inbox_event::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(inbox_event::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// One claimed event.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub event_type: String,
+    pub aggregate_id: Uuid,
+    pub event_key: Uuid,
+    pub payload: String,
+    /// Tries begun, this one included: the claim is ours while the row still has this count.
+    pub attempts: i32,
+}
+
+/// `$1` = the end of the lease, `$2` = now, `$3` = batch size; `{lock}` is ` FOR UPDATE SKIP LOCKED` on PostgreSQL.
+/// Only the oldest unprocessed event of each key is due.
+const CLAIM_SQL: &str = "\
+UPDATE inbox_events SET attempts = attempts + 1, next_attempt_at = $1 \
+WHERE id IN (SELECT e.id FROM inbox_events e \
+  WHERE e.processed_at IS NULL AND e.next_attempt_at <= $2 \
+    AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.event_key = e.event_key AND p.processed_at IS NULL \
+      AND (p.received_at < e.received_at OR (p.received_at = e.received_at AND p.id < e.id))) \
+  ORDER BY e.received_at, e.id LIMIT $3{lock}) \
+RETURNING id, event_type, aggregate_id, event_key, payload, attempts";
+
+/// Leases up to `batch` due events (one per key).
+pub async fn claim(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    batch: u32,
+) -> Result<Vec<Claimed>, DbErr> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let txn = cloverleaf_service_kit::db::begin_write(db).await?;
+    let mut rows = Claimed::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        CLAIM_SQL.replace("{lock}", lock),
+        [lease_until.into(), now.into(), i64::from(batch).into()],
+    ))
+    .all(&txn)
+    .await?;
+    txn.commit().await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Marks a claimed event processed, first thing in the transaction that writes what it caused: `false` when the
+/// claim is no longer ours (another worker took it over after the lease ran out, or finished it) — then the caller
+/// rolls back, so its work is never written twice. On PostgreSQL the update also locks the row until commit.
+pub async fn finish<C: ConnectionTrait>(
+    txn: &C,
+    claimed: &Claimed,
+    outcome: &str,
+) -> Result<bool, DbErr> {
+    let result = txn
+        .execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "UPDATE inbox_events SET processed_at = $1, outcome = $2, last_error = NULL \
+             WHERE id = $3 AND processed_at IS NULL AND attempts = $4",
+            [
+                Utc::now().into(),
+                outcome.to_owned().into(),
+                claimed.id.into(),
+                claimed.attempts.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Puts a claimed event off until `next` after a failure (another service unreachable).
+pub async fn retry_later(
+    db: &DatabaseConnection,
+    claimed: &Claimed,
+    next: DateTime<Utc>,
+    error: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE inbox_events SET next_attempt_at = $1, last_error = $2 \
+         WHERE id = $3 AND processed_at IS NULL AND attempts = $4",
+        [
+            next.into(),
+            error.to_owned().into(),
+            claimed.id.into(),
+            claimed.attempts.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// How many received events are not processed yet.
+pub async fn unprocessed(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let count = Count::find_by_statement(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM inbox_events WHERE processed_at IS NULL",
+    ))
+    .one(db)
+    .await?;
+    Ok(count.map_or(0, |c| c.n))
+}
+
+// async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
+#[allow(elided_lifetimes_in_paths)]
+pub mod migration {
+    use sea_orm_migration::prelude::*;
+
+    pub struct CreateInbox;
+
+    impl MigrationName for CreateInbox {
+        fn name(&self) -> &str {
+            "m20261121_000040_create_inbox_events"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum InboxEvents {
+        Table,
+        Id,
+        EventType,
+        AggregateId,
+        EventKey,
+        Source,
+        OccurredAt,
+        Payload,
+        ReceivedAt,
+        ProcessedAt,
+        Outcome,
+        Attempts,
+        NextAttemptAt,
+        LastError,
+    }
+
+    fn instant(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .not_null()
+            .to_owned()
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreateInbox {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(InboxEvents::Table)
+                        .col(
+                            ColumnDef::new(InboxEvents::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(
+                            ColumnDef::new(InboxEvents::EventType)
+                                .string_len(64)
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(InboxEvents::AggregateId).uuid().not_null())
+                        .col(ColumnDef::new(InboxEvents::EventKey).uuid().not_null())
+                        .col(
+                            ColumnDef::new(InboxEvents::Source)
+                                .string_len(32)
+                                .not_null(),
+                        )
+                        .col(instant(InboxEvents::OccurredAt))
+                        .col(ColumnDef::new(InboxEvents::Payload).text().not_null())
+                        .col(instant(InboxEvents::ReceivedAt))
+                        .col(
+                            ColumnDef::new(InboxEvents::ProcessedAt)
+                                .timestamp_with_time_zone()
+                                .null(),
+                        )
+                        .col(ColumnDef::new(InboxEvents::Outcome).text().null())
+                        .col(
+                            ColumnDef::new(InboxEvents::Attempts)
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .col(instant(InboxEvents::NextAttemptAt))
+                        .col(ColumnDef::new(InboxEvents::LastError).text().null())
+                        .to_owned(),
+                )
+                .await?;
+            // The claim: unprocessed events by due time, and each key's unprocessed events in arrival order.
+            manager
+                .create_index(
+                    Index::create()
+                        .name("inbox_due")
+                        .table(InboxEvents::Table)
+                        .col(InboxEvents::ProcessedAt)
+                        .col(InboxEvents::NextAttemptAt)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name("inbox_by_key")
+                        .table(InboxEvents::Table)
+                        .col(InboxEvents::EventKey)
+                        .col(InboxEvents::ReceivedAt)
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .drop_table(
+                    Table::drop()
+                        .table(InboxEvents::Table)
+                        .if_exists()
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+}
