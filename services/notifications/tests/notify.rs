@@ -523,6 +523,57 @@ async fn reminders_go_out_at_their_offsets_once_and_follow_the_event() {
     assert_eq!(schedule(reminders), [(2880, "dropped".to_owned())]);
 }
 
+/// Two notifications replicas on one database work through the same inbox and mail queue: a burst of
+/// registrations, then the event cancelled — everyone gets each email exactly once. If claims were not exclusive
+/// (lease, SKIP LOCKED / BEGIN IMMEDIATE) or the processed mark did not commit with the messages, someone would get
+/// a confirmation or a CANCEL twice.
+#[tokio::test]
+async fn two_replicas_send_every_email_exactly_once() {
+    let system = System::start().await;
+    let _replica = system.replica().await;
+    let starts = Utc::now() + Span::days(15);
+    let event = system
+        .published_event(
+            "webinar",
+            "Replicated webinar",
+            "Europe/Paris",
+            starts,
+            open_form(12),
+        )
+        .await;
+    let people: Vec<String> = (0..20).map(|i| format!("p{i:02}@example.org")).collect();
+    let registrations = people
+        .iter()
+        .map(|email| system.register(&event, email, "Participant", json!({})));
+    let answers = futures::future::join_all(registrations).await;
+    let confirmed = answers
+        .iter()
+        .filter(|a| a["status"] == "confirmed")
+        .count();
+    assert_eq!(confirmed, 12);
+    for email in &people {
+        system.wait_for(email, 1).await;
+    }
+    system
+        .schedule(
+            Method::POST,
+            &format!("/v1/events/{event}/cancel"),
+            json!({}),
+        )
+        .await;
+    for email in &people {
+        let mailbox = system.wait_for(email, 2).await;
+        let invited = calendar_of(&mailbox[0]).is_some();
+        assert_eq!(
+            calendar_of(&mailbox[1]).is_some(),
+            invited,
+            "a CANCEL exactly for those invited"
+        );
+    }
+    system.settle().await;
+    assert_eq!(system.smtp.received().len(), 40);
+}
+
 /// When scheduling cannot be asked, a received event waits (with backoff and the reason recorded) and nothing is
 /// sent; nothing is lost either: it stays unprocessed until scheduling answers.
 #[tokio::test]

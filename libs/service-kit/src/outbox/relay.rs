@@ -31,10 +31,8 @@ use cloverleaf_auth::ServiceTokens;
 use prometheus::{IntCounterVec, IntGauge, Opts};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{IDEMPOTENCY_KEY, InboxEvent};
@@ -44,24 +42,20 @@ use crate::metrics::Metrics;
 use crate::observe::REQUEST_ID;
 use crate::retry::after;
 use crate::server::{ServiceBase, StartupError};
+use crate::worker::{self, Rounds, WorkerHandle};
 
 /// The handle of a running relay (cheap to clone, e.g. into handler state).
 #[derive(Clone)]
 pub struct OutboxRelay {
-    inner: Arc<Handle>,
-}
-
-struct Handle {
-    wake: Notify,
-    subscribers: Vec<String>,
-    running: bool,
+    worker: WorkerHandle,
+    subscribers: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for OutboxRelay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OutboxRelay")
-            .field("subscribers", &self.inner.subscribers)
-            .field("running", &self.inner.running)
+            .field("subscribers", &self.subscribers)
+            .field("running", &self.worker.is_running())
             .finish()
     }
 }
@@ -70,30 +64,25 @@ impl OutboxRelay {
     /// A relay that does nothing: for a service without subscribers.
     pub fn disabled() -> Self {
         Self {
-            inner: Arc::new(Handle {
-                wake: Notify::new(),
-                subscribers: Vec::new(),
-                running: false,
-            }),
+            worker: WorkerHandle::disabled(),
+            subscribers: Arc::new(Vec::new()),
         }
     }
 
     /// Asks the relay to look for due deliveries now (call it after committing a transaction that wrote events).
     /// Wakes coalesce: many calls during one round cause one more round.
     pub fn wake(&self) {
-        if self.inner.running {
-            self.inner.wake.notify_one();
-        }
+        self.worker.wake();
     }
 
     /// The service's subscribers, as [`super::enqueue`] takes them.
     pub fn subscribers(&self) -> &[String] {
-        &self.inner.subscribers
+        &self.subscribers
     }
 
     /// Whether a relay task was started (false when the service has no subscribers).
     pub fn is_running(&self) -> bool {
-        self.inner.running
+        self.worker.is_running()
     }
 }
 
@@ -285,49 +274,18 @@ impl RelayWorker {
         Ok(self)
     }
 
-    /// Runs the relay on `tasks` until the shutdown token is cancelled.
+    /// Runs the relay on `tasks` until the shutdown token is cancelled (a round cut short leaves its leases to
+    /// expire; nothing is lost).
     pub fn spawn(self, tasks: &TaskTracker) -> OutboxRelay {
-        let handle = Arc::new(Handle {
-            wake: Notify::new(),
-            subscribers: self.subscribers.clone(),
-            running: true,
-        });
-        let span = tracing::info_span!("outbox_relay", service = self.source.as_str());
-        tasks.spawn(self.run(handle.clone()).instrument(span));
-        OutboxRelay { inner: handle }
-    }
-
-    async fn run(self, handle: Arc<Handle>) {
+        let subscribers = Arc::new(self.subscribers.clone());
         let poll = Duration::from_millis(self.options.poll_interval_ms);
-        let batch = self.options.batch_size as usize;
-        tracing::debug!(subscribers = ?self.subscribers, "outbox relay started");
-        let mut errors: u32 = 0;
-        while !self.shutdown.is_cancelled() {
-            let pause = match self.run_once().await {
-                // A full batch that made progress: there is probably more waiting.
-                Ok(round) if round.claimed >= batch && round.delivered > 0 => {
-                    errors = 0;
-                    continue;
-                }
-                Ok(_) => {
-                    errors = 0;
-                    poll
-                }
-                Err(error) => {
-                    errors = errors.saturating_add(1);
-                    let pause = crate::retry::error_pause(poll, errors);
-                    tracing::warn!(%error, retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
-                        "outbox relay: database error");
-                    pause
-                }
-            };
-            tokio::select! {
-                () = self.shutdown.cancelled() => break,
-                () = handle.wake.notified() => {}
-                () = tokio::time::sleep(pause) => {}
-            }
+        let shutdown = self.shutdown.clone();
+        tracing::debug!(service = self.source.as_str(), subscribers = ?subscribers, "outbox relay starting");
+        let worker = worker::spawn(self, "outbox_relay", poll, tasks, shutdown);
+        OutboxRelay {
+            worker,
+            subscribers,
         }
-        tracing::debug!("outbox relay stopped");
     }
 
     /// One round: claim a batch, post it, record the answers.
@@ -586,6 +544,16 @@ impl RelayWorker {
             Ok(None) => {}
             Err(error) => tracing::debug!(%error, "outbox relay: cannot count undelivered"),
         }
+    }
+}
+
+impl Rounds for RelayWorker {
+    type Error = DbErr;
+
+    async fn round(&self) -> Result<bool, DbErr> {
+        let round = self.run_once().await?;
+        // A full batch that made progress: there is probably more waiting.
+        Ok(round.claimed >= self.options.batch_size as usize && round.delivered > 0)
     }
 }
 

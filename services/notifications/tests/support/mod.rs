@@ -186,6 +186,30 @@ impl System {
         }
     }
 
+    /// A second notifications instance on the same database and SMTP server (a replica): it claims from the same
+    /// inbox and mail queue.
+    pub async fn replica(&self) -> TestApp {
+        let first = &self.notifications.settings;
+        let database_url = first.notifications.database_url.clone();
+        let (scheduling, registration) =
+            (first.scheduling.url.clone(), first.registration.url.clone());
+        let service_key = first.auth.service_key_file.clone();
+        let clock = self.clock.clone();
+        TestApp::spawn_with(
+            ServiceName::Notifications,
+            |s| {
+                s.notifications.database_url = database_url;
+                s.scheduling.url = scheduling;
+                s.registration.url = registration;
+                s.auth.service_key_file = service_key;
+                s.public_url = "https://events.example.org".to_owned();
+                use_smtp(s, self.smtp.port);
+            },
+            move |settings| cloverleaf_notifications::build_with_clock(settings, clock),
+        )
+        .await
+    }
+
     pub async fn call(
         &self,
         app: &TestApp,
