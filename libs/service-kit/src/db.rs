@@ -75,6 +75,16 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
+/// What a worker's claim query appends to pick rows no other replica holds: ` FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL; nothing on SQLite, where [`begin_write`] serialises the claims instead.
+pub fn skip_locked(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    }
+}
+
 /// Begins a transaction that writes: on SQLite `BEGIN IMMEDIATE`, which takes the writer lock at once (waiting up to
 /// the busy timeout), so two writers never both read and then fail to upgrade; on PostgreSQL a plain `BEGIN`, where
 /// callers lock the rows they serialise on.

@@ -34,7 +34,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Statement};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -245,11 +245,7 @@ impl DeliveryWorker {
         let backend = self.db.get_database_backend();
         let now = Utc::now();
         let lease_until = after(now, Duration::from_secs(self.options.lease_secs));
-        let lock = if backend == DbBackend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = cloverleaf_service_kit::db::skip_locked(backend);
         let sql = CLAIM_SQL.replace("{lock}", lock);
         let txn = cloverleaf_service_kit::db::begin_write(&self.db).await?;
         let claimed = Claimed::find_by_statement(Statement::from_sql_and_values(

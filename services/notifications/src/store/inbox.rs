@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use cloverleaf_service_kit::outbox::InboxEvent;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, Set,
-    Statement,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -120,11 +119,7 @@ pub async fn claim(
     batch: u32,
 ) -> Result<Vec<Claimed>, DbErr> {
     let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = cloverleaf_service_kit::db::skip_locked(backend);
     let txn = cloverleaf_service_kit::db::begin_write(db).await?;
     let mut rows = Claimed::find_by_statement(Statement::from_sql_and_values(
         backend,

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -162,11 +162,7 @@ pub async fn claim(
     batch: u32,
 ) -> Result<Vec<Claimed>, DbErr> {
     let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = cloverleaf_service_kit::db::skip_locked(backend);
     let txn = cloverleaf_service_kit::db::begin_write(db).await?;
     let rows = Claimed::find_by_statement(Statement::from_sql_and_values(
         backend,
