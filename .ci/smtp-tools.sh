@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Python's aiosmtpd is importable by the python3 on PATH: the notifications delivery tests run a real SMTP
-# server with it (services/notifications/tests/smtp_server.py). Idempotent; fails — never skips — if it still cannot
+# server with it (libs/service-kit/testing/smtp_server.py). Idempotent; fails — never skips — if it still cannot
 # be imported afterwards.
 set -euo pipefail
 

@@ -1,5 +1,11 @@
 //! End-to-end suite: the real services started together, over real HTTP, on SQLite or PostgreSQL
-//! (CLOVERLEAF_TEST_DATABASE_URL). The journeys live in `tests/`; this library starts the system for them.
+//! (CLOVERLEAF_TEST_DATABASE_URL). The journeys live in `tests/`; this library starts the system for them:
+//! [`TestSystem`] exactly as `cloverleaf serve` runs it, and [`Journey`] — the same services one by one, so a test can
+//! stop and restart each, with a real SMTP server and a clock the test moves.
+
+pub mod journey;
+
+pub use journey::Journey;
 
 use cloverleaf::system::{self, RunningSystem};
 use cloverleaf_service_kit::config::ServiceName;

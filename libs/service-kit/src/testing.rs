@@ -3,6 +3,9 @@
 //! dropped after it — and its service on a free port.
 
 use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use cloverleaf_auth::{Role, TokenIssuer, TokenRequest};
@@ -10,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use tempfile::TempDir;
 
-use crate::config::{ServiceName, Settings};
+use crate::config::{MailTransport, ServiceName, Settings, SmtpSecurity};
 use crate::server::{RunningService, Service};
 
 /// The variable that switches the test suites to PostgreSQL: an admin URL such as
@@ -447,6 +450,107 @@ macro_rules! platform_tests {
             );
         }
     };
+}
+
+/// A real SMTP server for tests: Python's aiosmtpd (install it with `.ci/smtp-tools.sh`) running
+/// `libs/service-kit/testing/smtp_server.py` on its own port, storing each accepted message byte for byte as
+/// `000001.eml`, `000002.eml`… in its own directory; killed when dropped.
+pub struct Smtp {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Smtp {
+    /// Starts the server and waits until it listens.
+    pub fn start(options: &[&str]) -> Self {
+        let mut smtp = Self::spawn(options);
+        let stdout = smtp.child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read from the SMTP server");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the SMTP server did not start (is aiosmtpd installed? run .ci/smtp-tools.sh)"
+        );
+        smtp
+    }
+
+    /// Reserves a port and starts the server on it only after `seconds`: SMTP is down until then.
+    pub fn start_late(seconds: f64) -> Self {
+        Self::spawn(&["--delay", &seconds.to_string()])
+    }
+
+    fn spawn(options: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        let dir = tempfile::tempdir().expect("mailbox dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("testing/smtp_server.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string()])
+            .arg("--dir")
+            .arg(dir.path())
+            .args(options)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run python3 testing/smtp_server.py (the service kit's)");
+        Self { child, port, dir }
+    }
+
+    /// The messages received, in arrival order.
+    pub fn received(&self) -> Vec<PathBuf> {
+        eml_files(self.dir.path())
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "eml")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn message_id(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("message-id:")
+                .then(|| line["message-id:".len()..].trim().to_owned())
+        })
+        .expect("a Message-ID header")
+}
+
+/// Points the mail settings at an SMTP server on localhost, without TLS.
+pub fn use_smtp(settings: &mut Settings, port: u16) {
+    settings.mail.transport = MailTransport::Smtp;
+    settings.mail.smtp_host = "127.0.0.1".to_owned();
+    settings.mail.smtp_port = port;
+    settings.mail.smtp_security = SmtpSecurity::None;
 }
 
 #[cfg(test)]

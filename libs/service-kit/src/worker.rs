@@ -65,8 +65,8 @@ impl WorkerHandle {
 
 /// Runs `job` on `tasks` until `shutdown` is cancelled: a round, then a pause of `poll` (cut short by
 /// [`WorkerHandle::wake`]); no pause after a round that found more work; after a failed round a pause that grows
-/// with the failures in a row ([`crate::retry::error_pause`]). Stopping abandons the round in progress, so a
-/// round must leave nothing half-done that a lease or a transaction does not undo.
+/// with the failures in a row ([`crate::retry::error_pause`]). Stopping lets the round in progress finish (within
+/// the service's shutdown grace) and starts no other.
 pub fn spawn<J: Rounds>(
     job: J,
     name: &'static str,
@@ -87,10 +87,10 @@ async fn run<J: Rounds>(job: J, poll: Duration, handle: Arc<Handle>, shutdown: C
     let mut errors: u32 = 0;
     tracing::debug!("started");
     while !shutdown.is_cancelled() {
-        let result = tokio::select! {
-            result = job.round() => result,
-            () = shutdown.cancelled() => break,
-        };
+        // A round in progress is finished, not dropped, so what it did (a message sent, an event posted) is also
+        // recorded and a graceful restart repeats nothing; rounds are short and look at the token themselves where
+        // they can stop early. (A crash still leaves leases to expire: at least once.)
+        let result = job.round().await;
         let pause = match result {
             Ok(true) => {
                 errors = 0;

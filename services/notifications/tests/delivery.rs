@@ -1,4 +1,4 @@
-//! Email delivery against a real SMTP server (Python's aiosmtpd, run by `tests/smtp_server.py`; install it with
+//! Email delivery against a real SMTP server (Python's aiosmtpd, run by the service kit's `testing/smtp_server.py`; install it with
 //! `.ci/smtp-tools.sh`), on SQLite, or on PostgreSQL when CLOVERLEAF_TEST_DATABASE_URL is set.
 
 use std::collections::{HashMap, HashSet};
@@ -11,14 +11,12 @@ use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
 use cloverleaf_notifications::jobs::delivery::DeliveryWorker;
 use cloverleaf_notifications::store::messages::{self, NewMessage, message};
 use cloverleaf_service_kit::config::{MailTransport, ServiceName, Settings};
-use cloverleaf_service_kit::testing::{TestApp, check_invite};
+use cloverleaf_service_kit::testing::{
+    Smtp, TestApp, check_invite, eml_files, message_id, use_smtp,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-mod support;
-
-use support::{Smtp, eml_files, message_id, use_smtp};
 
 const DOMAIN: &str = "mail.cloverleaf.test";
 

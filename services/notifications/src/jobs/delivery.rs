@@ -15,9 +15,9 @@
 //!    `max_attempts` tries were made. Results are recorded only while the claim is still this worker's (`status =
 //!    'sending'` and the same try count), so a worker whose lease ran out cannot undo another's result.
 //!
-//! Delivery is at least once: a worker stopped (or crashed) after the relay accepted a message but before recording
-//! it leaves the message `sending`, and it is sent again when the lease expires. Stopping the service abandons the
-//! round in progress in just that way.
+//! Delivery is at least once: a worker that crashes after the relay accepted a message but before recording it
+//! leaves the message `sending`, and it is sent again when the lease expires. Stopping the service gracefully lets
+//! the round in progress finish and record its results, so a restart sends nothing twice.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -199,8 +199,7 @@ impl DeliveryWorker {
         Ok(self)
     }
 
-    /// Runs the worker on `tasks` until the shutdown token is cancelled. Stopping abandons the round in progress:
-    /// its messages stay `sending` until their lease runs out.
+    /// Runs the worker on `tasks` until the shutdown token is cancelled (the round in progress is finished).
     pub fn spawn(self, tasks: &TaskTracker) -> DeliveryHandle {
         let poll = Duration::from_millis(self.options.poll_interval_ms);
         let shutdown = self.shutdown.clone();

@@ -1,119 +1,20 @@
-//! What the notifications tests share: a real SMTP server (Python's aiosmtpd, run by `tests/smtp_server.py`; install
-//! it with `.ci/smtp-tools.sh`), and the whole system — real scheduling and registration services beside
+//! What the notifications tests share: a real SMTP server (the kit's `testing::Smtp`: Python's aiosmtpd; install it
+//! with `.ci/smtp-tools.sh`), and the whole system — real scheduling and registration services beside
 //! notifications, each with its own database, sharing the service key — with a clock the test moves.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use cloverleaf_service_kit::clock::ManualClock;
-use cloverleaf_service_kit::config::{MailTransport, ServiceName, Settings, SmtpSecurity};
+use cloverleaf_service_kit::config::{ServiceName, Settings};
 use cloverleaf_service_kit::testing::TestApp;
+use cloverleaf_service_kit::testing::{Smtp, use_smtp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// An aiosmtpd server on its own port, storing what it accepts in its own directory; killed when dropped.
-pub struct Smtp {
-    child: Child,
-    pub port: u16,
-    pub dir: tempfile::TempDir,
-}
-
-impl Smtp {
-    /// Starts the server and waits until it listens.
-    pub fn start(options: &[&str]) -> Self {
-        let mut smtp = Self::spawn(options);
-        let stdout = smtp.child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read from the SMTP server");
-        assert_eq!(
-            line.trim(),
-            "ready",
-            "the SMTP server did not start (is aiosmtpd installed? run .ci/smtp-tools.sh)"
-        );
-        smtp
-    }
-
-    /// Reserves a port and starts the server on it only after `seconds`: SMTP is down until then.
-    pub fn start_late(seconds: f64) -> Self {
-        Self::spawn(&["--delay", &seconds.to_string()])
-    }
-
-    fn spawn(options: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("address")
-            .port();
-        let dir = tempfile::tempdir().expect("mailbox dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string()])
-            .arg("--dir")
-            .arg(dir.path())
-            .args(options)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run python3 tests/smtp_server.py");
-        Self { child, port, dir }
-    }
-
-    /// The messages received, in arrival order.
-    pub fn received(&self) -> Vec<PathBuf> {
-        eml_files(self.dir.path())
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "eml")
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-pub fn message_id(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw)
-        .lines()
-        .find_map(|line| {
-            line.to_ascii_lowercase()
-                .starts_with("message-id:")
-                .then(|| line["message-id:".len()..].trim().to_owned())
-        })
-        .expect("a Message-ID header")
-}
-
-pub fn use_smtp(settings: &mut Settings, port: u16) {
-    settings.mail.transport = MailTransport::Smtp;
-    settings.mail.smtp_host = "127.0.0.1".to_owned();
-    settings.mail.smtp_port = port;
-    settings.mail.smtp_security = SmtpSecurity::None;
-}
 
 /// The three services and an SMTP server.
 pub struct System {
