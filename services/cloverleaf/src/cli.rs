@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Settings, shutdown, telemetry};
 
+use crate::demo;
 use crate::edge;
 use crate::system;
 
@@ -24,6 +25,20 @@ pub enum Command {
     /// Run the three services and the edge router in one process (SQLite under the data directory by default).
     Serve {
         /// Where SQLite files, generated keys and mail go.
+        #[arg(long, env = "CLOVERLEAF_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Load the Sino-EU PerMed demo programme first, unless it is there already (see `seed --demo`).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load data into the system: with --demo, a Sino-EU PerMed demo programme (a webinar, a workshop in Siena and a
+    /// delegation tour Berlin → Guangzhou → Nanjing, with registrations) through the HTTP API, as a new demo
+    /// organiser whose login it prints. Starts the system on its configured ports, loads, stops. Running it again
+    /// adds nothing.
+    Seed {
+        /// Load the demo programme (the only data there is to seed).
+        #[arg(long)]
+        demo: bool,
         #[arg(long, env = "CLOVERLEAF_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
@@ -83,7 +98,16 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { data_dir } => serve(settings(data_dir.as_ref())?).await,
+            Command::Serve { data_dir, demo } => serve(settings(data_dir.as_ref())?, demo).await,
+            Command::Seed { demo, data_dir } => {
+                if !demo {
+                    return Err(
+                        "nothing to seed: `cloverleaf seed --demo` loads the demo programme"
+                            .to_owned(),
+                    );
+                }
+                seed_demo(settings(data_dir.as_ref())?).await
+            }
             Command::Migrate { data_dir } => {
                 let settings = settings(data_dir.as_ref())?;
                 telemetry::init(&settings.telemetry);
@@ -110,12 +134,60 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     telemetry::init(&settings.telemetry);
     let running = system::start(settings).await.map_err(|e| e.to_string())?;
+    if demo {
+        // The system keeps running: the applicants' emails go out as it works through them.
+        match demo::load(
+            &running.settings,
+            &running.edge_url(),
+            demo::Letters::DontWait,
+        )
+        .await
+        {
+            Ok(outcome) => print_report(&outcome.report(&running.edge_url())),
+            Err(error) => {
+                let _ = running.stop().await;
+                return Err(error.to_string());
+            }
+        }
+    }
     print_urls(&running);
     shutdown::signal().await;
     running.stop().await.map_err(|e| e.to_string())
+}
+
+/// `cloverleaf seed --demo`: starts the system on its configured ports, loads the demo through the edge, stops, and
+/// prints what it did (the login it created), even when stopping then fails.
+async fn seed_demo(mut settings: Settings) -> Result<(), String> {
+    // Every request's log line would bury the login: only warnings (RUST_LOG still wins).
+    settings.telemetry.filter = "warn".to_owned();
+    telemetry::init(&settings.telemetry);
+    let public_url = settings.public_url.clone();
+    let running = system::start(settings).await.map_err(|error| match error {
+        system::SystemError::Bind { .. } => format!(
+            "{error} (is `cloverleaf serve` running? Stop it first, or load the demo with `cloverleaf serve --demo`)"
+        ),
+        other => other.to_string(),
+    })?;
+    // The system stops right after: first let notifications queue the applicants' emails, so that stopping leaves
+    // nothing half-done (they are sent then, or when Cloverleaf runs next).
+    let loaded = demo::load(
+        &running.settings,
+        &running.edge_url(),
+        demo::Letters::WaitUntilQueued,
+    )
+    .await;
+    let stopped = running.stop().await;
+    let outcome = loaded.map_err(|e| e.to_string())?;
+    print_report(&outcome.report(&public_url));
+    stopped.map_err(|e| e.to_string())
+}
+
+#[allow(clippy::print_stdout)] // the demo's report (with the login) is the command's output
+fn print_report(report: &str) {
+    print!("{report}");
 }
 
 #[allow(clippy::print_stdout)] // the list of URLs is the command's output
@@ -161,8 +233,7 @@ async fn create_account(
     data_dir: Option<&PathBuf>,
 ) -> Result<(), String> {
     use cloverleaf_registration::domain::accounts::{self, AccountEmail, AccountRole, Password};
-    use cloverleaf_registration::store::accounts::{NewAccount, create_account};
-    use cloverleaf_service_kit::db;
+    use cloverleaf_registration::store::accounts::NewAccount;
 
     let role = match role {
         AccountRoleArg::Organiser => AccountRole::Organiser,
@@ -174,16 +245,8 @@ async fn create_account(
         .map_err(|e| format!("the password (from standard input) {}", e.message))?;
 
     let settings = settings(data_dir)?;
-    let url = settings.database_url(ServiceName::Registration);
-    let conn = db::connect(&url, 1)
-        .await
-        .map_err(|e| format!("registration database: {e}"))?;
-    db::migrate::<cloverleaf_registration::store::migrations::Migrator>(&conn)
-        .await
-        .map_err(|e| format!("registration database: {e}"))?;
-    let address = email.as_str().to_owned();
-    let created = create_account(
-        &conn,
+    let created = store_account(
+        &settings,
         NewAccount {
             email,
             name,
@@ -192,14 +255,7 @@ async fn create_account(
         },
     )
     .await
-    .map_err(|error| match error {
-        cloverleaf_registration::Error::Problem(problem) if problem.status == 409 => {
-            format!("an account with the email address {address} exists already")
-        }
-        other => format!("cannot create the account: {other}"),
-    });
-    let _ = conn.close().await;
-    let created = created?;
+    .map_err(|e| e.to_string())?;
     eprintln!(
         "created {} {} (id {})",
         role.as_str(),
@@ -207,6 +263,49 @@ async fn create_account(
         created.id
     );
     Ok(())
+}
+
+/// Why an account could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("an account with the email address {0} exists already")]
+    Taken(String),
+    #[error("registration database: {0}")]
+    Database(String),
+    #[error("cannot create the account: {0}")]
+    Create(String),
+}
+
+/// Connects to the registration database `settings` name, applies its migrations and creates the account through the
+/// same store function as `POST /v1/accounts` (used by `accounts create` and by the demo's organiser).
+pub async fn store_account(
+    settings: &Settings,
+    new: cloverleaf_registration::store::accounts::NewAccount,
+) -> Result<cloverleaf_registration::store::accounts::account::Model, AccountError> {
+    use cloverleaf_registration::store::accounts::create_account;
+    use cloverleaf_service_kit::db;
+
+    let url = settings.database_url(ServiceName::Registration);
+    let conn = db::connect(&url, 1)
+        .await
+        .map_err(|e| AccountError::Database(e.to_string()))?;
+    if let Err(error) =
+        db::migrate::<cloverleaf_registration::store::migrations::Migrator>(&conn).await
+    {
+        let _ = conn.close().await;
+        return Err(AccountError::Database(error.to_string()));
+    }
+    let address = new.email.as_str().to_owned();
+    let created = create_account(&conn, new)
+        .await
+        .map_err(|error| match error {
+            cloverleaf_registration::Error::Problem(problem) if problem.status == 409 => {
+                AccountError::Taken(address)
+            }
+            other => AccountError::Create(other.to_string()),
+        });
+    let _ = conn.close().await;
+    created
 }
 
 /// The first line of standard input, without its line ending. On a terminal, asks for it first (it is echoed; pipe
