@@ -99,6 +99,25 @@ pub struct ExternalIssuerSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EdgeSettings {
     pub listen: String,
+    /// Several instances of a service behind the edge (empty: the service's `url`): requests go round-robin, and one
+    /// that cannot connect to an instance is sent to the next. From the environment as a comma-separated list.
+    #[serde(default)]
+    pub registration_instances: Vec<String>,
+    #[serde(default)]
+    pub scheduling_instances: Vec<String>,
+    #[serde(default)]
+    pub notifications_instances: Vec<String>,
+}
+
+impl EdgeSettings {
+    /// The instances configured for a service (may be empty).
+    pub fn instances(&self, name: ServiceName) -> &[String] {
+        match name {
+            ServiceName::Registration => &self.registration_instances,
+            ServiceName::Scheduling => &self.scheduling_instances,
+            ServiceName::Notifications => &self.notifications_instances,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -353,6 +372,9 @@ impl Settings {
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("auth.previous_signing_key_files")
+            .with_list_parse_key("edge.registration_instances")
+            .with_list_parse_key("edge.scheduling_instances")
+            .with_list_parse_key("edge.notifications_instances")
             .try_parsing(true)
             .source(environment);
         for name in ServiceName::ALL {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::{Settings, shutdown, telemetry};
+use cloverleaf_service_kit::{Settings, server, shutdown, telemetry};
 
 use crate::demo;
 use crate::edge;
@@ -47,12 +47,36 @@ pub enum Command {
         #[arg(long, env = "CLOVERLEAF_DATA_DIR")]
         data_dir: Option<PathBuf>,
     },
-    /// Run only the edge router, forwarding to the services at their configured URLs.
+    /// Run only the edge router, forwarding to the services at their configured URLs (or to several instances of
+    /// each: `edge.<service>_instances`).
     Edge,
+    /// Run one service alone, as its own binary does (`cloverleaf-registration`…): for running several instances of
+    /// a service as separate processes.
+    Service {
+        #[arg(value_enum)]
+        name: ServiceArg,
+    },
+    /// Make the Ed25519 keys a production deployment reads: `signing.pem` (people's tokens) and `service.pem`
+    /// (service tokens) in `--dir`, each only if it is missing (so running it again changes nothing). Prints each
+    /// key's id (the JWKS `kid`).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage organisers' and admins' accounts.
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate the missing keys into a directory (mounted later at /run/secrets/cloverleaf, or given as
+    /// `auth.signing_key_file` / `auth.service_key_file`).
+    Generate {
+        #[arg(long)]
+        dir: PathBuf,
     },
 }
 
@@ -73,6 +97,14 @@ pub enum AccountsCommand {
     },
 }
 
+/// The three services, by name.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ServiceArg {
+    Registration,
+    Scheduling,
+    Notifications,
+}
+
 /// The roles an account can have.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum AccountRoleArg {
@@ -89,6 +121,20 @@ fn settings(data_dir: Option<&PathBuf>) -> Result<Settings, String> {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // One service alone: the same main as its own binary (settings, logging, serve until SIGTERM).
+    if let Command::Service { name } = cli.command {
+        return match name {
+            ServiceArg::Registration => {
+                server::main(ServiceName::Registration, cloverleaf_registration::build)
+            }
+            ServiceArg::Scheduling => {
+                server::main(ServiceName::Scheduling, cloverleaf_scheduling::build)
+            }
+            ServiceArg::Notifications => {
+                server::main(ServiceName::Notifications, cloverleaf_notifications::build)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -114,6 +160,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 system::migrate(&settings).await.map_err(|e| e.to_string())
             }
             Command::Edge => edge_only(settings(None)?).await,
+            // Served above, on its own runtime.
+            Command::Service { .. } => Ok(()),
+            Command::Keys {
+                command: KeysCommand::Generate { dir },
+            } => generate_keys(&dir),
             Command::Accounts {
                 command:
                     AccountsCommand::Create {
@@ -183,6 +234,21 @@ async fn seed_demo(mut settings: Settings) -> Result<(), String> {
     let outcome = loaded.map_err(|e| e.to_string())?;
     print_report(&outcome.report(&public_url));
     stopped.map_err(|e| e.to_string())
+}
+
+/// `cloverleaf keys generate --dir D`.
+#[allow(clippy::print_stdout)] // the key ids are the command's output
+fn generate_keys(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for name in ["signing.pem", "service.pem"] {
+        let path = dir.join(name);
+        let existed = path.exists();
+        let key = cloverleaf_auth::SigningKey::load_or_generate(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let state = if existed { "kept" } else { "generated" };
+        println!("{state} {} (kid {})", path.display(), key.kid());
+    }
+    Ok(())
 }
 
 #[allow(clippy::print_stdout)] // the demo's report (with the login) is the command's output

@@ -4,6 +4,8 @@
 //! ways. `/services/<name>/…` reaches a service's own root (its `/readyz`, `/metrics`, `/openapi.json`) for operators.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -18,21 +20,61 @@ use cloverleaf_service_kit::observe::{self, ObserveState};
 use cloverleaf_service_kit::{Problem, Settings};
 use futures::TryStreamExt;
 
-/// Where each service is reached.
+/// Where each service is reached: one or more instances, taken in turn.
 #[derive(Debug, Clone)]
 pub struct Upstreams {
-    pub registration: String,
-    pub scheduling: String,
-    pub notifications: String,
+    instances: [Vec<String>; 3],
+    turn: Arc<[AtomicUsize; 3]>,
+}
+
+fn index(service: ServiceName) -> usize {
+    match service {
+        ServiceName::Registration => 0,
+        ServiceName::Scheduling => 1,
+        ServiceName::Notifications => 2,
+    }
 }
 
 impl Upstreams {
-    fn url(&self, service: ServiceName) -> &str {
-        match service {
-            ServiceName::Registration => &self.registration,
-            ServiceName::Scheduling => &self.scheduling,
-            ServiceName::Notifications => &self.notifications,
+    /// One instance per service.
+    pub fn new(registration: String, scheduling: String, notifications: String) -> Self {
+        Self::with_instances([vec![registration], vec![scheduling], vec![notifications]])
+    }
+
+    fn with_instances(instances: [Vec<String>; 3]) -> Self {
+        let instances = instances.map(|urls| {
+            urls.into_iter()
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty())
+                .collect()
+        });
+        Self {
+            instances,
+            turn: Arc::new([
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ]),
         }
+    }
+
+    /// Every instance of `service`, starting with the one whose turn it is.
+    fn candidates(&self, service: ServiceName) -> Vec<&str> {
+        let all = &self.instances[index(service)];
+        if all.is_empty() {
+            return Vec::new();
+        }
+        let start = self.turn[index(service)].fetch_add(1, Ordering::Relaxed) % all.len();
+        all.iter()
+            .cycle()
+            .skip(start)
+            .take(all.len())
+            .map(String::as_str)
+            .collect()
+    }
+
+    fn all(&self, service: ServiceName) -> &[String] {
+        &self.instances[index(service)]
     }
 }
 
@@ -53,13 +95,16 @@ fn service_named(name: &str) -> Option<ServiceName> {
 }
 
 impl Upstreams {
-    /// The services at the URLs the settings give them.
+    /// The services at the URLs the settings give them: `edge.<service>_instances` when set, else `<service>.url`.
     pub fn from_settings(settings: &Settings) -> Self {
-        Self {
-            registration: settings.service_url(ServiceName::Registration),
-            scheduling: settings.service_url(ServiceName::Scheduling),
-            notifications: settings.service_url(ServiceName::Notifications),
-        }
+        Self::with_instances(ServiceName::ALL.map(|name| {
+            let listed = settings.edge.instances(name);
+            if listed.is_empty() {
+                vec![settings.service_url(name)]
+            } else {
+                listed.to_vec()
+            }
+        }))
     }
 }
 
@@ -72,16 +117,28 @@ pub struct EdgeSetupError(String);
 pub fn router_from_settings(settings: &Settings) -> Result<Router, EdgeSetupError> {
     let metrics = Metrics::new("edge").map_err(|e| EdgeSetupError(e.to_string()))?;
     let timeout = Duration::from_secs(settings.http.request_timeout_secs);
-    Ok(router(Upstreams::from_settings(settings), timeout, metrics))
+    Ok(router(
+        Upstreams::from_settings(settings),
+        timeout,
+        settings.http.body_limit_bytes,
+        metrics,
+    ))
 }
 
 #[derive(Clone)]
 struct Edge {
     upstreams: Upstreams,
     client: reqwest::Client,
+    /// Request bodies are read whole (so one can be sent to the next instance); larger ones get 413.
+    body_limit: usize,
 }
 
-pub fn router(upstreams: Upstreams, request_timeout: Duration, metrics: Metrics) -> Router {
+pub fn router(
+    upstreams: Upstreams,
+    request_timeout: Duration,
+    body_limit: usize,
+    metrics: Metrics,
+) -> Router {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(request_timeout)
@@ -89,7 +146,11 @@ pub fn router(upstreams: Upstreams, request_timeout: Duration, metrics: Metrics)
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new());
-    let edge = Edge { upstreams, client };
+    let edge = Edge {
+        upstreams,
+        client,
+        body_limit,
+    };
     Router::new()
         .route("/healthz", get(cloverleaf_service_kit::health::healthz))
         .route("/readyz", get(readyz))
@@ -188,8 +249,16 @@ async fn forward(
     client: SocketAddr,
     request: Request,
 ) -> Response {
-    let url = format!("{}{}", edge.upstreams.url(service), path);
     let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, edge.body_limit).await else {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+        )
+        .with_detail(format!("at most {} bytes", edge.body_limit))
+        .into_response();
+    };
     let mut headers = HeaderMap::new();
     copy_headers(&parts.headers, &mut headers);
     let forwarded_for = match parts
@@ -206,13 +275,31 @@ async fn forward(
     if let Some(host) = parts.headers.get(header::HOST) {
         headers.insert("x-forwarded-host", host.clone());
     }
-    let upstream = edge
-        .client
-        .request(parts.method, &url)
-        .headers(headers)
-        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-        .send()
-        .await;
+    // An instance that refuses the connection has seen nothing of the request: the next one may take it, whatever
+    // the method. Any other failure is answered as it is (the request may have been acted on).
+    let mut upstream = None;
+    for base in edge.upstreams.candidates(service) {
+        let sent = edge
+            .client
+            .request(parts.method.clone(), format!("{base}{path}"))
+            .headers(headers.clone())
+            .body(body.clone())
+            .send()
+            .await;
+        let refused = matches!(&sent, Err(error) if error.is_connect());
+        upstream = Some(sent);
+        if !refused {
+            break;
+        }
+        tracing::warn!(
+            service = service.as_str(),
+            instance = base,
+            "instance refused the connection; trying the next"
+        );
+    }
+    let Some(upstream) = upstream else {
+        return Problem::internal().into_response();
+    };
     match upstream {
         Ok(answer) => {
             let mut response = Response::builder().status(answer.status());
@@ -251,14 +338,23 @@ async fn forward(
 /// Ready when every service is.
 async fn readyz(State(edge): State<Edge>) -> Response {
     let mut not_ready = Vec::new();
+    // Ready when every service has at least one ready instance.
     for service in ServiceName::ALL {
-        let url = format!("{}/readyz", edge.upstreams.url(service));
-        let mut request = edge.client.get(&url).timeout(Duration::from_secs(2));
-        if let Some(id) = observe::current_request_id() {
-            request = request.header(observe::REQUEST_ID, id);
+        let mut ready = false;
+        for base in edge.upstreams.all(service) {
+            let mut request = edge
+                .client
+                .get(format!("{base}/readyz"))
+                .timeout(Duration::from_secs(2));
+            if let Some(id) = observe::current_request_id() {
+                request = request.header(observe::REQUEST_ID, id);
+            }
+            if request.send().await.is_ok_and(|r| r.status().is_success()) {
+                ready = true;
+                break;
+            }
         }
-        let ok = request.send().await.is_ok_and(|r| r.status().is_success());
-        if !ok {
+        if !ready {
             not_ready.push(service.as_str());
         }
     }

@@ -12,30 +12,35 @@ use cloverleaf::edge::{Upstreams, router};
 use cloverleaf_service_kit::metrics::Metrics;
 
 async fn echo_upstream() -> String {
-    let app = Router::new().fallback(any(
-        |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| async move {
-            let header = |name: &str| {
-                headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            axum::Json(serde_json::json!({
-                "method": method.as_str(),
-                "uri": uri.to_string(),
-                "body": String::from_utf8_lossy(&body),
-                "request_id": header("x-request-id"),
-                "authorization": header("authorization"),
-                "forwarded_for": header("x-forwarded-for"),
-                "connection": header("connection"),
-            }))
-        },
-    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let served_by = url.clone();
+    let app = Router::new().fallback(any(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let served_by = served_by.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                axum::Json(serde_json::json!({
+                    "method": method.as_str(),
+                    "uri": uri.to_string(),
+                    "body": String::from_utf8_lossy(&body),
+                    "request_id": header("x-request-id"),
+                    "authorization": header("authorization"),
+                    "forwarded_for": header("x-forwarded-for"),
+                    "connection": header("connection"),
+                    "served_by": served_by,
+                }))
+            }
+        },
+    ));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     url
 }
@@ -44,6 +49,7 @@ async fn edge(upstreams: Upstreams) -> String {
     let app = router(
         upstreams,
         Duration::from_secs(5),
+        1 << 20,
         Metrics::new("edge").expect("metrics"),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -69,12 +75,7 @@ fn dead_url() -> String {
 #[tokio::test]
 async fn requests_are_forwarded_whole_to_the_owner() {
     let (registration, scheduling) = (echo_upstream().await, echo_upstream().await);
-    let edge = edge(Upstreams {
-        registration,
-        scheduling,
-        notifications: dead_url(),
-    })
-    .await;
+    let edge = edge(Upstreams::new(registration, scheduling, dead_url())).await;
     let http = reqwest::Client::new();
 
     let seen: serde_json::Value = http
@@ -130,12 +131,7 @@ async fn requests_are_forwarded_whole_to_the_owner() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_a_502_problem_and_the_edge_is_not_ready() {
-    let edge = edge(Upstreams {
-        registration: dead_url(),
-        scheduling: dead_url(),
-        notifications: dead_url(),
-    })
-    .await;
+    let edge = edge(Upstreams::new(dead_url(), dead_url(), dead_url())).await;
     let http = reqwest::Client::new();
     let response = http
         .get(format!("{edge}/v1/messages"))
@@ -185,4 +181,41 @@ async fn an_unreachable_service_is_a_502_problem_and_the_edge_is_not_ready() {
             .status(),
         404
     );
+}
+
+/// Two instances of a service: requests alternate between them, and while one is down every request — a POST with
+/// its body too — goes to the other (a refused connection means the instance saw nothing of it).
+#[tokio::test]
+async fn requests_alternate_between_instances_and_skip_one_that_is_down() {
+    let (first, second) = (echo_upstream().await, echo_upstream().await);
+    let mut settings =
+        cloverleaf_service_kit::testing::settings(tempfile::tempdir().expect("dir").path());
+    settings.edge.registration_instances = vec![first.clone(), second.clone()];
+    settings.edge.scheduling_instances = vec![dead_url(), echo_upstream().await];
+    let edge = edge(Upstreams::from_settings(&settings)).await;
+    let http = reqwest::Client::new();
+    let mut hosts = std::collections::HashSet::new();
+    for _ in 0..4 {
+        let seen: serde_json::Value = http
+            .get(format!("{edge}/v1/registrations?x=1"))
+            .send()
+            .await
+            .expect("edge")
+            .json()
+            .await
+            .expect("json");
+        hosts.insert(seen["served_by"].as_str().expect("served_by").to_owned());
+    }
+    assert_eq!(hosts.len(), 2, "both instances served: {hosts:?}");
+    for n in 0..4 {
+        let response = http
+            .post(format!("{edge}/v1/events"))
+            .body(format!("body {n}"))
+            .send()
+            .await
+            .expect("edge");
+        assert_eq!(response.status(), 200, "the live instance took it");
+        let seen: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(seen["body"], format!("body {n}"));
+    }
 }
