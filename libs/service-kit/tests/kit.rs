@@ -23,7 +23,10 @@ struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(outbox::migration::CreateOutbox)]
+        vec![
+            Box::new(outbox::migration::CreateOutbox),
+            Box::new(outbox::migration::OutboxPositionSequence),
+        ]
     }
 }
 
@@ -182,6 +185,109 @@ async fn an_outbox_row_commits_and_rolls_back_with_its_transaction() {
         "one delivery per subscriber"
     );
     assert!(migration_is_idempotent(&db).await);
+}
+
+/// Registrations for different events (different aggregates) write outbox rows at the same moment. On PostgreSQL
+/// one must not wait for the other's commit: with positions handed out under a global lock (as before), the second
+/// transaction below blocked until the first ended, and the 1 s timeout fails. On SQLite there is one writer at a
+/// time by design, so there the test checks only what holds on both: unique positions, rising within an aggregate.
+#[tokio::test]
+async fn writers_of_different_aggregates_do_not_wait_for_each_other() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(dir.path(), ServiceName::Registration).await;
+    let db = cloverleaf_service_kit::db::connect(database.url(), 4)
+        .await
+        .expect("connect");
+    cloverleaf_service_kit::db::migrate::<Migrator>(&db)
+        .await
+        .expect("migrate");
+    let subscribers = vec!["notifications".to_owned()];
+    let (first, second) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+
+    if postgres {
+        let open = cloverleaf_service_kit::db::begin_write(&db)
+            .await
+            .expect("begin");
+        outbox::enqueue(
+            &open,
+            "registration.confirmed",
+            first,
+            &serde_json::json!({}),
+            &subscribers,
+        )
+        .await
+        .expect("enqueue");
+        let other = tokio::time::timeout(Duration::from_secs(1), async {
+            let txn = cloverleaf_service_kit::db::begin_write(&db).await?;
+            outbox::enqueue(
+                &txn,
+                "registration.confirmed",
+                second,
+                &serde_json::json!({}),
+                &subscribers,
+            )
+            .await?;
+            txn.commit().await
+        })
+        .await;
+        assert!(
+            matches!(other, Ok(Ok(()))),
+            "a writer of another aggregate committed while the first was still open: {other:?}"
+        );
+        outbox::enqueue(
+            &open,
+            "registration.cancelled",
+            first,
+            &serde_json::json!({}),
+            &subscribers,
+        )
+        .await
+        .expect("enqueue");
+        open.commit().await.expect("commit");
+    } else {
+        for (aggregate, kind) in [
+            (first, "registration.confirmed"),
+            (second, "registration.confirmed"),
+            (first, "registration.cancelled"),
+        ] {
+            let txn = cloverleaf_service_kit::db::begin_write(&db)
+                .await
+                .expect("begin");
+            outbox::enqueue(&txn, kind, aggregate, &serde_json::json!({}), &subscribers)
+                .await
+                .expect("enqueue");
+            txn.commit().await.expect("commit");
+        }
+    }
+
+    let events = outbox::event::Entity::find()
+        .all(&db)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 3);
+    let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
+    positions.sort_unstable();
+    positions.dedup();
+    assert_eq!(positions.len(), 3, "positions are unique");
+    let of = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e.aggregate_id == first && e.event_type == kind)
+            .expect("event")
+            .position
+    };
+    assert!(
+        of("registration.confirmed") < of("registration.cancelled"),
+        "an aggregate's events keep the order they were written in"
+    );
+    assert_eq!(
+        outbox::delivery::Entity::find()
+            .count(&db)
+            .await
+            .expect("count"),
+        3
+    );
 }
 
 async fn migration_is_idempotent(db: &sea_orm::DatabaseConnection) -> bool {
@@ -482,7 +588,11 @@ async fn replicas_migrating_at_once_apply_each_migration_once() {
     let applied = Migrator::get_applied_migrations(&db)
         .await
         .expect("applied");
-    assert_eq!(applied.len(), 1, "the migration is recorded once");
+    assert_eq!(
+        applied.len(),
+        Migrator::migrations().len(),
+        "each migration is recorded once"
+    );
 }
 
 /// A stand-in service that answers 503 to its first `failures` requests, then 200, counting what it received.

@@ -30,7 +30,10 @@ struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(outbox::migration::CreateOutbox)]
+        vec![
+            Box::new(outbox::migration::CreateOutbox),
+            Box::new(outbox::migration::OutboxPositionSequence),
+        ]
     }
 }
 

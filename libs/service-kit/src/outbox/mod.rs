@@ -37,7 +37,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, QuerySelect, Statement};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 
 pub mod relay;
@@ -121,16 +121,18 @@ pub mod delivery {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The key of the PostgreSQL advisory lock that orders writers of one outbox (any number, shared by all who write).
-const ENQUEUE_LOCK: i64 = 7_236_178_207;
+/// The PostgreSQL sequence that hands out positions ([`migration::OutboxPositionSequence`]).
+const POSITION_SEQUENCE: &str = "outbox_events_position_seq";
 
 /// Writes a domain event and one pending delivery per subscriber, inside the caller's transaction `txn`; returns the
 /// event's id. `subscribers` are service names, normally [`OutboxRelay::subscribers`] or
 /// `settings.service(name).subscribers`.
 ///
-/// The event takes the next `position`. On PostgreSQL, writers first take a transaction-scoped advisory lock, so
-/// concurrent transactions that write events queue for each other (until commit) instead of failing on the unique
-/// position, and positions follow commit order; on SQLite the writer lock of [`crate::db::begin_write`] does the same.
+/// The event takes the next `position`: on PostgreSQL from a sequence, so concurrent transactions writing events
+/// (registrations for different events, say) never wait for each other here; on SQLite the highest one + 1, under the
+/// writer lock of [`crate::db::begin_write`]. Positions need not follow commit order — the relay picks every
+/// undelivered row, not "everything after the last one" — they only have to rise within an aggregate, which they do
+/// because writers of one aggregate are serialised on its row before they get here.
 pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
     txn: &C,
     event_type: &str,
@@ -142,43 +144,39 @@ pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
     let now: DateTime<Utc> = Utc::now();
     let payload = serde_json::to_string(payload)
         .map_err(|e| DbErr::Custom(format!("outbox payload: {e}")))?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [ENQUEUE_LOCK.into()],
-        ))
-        .await?;
-    }
-    // The next position inside the same transaction; the lock above (or SQLite's writer lock) keeps it unique.
-    let last: Option<i64> = event::Entity::find()
-        .select_only()
-        .column_as(event::Column::Position.max(), "max")
-        .into_tuple::<Option<i64>>()
-        .one(txn)
-        .await?
-        .flatten();
-    event::ActiveModel {
-        id: Set(id),
-        position: Set(last.unwrap_or(0) + 1),
-        event_type: Set(event_type.to_owned()),
-        aggregate_id: Set(aggregate_id),
-        payload: Set(payload),
-        request_id: Set(crate::observe::current_request_id()),
-        occurred_at: Set(now),
-    }
-    .insert(txn)
+    // The position is taken in the INSERT itself: one statement less in every transaction that reports a change.
+    let position = match txn.get_database_backend() {
+        DbBackend::Postgres => format!("nextval('{POSITION_SEQUENCE}')"),
+        // A bare MAX() subquery, so SQLite answers it from the unique index on position (wrapped in COALESCE it
+        // would scan the whole table on every insert).
+        _ => "COALESCE((SELECT MAX(position) FROM outbox_events), 0) + 1".to_owned(),
+    };
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        format!(
+            "INSERT INTO outbox_events (id, position, event_type, aggregate_id, payload, request_id, occurred_at) \
+             VALUES ($1, {position}, $2, $3, $4, $5, $6)"
+        ),
+        [
+            id.into(),
+            event_type.to_owned().into(),
+            aggregate_id.into(),
+            payload.into(),
+            crate::observe::current_request_id().into(),
+            now.into(),
+        ],
+    ))
     .await?;
-    for subscriber in subscribers {
-        delivery::ActiveModel {
+    if !subscribers.is_empty() {
+        delivery::Entity::insert_many(subscribers.iter().map(|subscriber| delivery::ActiveModel {
             event_id: Set(id),
             subscriber: Set(subscriber.clone()),
             attempts: Set(0),
             next_attempt_at: Set(now),
             delivered_at: Set(None),
             last_error: Set(None),
-        }
-        .insert(txn)
+        }))
+        .exec_without_returning(txn)
         .await?;
     }
     Ok(id)
@@ -190,6 +188,48 @@ pub mod migration {
     use sea_orm_migration::prelude::*;
 
     pub struct CreateOutbox;
+
+    /// PostgreSQL only: positions come from a sequence (started after the highest one written so far) instead of
+    /// `max(position) + 1` under a global advisory lock, which made every transaction that wrote an event wait for
+    /// the previous one's commit. List it right after [`CreateOutbox`].
+    pub struct OutboxPositionSequence;
+
+    impl MigrationName for OutboxPositionSequence {
+        fn name(&self) -> &str {
+            "m20261121_000001_outbox_position_sequence"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for OutboxPositionSequence {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+                return Ok(());
+            }
+            let db = manager.get_connection();
+            db.execute_unprepared(&format!(
+                "CREATE SEQUENCE IF NOT EXISTS {seq}; \
+                 SELECT setval('{seq}', COALESCE((SELECT max(position) FROM outbox_events), 0) + 1, false)",
+                seq = super::POSITION_SEQUENCE
+            ))
+            .await?;
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+                return Ok(());
+            }
+            manager
+                .get_connection()
+                .execute_unprepared(&format!(
+                    "DROP SEQUENCE IF EXISTS {}",
+                    super::POSITION_SEQUENCE
+                ))
+                .await?;
+            Ok(())
+        }
+    }
 
     // Named by hand: the derived name is the file's, which would change if the file moved.
     impl MigrationName for CreateOutbox {

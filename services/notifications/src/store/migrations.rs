@@ -8,6 +8,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
+            Box::new(cloverleaf_service_kit::outbox::migration::OutboxPositionSequence),
             Box::new(super::messages::migration::CreateMessages),
             Box::new(super::inbox::migration::CreateInbox),
             Box::new(super::invites::migration::CreateInvites),

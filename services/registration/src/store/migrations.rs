@@ -9,6 +9,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
+            Box::new(cloverleaf_service_kit::outbox::migration::OutboxPositionSequence),
             Box::new(super::accounts::migration::CreateAccounts),
             Box::new(super::registrations::migration::CreateRegistrations),
         ]
