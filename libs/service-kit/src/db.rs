@@ -1,6 +1,9 @@
 //! Database connections and migrations. SQLite is the default (one file per service), PostgreSQL the production
 //! database; both are reached through sea-orm with the same code.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -85,15 +88,53 @@ pub fn skip_locked(backend: sea_orm::DbBackend) -> &'static str {
     }
 }
 
-/// Begins a transaction that writes: on SQLite `BEGIN IMMEDIATE`, which takes the writer lock at once (waiting up to
-/// the busy timeout), so two writers never both read and then fail to upgrade; on PostgreSQL a plain `BEGIN`, where
-/// callers lock the rows they serialise on.
+/// Begins a transaction that writes: on SQLite `BEGIN IMMEDIATE`, which takes the writer lock at once, so two writers
+/// never both read and then fail to upgrade; on PostgreSQL a plain `BEGIN`, where callers lock the rows they
+/// serialise on.
+///
+/// On SQLite every write transaction of the process runs on **one writer connection** per database file, queued
+/// fairly by its pool, instead of on whichever pooled connection is free. SQLite admits one writer at a time anyway,
+/// and (measured with the registration burst) spreading writes over ten connections cost twice: a writer that finds
+/// the file locked sleeps in SQLite's busy handler (1, 2, 5, 10… ms) instead of starting when the lock is free, and
+/// each connection's page cache is thrown away whenever another one wrote, so every transaction re-read its pages.
+/// Writers in other processes still meet the busy timeout.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
+    let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
-    })
-    .await
+    };
+    match db.get_database_backend() {
+        DbBackend::Sqlite => sqlite_writer(db).begin_with_options(options).await,
+        _ => db.begin_with_options(options).await,
+    }
+}
+
+/// The writer connection (a pool of one, opened when first used) of the SQLite file `db` reads.
+fn sqlite_writer(db: &DatabaseConnection) -> DatabaseConnection {
+    static WRITERS: LazyLock<Mutex<HashMap<PathBuf, DatabaseConnection>>> =
+        LazyLock::new(Mutex::default);
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename().to_path_buf();
+    if file.as_os_str() == ":memory:" || file.as_os_str().is_empty() {
+        // A second pool would open a second, empty in-memory database.
+        return db.clone();
+    }
+    let mut writers = WRITERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    writers
+        .entry(file)
+        .or_insert_with(|| {
+            let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(30))
+                // Closed when idle, so the many short-lived databases of a test run do not keep files open.
+                .idle_timeout(Duration::from_secs(30))
+                .connect_lazy_with((*options).clone());
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        })
+        .clone()
 }
 
 /// Applies every pending migration of `M`, all in one transaction that first takes a database-wide lock: replicas
