@@ -242,7 +242,7 @@ pub struct MailSettings {
 pub struct InboxSettings {
     /// How often the worker looks for unprocessed events when nobody wakes it.
     pub poll_interval_ms: u64,
-    /// Events claimed per round (at most one per event of the programme, so they stay in order).
+    /// Events claimed per round; each programme event's are handled in order, different events side by side.
     pub batch_size: u32,
     /// How long a claimed event belongs to the worker that claimed it.
     pub lease_secs: u64,
@@ -252,6 +252,8 @@ pub struct InboxSettings {
 }
 
 /// When reminders go out: minutes before the start, per kind of event.
+    /// How many programme events' inbox queues are worked on at once.
+    pub concurrency: usize,
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReminderSettings {
     pub webinar_minutes: Vec<i64>,

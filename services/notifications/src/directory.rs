@@ -1,8 +1,9 @@
 //! What notifications asks the other services, over HTTP with a service token: an event and its agenda from
 //! scheduling, attendees and manage tokens from registration. Only the fields the emails and invites use are read.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use cloverleaf_service_kit::client::{ClientError, ServiceClient};
@@ -113,6 +114,27 @@ pub struct Unavailable(pub ClientError);
 pub struct Directory {
     scheduling: ServiceClient,
     registration: ServiceClient,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// How long an event or agenda read from scheduling is used again. A burst of registrations for one webinar asks
+/// for the same event thousands of times; handling a change of the event forgets it ([`Directory::forget`]), so
+/// letters written after a change never use the version before it.
+const RECENT_FOR: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+struct Recent {
+    events: HashMap<Uuid, (Instant, Option<Event>)>,
+    agendas: HashMap<Uuid, (Instant, Vec<AgendaItem>)>,
+}
+
+impl Recent {
+    fn prune(&mut self, now: Instant) {
+        self.events
+            .retain(|_, (at, _)| now.duration_since(*at) < RECENT_FOR);
+        self.agendas
+            .retain(|_, (at, _)| now.duration_since(*at) < RECENT_FOR);
+    }
 }
 
 impl std::fmt::Debug for Directory {
@@ -135,29 +157,73 @@ impl Directory {
         Ok(Self {
             scheduling: client(ServiceName::Scheduling),
             registration: client(ServiceName::Registration),
+            recent: Arc::new(Mutex::new(Recent::default())),
         })
+    }
+
+    /// Drops what was read of the event: the next [`Directory::event`] and [`Directory::agenda`] ask scheduling.
+    pub fn forget(&self, event_id: Uuid) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.events.remove(&event_id);
+            recent.agendas.remove(&event_id);
+        }
+    }
+
+    fn recent_event(&self, id: Uuid) -> Option<Option<Event>> {
+        let recent = self.recent.lock().ok()?;
+        let (at, event) = recent.events.get(&id)?;
+        (at.elapsed() < RECENT_FOR).then(|| event.clone())
+    }
+
+    fn recent_agenda(&self, id: Uuid) -> Option<Vec<AgendaItem>> {
+        let recent = self.recent.lock().ok()?;
+        let (at, agenda) = recent.agendas.get(&id)?;
+        (at.elapsed() < RECENT_FOR).then(|| agenda.clone())
+    }
+
+    fn remember(&self, id: Uuid, event: Option<&Option<Event>>, agenda: Option<&Vec<AgendaItem>>) {
+        if let Ok(mut recent) = self.recent.lock() {
+            let now = Instant::now();
+            recent.prune(now);
+            if let Some(event) = event {
+                recent.events.insert(id, (now, event.clone()));
+            }
+            if let Some(agenda) = agenda {
+                recent.agendas.insert(id, (now, agenda.clone()));
+            }
+        }
     }
 
     /// The event, `None` when scheduling does not know it (anymore).
     pub async fn event(&self, id: Uuid) -> Result<Option<Event>, Unavailable> {
-        match self.scheduling.get_json(&format!("/v1/events/{id}")).await {
-            Ok(event) => Ok(Some(event)),
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(Unavailable(error)),
+        if let Some(event) = self.recent_event(id) {
+            return Ok(event);
         }
+        let event = match self.scheduling.get_json(&format!("/v1/events/{id}")).await {
+            Ok(event) => Some(event),
+            Err(error) if error.is_not_found() => None,
+            Err(error) => return Err(Unavailable(error)),
+        };
+        self.remember(id, Some(&event), None);
+        Ok(event)
     }
 
     /// The event's agenda in time order (scheduling sends it whole).
     pub async fn agenda(&self, id: Uuid) -> Result<Vec<AgendaItem>, Unavailable> {
-        match self
+        if let Some(agenda) = self.recent_agenda(id) {
+            return Ok(agenda);
+        }
+        let agenda = match self
             .scheduling
             .get_json::<Page<AgendaItem>>(&format!("/v1/events/{id}/items"))
             .await
         {
-            Ok(page) => Ok(page.items),
-            Err(error) if error.is_not_found() => Ok(Vec::new()),
-            Err(error) => Err(Unavailable(error)),
-        }
+            Ok(page) => page.items,
+            Err(error) if error.is_not_found() => Vec::new(),
+            Err(error) => return Err(Unavailable(error)),
+        };
+        self.remember(id, None, Some(&agenda));
+        Ok(agenda)
     }
 
     /// Every registration of the event with the given status, each with a fresh manage token.

@@ -217,11 +217,15 @@ impl Notifier {
         let work = match claimed.event_type.as_str() {
             "event.published" | "event.updated" | "event.cancelled" => {
                 match serde_json::from_value::<EventPayload>(payload) {
-                    Ok(p) => match claimed.event_type.as_str() {
-                        "event.published" => self.event_published(&p).await?,
-                        "event.updated" => self.event_updated(&p).await?,
-                        _ => self.event_cancelled(&p).await?,
-                    },
+                    Ok(p) => {
+                        // What was read of the event before this change is stale from here on.
+                        self.directory.forget(p.event_id);
+                        match claimed.event_type.as_str() {
+                            "event.published" => self.event_published(&p).await?,
+                            "event.updated" => self.event_updated(&p).await?,
+                            _ => self.event_cancelled(&p).await?,
+                        }
+                    }
                     Err(error) => Work::note(format!("ignored: {error}")),
                 }
             }
@@ -239,7 +243,7 @@ impl Notifier {
     /// One transaction: the processed mark first (it fails when the claim is lost), then messages, ledger rows and
     /// reminders. The delivery worker is woken after the commit.
     async fn commit(&self, claimed: &Claimed, work: Work) -> Result<bool, Failure> {
-        let txn = self.db.begin().await?;
+        let txn = cloverleaf_service_kit::db::begin_write(&self.db).await?;
         let outcome = if work.outgoing.is_empty() {
             work.note.clone()
         } else {
@@ -258,28 +262,33 @@ impl Notifier {
             return Ok(false);
         }
         let queued = !work.outgoing.is_empty();
-        for outgoing in work.outgoing {
-            let message = messages::enqueue(&txn, outgoing.message).await?;
-            if let (Some(invite), Some(event_id)) = (outgoing.invite, message.event_id) {
-                ledger::record(
-                    &txn,
-                    ledger::Sent {
-                        event_id,
-                        email: &invite.email,
-                        uid: &invite.uid,
-                        registration_id: invite.registration_id,
-                        sequence: invite.planned.sequence,
-                        offset: invite.planned.offset,
-                        method: invite.planned.method,
-                        content_hash: &invite.content_hash,
-                        fingerprint: &invite.fingerprint,
-                        message_id: message.id,
-                        at: message.queued_at,
-                    },
-                )
-                .await?;
-            }
-        }
+        let (messages, invites): (Vec<_>, Vec<_>) = work
+            .outgoing
+            .into_iter()
+            .map(|outgoing| (outgoing.message, outgoing.invite))
+            .unzip();
+        let written = messages::enqueue_all(&txn, messages).await?;
+        let sent: Vec<ledger::Sent<'_>> = written
+            .iter()
+            .zip(&invites)
+            .filter_map(|(message, invite)| {
+                let (invite, event_id) = (invite.as_ref()?, message.event_id?);
+                Some(ledger::Sent {
+                    event_id,
+                    email: &invite.email,
+                    uid: &invite.uid,
+                    registration_id: invite.registration_id,
+                    sequence: invite.planned.sequence,
+                    offset: invite.planned.offset,
+                    method: invite.planned.method,
+                    content_hash: &invite.content_hash,
+                    fingerprint: &invite.fingerprint,
+                    message_id: message.id,
+                    at: message.queued_at,
+                })
+            })
+            .collect();
+        ledger::record_all(&txn, sent).await?;
         if let Some((event_id, starts_at, offsets)) = work.reminders {
             reminders::schedule(&txn, event_id, starts_at, &offsets, self.clock.now()).await?;
         }
@@ -724,6 +733,8 @@ impl Notifier {
     /// A due reminder: emails to every confirmed attendee, committed with the reminder's `sent` mark. `Ok(false)`:
     /// the claim was lost.
     pub async fn send_reminder(&self, claimed: &reminders::Claimed) -> Result<bool, Failure> {
+        // Reminders are rare and must see the event as it is now.
+        self.directory.forget(claimed.event_id);
         let event = self.directory.event(claimed.event_id).await?;
         let now = self.clock.now();
         let drop_note = match &event {
@@ -774,9 +785,7 @@ impl Notifier {
             return Ok(false);
         }
         let queued = !outgoing.is_empty();
-        for o in outgoing {
-            messages::enqueue(&txn, o.message).await?;
-        }
+        messages::enqueue_all(&txn, outgoing.into_iter().map(|o| o.message).collect()).await?;
         txn.commit().await?;
         if queued {
             self.delivery.wake();

@@ -100,11 +100,18 @@ async fn queue(db: &DatabaseConnection, batch: Vec<NewMessage>) -> Vec<message::
     let txn = cloverleaf_service_kit::db::begin_write(db)
         .await
         .expect("begin");
-    let mut queued = Vec::new();
-    for new in batch {
-        queued.push(messages::enqueue(&txn, new).await.expect("enqueue"));
-    }
+    let ids = messages::enqueue_all(&txn, batch).await.expect("enqueue");
     txn.commit().await.expect("commit");
+    let mut queued = Vec::new();
+    for q in ids {
+        queued.push(
+            message::Entity::find_by_id(q.id)
+                .one(db)
+                .await
+                .expect("read")
+                .expect("the queued message"),
+        );
+    }
     queued
 }
 

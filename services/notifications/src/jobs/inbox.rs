@@ -1,10 +1,11 @@
 //! The inbox worker: works through the received domain events ([`crate::store::inbox`]), each handled by
-//! [`crate::notify::Notifier::handle`]. A round claims due events (the oldest unprocessed one per programme event)
-//! with a lease and handles them one after another. When another service cannot be reached, the event is put off
+//! [`crate::notify::Notifier::handle`]. A round claims due events with a lease (per programme event, the head of its
+//! queue) and handles each programme event's in order, `[inbox] concurrency` programme events at once. When another service cannot be reached, the event is put off
 //! with exponential backoff and jitter (`[inbox]` settings) and tried again, never given up: its emails are only
 //! late. Handling commits the processed mark with everything it caused, so a crash or a lost lease writes nothing
 //! twice.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,6 +14,7 @@ use cloverleaf_service_kit::config::InboxSettings;
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::retry::{after, backoff};
 use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
+use futures::StreamExt;
 use prometheus::{IntGauge, Opts};
 use sea_orm::DbErr;
 
@@ -56,17 +58,59 @@ impl InboxWorker {
         Ok(self)
     }
 
-    /// One round: claim, handle each, record failures.
+    /// One round: claim, then work through each programme event's claimed events in order — several programme
+    /// events at once — recording failures. After a failure the rest of that programme event's claim is given
+    /// back untried, so nothing overtakes the failed event.
     pub async fn run_once(&self) -> Result<Round, DbErr> {
         let now = Utc::now();
         let lease_until = after(now, Duration::from_secs(self.options.lease_secs));
         let batch =
             inbox::claim(&self.notifier.db, now, lease_until, self.options.batch_size).await?;
+        let claimed_count = batch.len();
+        let mut queues: Vec<Vec<inbox::Claimed>> = Vec::new();
+        let mut queue_of: HashMap<uuid::Uuid, usize> = HashMap::new();
+        for claimed in batch {
+            let index = *queue_of.entry(claimed.event_key).or_insert_with(|| {
+                queues.push(Vec::new());
+                queues.len() - 1
+            });
+            queues[index].push(claimed);
+        }
+        let mut rounds = futures::stream::iter(queues)
+            .map(|queue| self.work_through(queue))
+            .buffer_unordered(self.options.concurrency.max(1));
         let mut round = Round {
-            claimed: batch.len(),
+            claimed: claimed_count,
             ..Round::default()
         };
-        for claimed in &batch {
+        let mut first_error = None;
+        while let Some(result) = rounds.next().await {
+            match result {
+                Ok(done) => {
+                    round.processed += done.processed;
+                    round.deferred += done.deferred;
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        drop(rounds);
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        if let Some(gauge) = &self.unprocessed
+            && (round.claimed > 0 || gauge.get() > 0)
+        {
+            gauge.set(inbox::unprocessed(&self.notifier.db).await?);
+        }
+        Ok(round)
+    }
+
+    /// One programme event's claimed events, in order; stops at the first failure and gives the rest back.
+    async fn work_through(&self, queue: Vec<inbox::Claimed>) -> Result<Round, DbErr> {
+        let mut round = Round::default();
+        for (index, claimed) in queue.iter().enumerate() {
             match self.notifier.handle(claimed).await {
                 Ok(true) => round.processed += 1,
                 // Another worker took it over; its result stands.
@@ -98,13 +142,10 @@ impl InboxWorker {
                     )
                     .await?;
                     round.deferred += 1;
+                    inbox::release(&self.notifier.db, &queue[index + 1..]).await?;
+                    break;
                 }
             }
-        }
-        if let Some(gauge) = &self.unprocessed
-            && (round.claimed > 0 || gauge.get() > 0)
-        {
-            gauge.set(inbox::unprocessed(&self.notifier.db).await?);
         }
         Ok(round)
     }

@@ -101,37 +101,62 @@ pub struct Sent<'a> {
 
 /// Records an invite, in the transaction that queued its message.
 pub async fn record<C: ConnectionTrait>(txn: &C, sent: Sent<'_>) -> Result<(), Error> {
-    let row = invite::ActiveModel {
-        event_id: Set(sent.event_id),
-        attendee_email: Set(sent.email.to_lowercase()),
-        uid: Set(sent.uid.to_owned()),
-        registration_id: Set(sent.registration_id),
-        sequence: Set(sent.sequence),
-        sequence_offset: Set(sent.offset),
-        method: Set(sent.method.as_str().to_owned()),
-        content_hash: Set(sent.content_hash.to_owned()),
-        fingerprint: Set(sent.fingerprint.to_owned()),
-        message_id: Set(sent.message_id),
-        sent_at: Set(sent.at),
-    };
-    invite::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([invite::Column::EventId, invite::Column::AttendeeEmail])
-                .update_columns([
-                    invite::Column::Uid,
-                    invite::Column::RegistrationId,
-                    invite::Column::Sequence,
-                    invite::Column::SequenceOffset,
-                    invite::Column::Method,
-                    invite::Column::ContentHash,
-                    invite::Column::Fingerprint,
-                    invite::Column::MessageId,
-                    invite::Column::SentAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
+    record_all(txn, vec![sent]).await
+}
+
+/// Rows per statement (11 columns each).
+const UPSERT_CHUNK: usize = 200;
+
+/// Records several invites (one per attendee: a later one for the same address replaces an earlier one, as it would
+/// one statement at a time), a few hundred per statement.
+pub async fn record_all<C: ConnectionTrait>(txn: &C, sent: Vec<Sent<'_>>) -> Result<(), Error> {
+    // One row per (event, address): PostgreSQL refuses an upsert that touches a row twice.
+    let mut latest: std::collections::HashMap<(Uuid, String), invite::ActiveModel> =
+        std::collections::HashMap::with_capacity(sent.len());
+    let mut order = Vec::with_capacity(sent.len());
+    for sent in sent {
+        let key = (sent.event_id, sent.email.to_lowercase());
+        let row = invite::ActiveModel {
+            event_id: Set(sent.event_id),
+            attendee_email: Set(key.1.clone()),
+            uid: Set(sent.uid.to_owned()),
+            registration_id: Set(sent.registration_id),
+            sequence: Set(sent.sequence),
+            sequence_offset: Set(sent.offset),
+            method: Set(sent.method.as_str().to_owned()),
+            content_hash: Set(sent.content_hash.to_owned()),
+            fingerprint: Set(sent.fingerprint.to_owned()),
+            message_id: Set(sent.message_id),
+            sent_at: Set(sent.at),
+        };
+        if latest.insert(key.clone(), row).is_none() {
+            order.push(key);
+        }
+    }
+    let mut rows = order
+        .into_iter()
+        .filter_map(|key| latest.remove(&key))
+        .peekable();
+    while rows.peek().is_some() {
+        invite::Entity::insert_many(rows.by_ref().take(UPSERT_CHUNK))
+            .on_conflict(
+                OnConflict::columns([invite::Column::EventId, invite::Column::AttendeeEmail])
+                    .update_columns([
+                        invite::Column::Uid,
+                        invite::Column::RegistrationId,
+                        invite::Column::Sequence,
+                        invite::Column::SequenceOffset,
+                        invite::Column::Method,
+                        invite::Column::ContentHash,
+                        invite::Column::Fingerprint,
+                        invite::Column::MessageId,
+                        invite::Column::SentAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 

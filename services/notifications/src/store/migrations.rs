@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::inbox::migration::CreateInbox),
             Box::new(super::invites::migration::CreateInvites),
             Box::new(super::reminders::migration::CreateReminders),
+            Box::new(super::inbox::migration::IndexUnprocessedByKey),
         ]
     }
 }
