@@ -1,5 +1,6 @@
-//! [`Journey`]: the three services, each with its own database and loopback port, the edge router in front of them,
-//! a real SMTP server behind notifications, and a clock (notifications' reminders) that the test moves. Every call
+//! [`Journey`]: the three services, each with its own database and loopback port, the portal (the web pages), the
+//! edge router in front of them, a real SMTP server behind notifications, and a clock (notifications' reminders) that
+//! the test moves. Every call
 //! goes through the edge, as users' calls do; organisers log in with a real account. Any service can be stopped and
 //! started again on its port with its database, mid-journey.
 
@@ -27,6 +28,7 @@ pub struct Journey {
     pub organiser: String,
     edge_url: String,
     edge_stop: CancellationToken,
+    portal: tokio::sync::Mutex<Option<cloverleaf_portal::RunningPortal>>,
     running: tokio::sync::Mutex<HashMap<&'static str, RunningService>>,
     _databases: Vec<TestDatabase>,
     _dir: tempfile::TempDir,
@@ -73,12 +75,21 @@ impl Journey {
             "{}/.well-known/jwks.json",
             settings.service_url(ServiceName::Registration)
         );
+        let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind portal");
+        let portal_addr = portal_listener.local_addr().expect("portal address");
+        settings.portal.listen = portal_addr.to_string();
+        settings.portal.url = format!("http://{portal_addr}");
         let clock = ManualClock::new(Utc::now());
         let mut running = HashMap::new();
         for (name, listener) in listeners {
             let service = build(name, settings.clone(), clock.clone()).await;
             running.insert(name.as_str(), service.serve(listener));
         }
+        let portal = cloverleaf_portal::build(&settings)
+            .expect("portal builds")
+            .serve(portal_listener);
         let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind edge");
@@ -105,6 +116,7 @@ impl Journey {
             organiser: String::new(),
             edge_url,
             edge_stop,
+            portal: tokio::sync::Mutex::new(Some(portal)),
             running: tokio::sync::Mutex::new(running),
             _databases: databases,
             _dir: dir,
@@ -151,6 +163,10 @@ impl Journey {
     pub fn edge(&self, path: &str) -> String {
         format!("{}{path}", self.edge_url)
     }
+
+    /// The organiser account every journey logs in with (its password is [`Journey::ORGANISER_PASSWORD`]).
+    pub const ORGANISER_EMAIL: &'static str = "office@permed.example.org";
+    pub const ORGANISER_PASSWORD: &'static str = "a long organiser passphrase";
 
     /// A call through the edge: the status and the JSON answer (or the text as a JSON string).
     pub async fn call(
@@ -241,6 +257,9 @@ impl Journey {
 
     pub async fn shutdown(self) {
         self.edge_stop.cancel();
+        if let Some(portal) = self.portal.lock().await.take() {
+            portal.stop().await.expect("the portal stops cleanly");
+        }
         for name in ServiceName::ALL {
             self.stop(name).await;
         }

@@ -1,8 +1,10 @@
 //! End-to-end suite: the real services started together, over real HTTP, on SQLite or PostgreSQL
 //! (CLOVERLEAF_TEST_DATABASE_URL). The journeys live in `tests/`; this library starts the system for them:
 //! [`TestSystem`] exactly as `cloverleaf serve` runs it, and [`Journey`] — the same services one by one, so a test can
-//! stop and restart each, with a real SMTP server and a clock the test moves.
+//! stop and restart each, with a real SMTP server and a clock the test moves; [`browser::Browser`] drives headless
+//! Chromium through the portal's pages.
 
+pub mod browser;
 pub mod journey;
 
 pub use journey::Journey;

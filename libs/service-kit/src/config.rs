@@ -34,6 +34,9 @@ pub struct Settings {
     pub registration: ServiceSettings,
     pub scheduling: ServiceSettings,
     pub notifications: ServiceSettings,
+    /// The portal (server-rendered pages, `cloverleaf-portal`): only `listen` and `url` apply — it has no database and
+    /// sends no domain events.
+    pub portal: ServiceSettings,
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
@@ -107,6 +110,10 @@ pub struct EdgeSettings {
     pub scheduling_instances: Vec<String>,
     #[serde(default)]
     pub notifications_instances: Vec<String>,
+    /// Instances of the portal, which the edge sends every path that is not `/v1/…`, `/.well-known/…` or
+    /// `/services/…` (empty: `portal.url`).
+    #[serde(default)]
+    pub portal_instances: Vec<String>,
 }
 
 impl EdgeSettings {
@@ -129,6 +136,7 @@ pub struct ServiceSettings {
     /// Empty → SQLite at `<data_dir>/<service>.db`.
     #[serde(default = "empty_secret")]
     pub database_url: SecretString,
+    #[serde(default = "default_max_connections")]
     pub max_connections: u32,
     /// Apply pending migrations at start-up. Production runs them once, as a separate step (`cloverleaf migrate`),
     /// and replicas stay unready until they are applied.
@@ -244,6 +252,8 @@ pub struct InboxSettings {
     pub poll_interval_ms: u64,
     /// Events claimed per round; each programme event's are handled in order, different events side by side.
     pub batch_size: u32,
+    /// How many programme events' inbox queues are worked on at once.
+    pub concurrency: usize,
     /// How long a claimed event belongs to the worker that claimed it.
     pub lease_secs: u64,
     /// The pause after the first failed try (another service unreachable), doubled up to `max_backoff_secs`.
@@ -252,8 +262,6 @@ pub struct InboxSettings {
 }
 
 /// When reminders go out: minutes before the start, per kind of event.
-    /// How many programme events' inbox queues are worked on at once.
-    pub concurrency: usize,
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReminderSettings {
     pub webinar_minutes: Vec<i64>,
@@ -287,6 +295,10 @@ impl Settings {
 
 fn yes() -> bool {
     true
+}
+
+fn default_max_connections() -> u32 {
+    10
 }
 
 fn empty_secret() -> SecretString {
@@ -377,6 +389,7 @@ impl Settings {
             .with_list_parse_key("edge.registration_instances")
             .with_list_parse_key("edge.scheduling_instances")
             .with_list_parse_key("edge.notifications_instances")
+            .with_list_parse_key("edge.portal_instances")
             .try_parsing(true)
             .source(environment);
         for name in ServiceName::ALL {
@@ -462,6 +475,12 @@ impl Settings {
             return Err(invalid(
                 "outbox.lease_secs",
                 "must be longer than outbox.request_timeout_secs, or a slow answer could outlive the claim",
+            ));
+        }
+        if self.portal.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "portal.listen",
+                "must be an address like 127.0.0.1:8084",
             ));
         }
         self.validate_mail()?;
@@ -588,6 +607,15 @@ impl Settings {
             format!("http://{}", service.listen)
         } else {
             service.url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The base URL at which the edge reaches the portal.
+    pub fn portal_url(&self) -> String {
+        if self.portal.url.is_empty() {
+            format!("http://{}", self.portal.listen)
+        } else {
+            self.portal.url.trim_end_matches('/').to_owned()
         }
     }
 

@@ -122,6 +122,7 @@ pub fn settings(dir: &std::path::Path) -> Settings {
     let mut overrides = vec![
         ("data_dir", dir.display().to_string()),
         ("edge.listen", "127.0.0.1:0".to_owned()),
+        ("portal.listen", "127.0.0.1:0".to_owned()),
     ];
     for name in ServiceName::ALL {
         overrides.push((listen_key(name), "127.0.0.1:0".to_owned()));

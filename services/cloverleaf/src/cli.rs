@@ -22,7 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the three services and the edge router in one process (SQLite under the data directory by default).
+    /// Run the three services, the portal (web pages) and the edge router in one process (SQLite under the data
+    /// directory by default).
     Serve {
         /// Where SQLite files, generated keys and mail go.
         #[arg(long, env = "CLOVERLEAF_DATA_DIR")]
@@ -48,7 +49,7 @@ pub enum Command {
         data_dir: Option<PathBuf>,
     },
     /// Run only the edge router, forwarding to the services at their configured URLs (or to several instances of
-    /// each: `edge.<service>_instances`).
+    /// each: `edge.<service>_instances`; the pages at `portal.url` or `edge.portal_instances`).
     Edge,
     /// Run one service alone, as its own binary does (`cloverleaf-registration`…): for running several instances of
     /// a service as separate processes.
@@ -97,12 +98,13 @@ pub enum AccountsCommand {
     },
 }
 
-/// The three services, by name.
+/// The three services and the portal, by name.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ServiceArg {
     Registration,
     Scheduling,
     Notifications,
+    Portal,
 }
 
 /// The roles an account can have.
@@ -133,6 +135,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ServiceArg::Notifications => {
                 server::main(ServiceName::Notifications, cloverleaf_notifications::build)
             }
+            ServiceArg::Portal => cloverleaf_portal::main(),
         };
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -264,6 +267,7 @@ fn print_urls(running: &system::RunningSystem) {
         running.settings.data_dir.display()
     );
     println!("  edge           {edge}");
+    println!("  pages          {edge}/   (organisers: {edge}/organiser)");
     for name in ServiceName::ALL {
         let url = running.service_url(name);
         println!(
@@ -271,6 +275,7 @@ fn print_urls(running: &system::RunningSystem) {
             name.as_str()
         );
     }
+    println!("  portal         {}", running.portal_url());
     println!("Stop with Ctrl-C.");
 }
 

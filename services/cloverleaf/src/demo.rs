@@ -582,8 +582,9 @@ impl Outcome {
             let date = event.starts_at.get(..10).unwrap_or(&event.starts_at);
             let _ = writeln!(
                 out,
-                "  {:<9}{date} ({})  {}\n           {base}/v1/events/{}   (calendar {base}/v1/events/{}/calendar.ics)",
-                event.kind, event.timezone, event.title, event.slug, event.slug
+                "  {:<9}{date} ({})  {}\n           {base}/events/{}   (API {base}/v1/events/{}, calendar \
+                 {base}/v1/events/{}/calendar.ics)",
+                event.kind, event.timezone, event.title, event.slug, event.slug, event.slug
             );
         }
         match self {
@@ -603,7 +604,8 @@ impl Outcome {
                     out,
                     "Organiser login (the password is shown only now; keep it):\n  email:    {email}\n  \
                      password: {password}\n\
-                     Get a token with POST {base}/v1/auth/token {{\"email\": ..., \"password\": ...}}."
+                     Log in at {base}/organiser/login, or get a token with POST {base}/v1/auth/token \
+                     {{\"email\": ..., \"password\": ...}}."
                 );
             }
             Self::AlreadyLoaded { email, .. } => {

@@ -1,7 +1,9 @@
-//! The edge router: one port in front of the three services. It forwards `/v1/<collection>/…` to the service that
-//! owns the collection (DESIGN.md) and `/.well-known/jwks.json` to registration, gives every request an
-//! `x-request-id` (keeping a sane one the caller sent) that the services log and pass on, and streams bodies both
-//! ways. `/services/<name>/…` reaches a service's own root (its `/readyz`, `/metrics`, `/openapi.json`) for operators.
+//! The edge router: one port in front of the three services and the portal. It forwards `/v1/<collection>/…` to the
+//! service that owns the collection (DESIGN.md), `/.well-known/jwks.json` to registration and every other path to
+//! the portal (the web pages), gives every request an `x-request-id` (keeping a sane one the caller sent) that the
+//! services log and pass on, and streams bodies both ways. `/services/<name>/…` reaches a service's own root (its
+//! `/readyz`, `/metrics`, `/openapi.json`; `portal` too) for operators. An unknown `/v1` collection stays a 404
+//! problem; without a portal configured, so does any other path.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,37 +22,66 @@ use cloverleaf_service_kit::observe::{self, ObserveState};
 use cloverleaf_service_kit::{Problem, Settings};
 use futures::TryStreamExt;
 
-/// Where each service is reached: one or more instances, taken in turn.
-#[derive(Debug, Clone)]
-pub struct Upstreams {
-    instances: [Vec<String>; 3],
-    turn: Arc<[AtomicUsize; 3]>,
+/// What the edge forwards to: one of the three services, or the portal (the web pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    Service(ServiceName),
+    Portal,
 }
 
-fn index(service: ServiceName) -> usize {
-    match service {
-        ServiceName::Registration => 0,
-        ServiceName::Scheduling => 1,
-        ServiceName::Notifications => 2,
+impl Upstream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service(name) => name.as_str(),
+            Self::Portal => "portal",
+        }
     }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Service(ServiceName::Registration) => 0,
+            Self::Service(ServiceName::Scheduling) => 1,
+            Self::Service(ServiceName::Notifications) => 2,
+            Self::Portal => 3,
+        }
+    }
+}
+
+impl From<ServiceName> for Upstream {
+    fn from(name: ServiceName) -> Self {
+        Self::Service(name)
+    }
+}
+
+/// Where each service (and the portal) is reached: one or more instances, taken in turn.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    instances: [Vec<String>; 4],
+    turn: Arc<[AtomicUsize; 4]>,
 }
 
 impl Upstreams {
-    /// One instance per service.
+    /// One instance per service, and no portal (paths outside `/v1` are 404 problems).
     pub fn new(registration: String, scheduling: String, notifications: String) -> Self {
-        Self::with_instances([vec![registration], vec![scheduling], vec![notifications]])
+        Self::with_instances([
+            vec![registration],
+            vec![scheduling],
+            vec![notifications],
+            Vec::new(),
+        ])
     }
 
-    fn with_instances(instances: [Vec<String>; 3]) -> Self {
-        let instances = instances.map(|urls| {
-            urls.into_iter()
-                .map(|u| u.trim().trim_end_matches('/').to_owned())
-                .filter(|u| !u.is_empty())
-                .collect()
-        });
+    /// The portal's instances (every path that is not an API's).
+    pub fn with_portal(mut self, portal: Vec<String>) -> Self {
+        self.instances[Upstream::Portal.index()] = clean(portal);
+        self
+    }
+
+    fn with_instances(instances: [Vec<String>; 4]) -> Self {
         Self {
-            instances,
+            instances: instances.map(clean),
             turn: Arc::new([
+                AtomicUsize::new(0),
                 AtomicUsize::new(0),
                 AtomicUsize::new(0),
                 AtomicUsize::new(0),
@@ -58,13 +89,13 @@ impl Upstreams {
         }
     }
 
-    /// Every instance of `service`, starting with the one whose turn it is.
-    fn candidates(&self, service: ServiceName) -> Vec<&str> {
-        let all = &self.instances[index(service)];
+    /// Every instance of `upstream`, starting with the one whose turn it is.
+    fn candidates(&self, upstream: Upstream) -> Vec<&str> {
+        let all = &self.instances[upstream.index()];
         if all.is_empty() {
             return Vec::new();
         }
-        let start = self.turn[index(service)].fetch_add(1, Ordering::Relaxed) % all.len();
+        let start = self.turn[upstream.index()].fetch_add(1, Ordering::Relaxed) % all.len();
         all.iter()
             .cycle()
             .skip(start)
@@ -73,9 +104,16 @@ impl Upstreams {
             .collect()
     }
 
-    fn all(&self, service: ServiceName) -> &[String] {
-        &self.instances[index(service)]
+    fn all(&self, upstream: Upstream) -> &[String] {
+        &self.instances[upstream.index()]
     }
+}
+
+fn clean(urls: Vec<String>) -> Vec<String> {
+    urls.into_iter()
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .filter(|u| !u.is_empty())
+        .collect()
 }
 
 /// The service that owns a top-level collection under `/v1`.
@@ -90,21 +128,34 @@ pub fn owner_of(collection: &str) -> Option<ServiceName> {
     }
 }
 
-fn service_named(name: &str) -> Option<ServiceName> {
-    ServiceName::ALL.into_iter().find(|s| s.as_str() == name)
+fn upstream_named(name: &str) -> Option<Upstream> {
+    if name == "portal" {
+        return Some(Upstream::Portal);
+    }
+    ServiceName::ALL
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .map(Upstream::Service)
 }
 
 impl Upstreams {
-    /// The services at the URLs the settings give them: `edge.<service>_instances` when set, else `<service>.url`.
+    /// The services at the URLs the settings give them: `edge.<service>_instances` when set, else `<service>.url`;
+    /// the portal likewise (`edge.portal_instances`, else `portal.url`).
     pub fn from_settings(settings: &Settings) -> Self {
-        Self::with_instances(ServiceName::ALL.map(|name| {
+        let [registration, scheduling, notifications] = ServiceName::ALL.map(|name| {
             let listed = settings.edge.instances(name);
             if listed.is_empty() {
                 vec![settings.service_url(name)]
             } else {
                 listed.to_vec()
             }
-        }))
+        });
+        let portal = if settings.edge.portal_instances.is_empty() {
+            vec![settings.portal_url()]
+        } else {
+            settings.edge.portal_instances.clone()
+        };
+        Self::with_instances([registration, scheduling, notifications, portal])
     }
 }
 
@@ -158,7 +209,7 @@ pub fn router(
         .route("/v1/{collection}/{*rest}", any(forward_collection))
         .route("/.well-known/jwks.json", any(forward_jwks))
         .route("/services/{service}/{*rest}", any(forward_service))
-        .fallback(|| async { Problem::not_found("This path") })
+        .fallback(forward_portal)
         .with_state(edge)
         .merge(
             Router::new()
@@ -184,7 +235,7 @@ async fn forward_collection(
     match owner_of(collection) {
         Some(service) => {
             let path = path_and_query(request.uri());
-            forward(&edge, service, &path, client, request).await
+            forward(&edge, service.into(), &path, client, request).await
         }
         None => Problem::not_found("This collection")
             .with_detail(format!("no service owns /v1/{collection}"))
@@ -198,7 +249,27 @@ async fn forward_jwks(
     request: Request,
 ) -> Response {
     let path = path_and_query(request.uri());
-    forward(&edge, ServiceName::Registration, &path, client, request).await
+    forward(
+        &edge,
+        ServiceName::Registration.into(),
+        &path,
+        client,
+        request,
+    )
+    .await
+}
+
+/// Every path that is not an API's: the portal's pages (a 404 problem when no portal is configured).
+async fn forward_portal(
+    State(edge): State<Edge>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    if edge.upstreams.all(Upstream::Portal).is_empty() {
+        return Problem::not_found("This path").into_response();
+    }
+    let path = path_and_query(request.uri());
+    forward(&edge, Upstream::Portal, &path, client, request).await
 }
 
 async fn forward_service(
@@ -207,7 +278,7 @@ async fn forward_service(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let Some(service) = service_named(&service) else {
+    let Some(service) = upstream_named(&service) else {
         return Problem::not_found("This service").into_response();
     };
     let query = request
@@ -244,7 +315,7 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
 
 async fn forward(
     edge: &Edge,
-    service: ServiceName,
+    service: Upstream,
     path: &str,
     client: SocketAddr,
     request: Request,
@@ -338,10 +409,11 @@ async fn forward(
 /// Ready when every service is.
 async fn readyz(State(edge): State<Edge>) -> Response {
     let mut not_ready = Vec::new();
-    // Ready when every service has at least one ready instance.
+    // Ready when every service has at least one ready instance. (Not the portal: the API works without it, and
+    // `cloverleaf edge` in front of services alone is ready without one.)
     for service in ServiceName::ALL {
         let mut ready = false;
-        for base in edge.upstreams.all(service) {
+        for base in edge.upstreams.all(service.into()) {
             let mut request = edge
                 .client
                 .get(format!("{base}/readyz"))

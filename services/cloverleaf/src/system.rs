@@ -1,5 +1,6 @@
 //! The whole system in one process, as `cloverleaf serve` runs it: the three services, each with its own HTTP
-//! server, database and port, talking to each other over HTTP exactly as in production, plus the edge router.
+//! server, database and port, talking to each other over HTTP exactly as in production, the portal (the web pages,
+//! on its own port, calling the services over HTTP too), plus the edge router in front of them all.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub enum SystemError {
     },
     #[error("{0}: {1}")]
     Build(ServiceName, String),
+    #[error("portal: {0}")]
+    Portal(String),
     #[error("{0}")]
     Stop(String),
     #[error(transparent)]
@@ -31,6 +34,7 @@ pub struct RunningSystem {
     pub settings: Settings,
     pub edge_addr: SocketAddr,
     pub services: Vec<RunningService>,
+    pub portal: Option<cloverleaf_portal::RunningPortal>,
     edge_shutdown: CancellationToken,
     edge: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -88,6 +92,23 @@ pub async fn start(mut settings: Settings) -> Result<RunningSystem, SystemError>
             settings.service_url(ServiceName::Registration)
         );
     }
+    let portal_listener = bind("portal", &settings.portal.listen).await?;
+    let portal_addr = portal_listener
+        .local_addr()
+        .map_err(|source| SystemError::Bind {
+            what: "portal",
+            addr: String::new(),
+            source,
+        })?;
+    settings.portal.listen = portal_addr.to_string();
+    settings.portal.url = format!(
+        "http://{}",
+        if portal_addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], portal_addr.port()))
+        } else {
+            portal_addr
+        }
+    );
     let edge_listener = bind("edge", &settings.edge.listen).await?;
 
     let mut services = Vec::new();
@@ -102,6 +123,16 @@ pub async fn start(mut settings: Settings) -> Result<RunningSystem, SystemError>
             }
         }
     }
+
+    let portal = match cloverleaf_portal::build(&settings) {
+        Ok(portal) => portal.serve(portal_listener),
+        Err(error) => {
+            for running in services {
+                let _ = running.stop().await;
+            }
+            return Err(SystemError::Portal(error.to_string()));
+        }
+    };
 
     let router = edge::router_from_settings(&settings)?;
     let edge_addr = edge_listener
@@ -126,6 +157,7 @@ pub async fn start(mut settings: Settings) -> Result<RunningSystem, SystemError>
         settings,
         edge_addr,
         services,
+        portal: Some(portal),
         edge_shutdown,
         edge,
     })
@@ -140,11 +172,21 @@ impl RunningSystem {
         self.settings.service_url(name)
     }
 
-    /// Stops the edge first (no new requests come in), then the services, each finishing what it has in flight.
+    /// Where the portal listens (the edge serves its pages at every other path).
+    pub fn portal_url(&self) -> String {
+        self.settings.portal_url()
+    }
+
+    /// Stops the edge first (no new requests come in), then the portal and the services, each finishing what it has
+    /// in flight.
     pub async fn stop(self) -> Result<(), SystemError> {
         self.edge_shutdown.cancel();
         let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
         let edge = tokio::time::timeout(grace, self.edge).await;
+        let portal = match self.portal {
+            Some(portal) => portal.stop().await.map_err(|e| e.to_string()),
+            None => Ok(()),
+        };
         let stops =
             futures::future::join_all(self.services.into_iter().map(RunningService::stop)).await;
         let mut problems: Vec<String> = stops
@@ -152,6 +194,9 @@ impl RunningSystem {
             .filter_map(Result::err)
             .map(|e| e.to_string())
             .collect();
+        if let Err(problem) = portal {
+            problems.push(problem);
+        }
         if !matches!(edge, Ok(Ok(Ok(())))) {
             problems.push("edge did not stop cleanly".into());
         }

@@ -219,3 +219,94 @@ async fn requests_alternate_between_instances_and_skip_one_that_is_down() {
         assert_eq!(seen["body"], format!("body {n}"));
     }
 }
+
+/// Every path that is not an API's goes to the portal whole (method, query, body, cookies); unknown `/v1`
+/// collections stay 404 problems, and `/services/portal/…` reaches the portal's own root.
+#[tokio::test]
+async fn every_other_path_goes_to_the_portal() {
+    let (registration, portal) = (echo_upstream().await, echo_upstream().await);
+    let edge = edge(
+        Upstreams::new(registration.clone(), dead_url(), dead_url())
+            .with_portal(vec![portal.clone()]),
+    )
+    .await;
+    let http = reqwest::Client::new();
+
+    for path in [
+        "/",
+        "/events/sino-eu-permed?tz=Asia%2FShanghai",
+        "/organiser/events/new",
+        "/static/portal.css",
+    ] {
+        let seen: serde_json::Value = http
+            .get(format!("{edge}{path}"))
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(seen["uri"], path);
+        assert_eq!(seen["served_by"], portal.as_str(), "{path}");
+        assert_eq!(
+            seen["forwarded_for"], "127.0.0.1",
+            "the portal learns the visitor's address"
+        );
+    }
+    let seen: serde_json::Value = http
+        .post(format!("{edge}/events/x/register"))
+        .header("cookie", "cl_csrf=abc")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=a%40example.org&csrf=abc")
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (seen["method"].as_str(), seen["body"].as_str()),
+        (Some("POST"), Some("email=a%40example.org&csrf=abc"))
+    );
+
+    let unknown = http
+        .get(format!("{edge}/v1/unknown"))
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.headers()["content-type"],
+        "application/problem+json"
+    );
+    let seen: serde_json::Value = http
+        .get(format!("{edge}/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["served_by"], registration.as_str());
+    let seen: serde_json::Value = http
+        .get(format!("{edge}/services/portal/healthz"))
+        .send()
+        .await
+        .expect("portal's own")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (seen["uri"].as_str(), seen["served_by"].as_str()),
+        (Some("/healthz"), Some(portal.as_str()))
+    );
+
+    // Without a portal, a page path is a 404 problem as before.
+    let bare = crate::edge(Upstreams::new(dead_url(), dead_url(), dead_url())).await;
+    let answer = http
+        .get(format!("{bare}/events/x"))
+        .send()
+        .await
+        .expect("bare");
+    assert_eq!(answer.status(), 404);
+}

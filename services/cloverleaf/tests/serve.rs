@@ -1,4 +1,4 @@
-//! `cloverleaf serve` as a newcomer runs it: the real binary, all four ports up, readiness through the edge and
+//! `cloverleaf serve` as a newcomer runs it: the real binary, all five ports up (the portal's too), readiness through the edge and
 //! directly, the caller's x-request-id in the log line of the service that handled the request, and SIGTERM stopping
 //! everything within seconds with exit code 0. On PostgreSQL when CLOVERLEAF_TEST_DATABASE_URL is set.
 
@@ -140,6 +140,35 @@ async fn serve_runs_everything_logs_request_ids_and_stops_on_sigterm() {
             .send()
             .await
             .expect("edge")
+            .status(),
+        200
+    );
+
+    // The portal's pages at every other path, and the portal on its own port.
+    let page = http
+        .get(format!("{edge}/"))
+        .send()
+        .await
+        .expect("the events page");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/html")
+    );
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("/static/portal.css")
+    );
+    let portal = serve.url_of("portal");
+    assert_eq!(
+        http.get(format!("{portal}/healthz"))
+            .send()
+            .await
+            .expect("portal healthz")
             .status(),
         200
     );

@@ -1,0 +1,361 @@
+//! The participant's pages, opened by the manage token in the link (the confirmation page after registering, and
+//! `/manage/{id}?token=…` from every email): view the registration, change the name and answers, cancel, and
+//! download everything stored. The token goes to registration as the bearer; the portal keeps nothing.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use chrono_tz::Tz;
+use cloverleaf_service_kit::config::ServiceName;
+use minijinja::context;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{AppState, Form, Visitor};
+use crate::Error;
+use crate::backend::Call;
+use crate::domain::calendar::{self, Entry, encode};
+use crate::domain::forms::{Field, FieldErrors, Posted, answer_values, question_fields};
+use crate::domain::model::{Event, Form as RegistrationForm, Registration};
+use crate::domain::time;
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+    /// What was just done (`updated`, `cancelled`), for the notice at the top.
+    pub done: Option<String>,
+}
+
+/// A refused manage token is a link that does not work (any more): the same page for each reason.
+fn link_refused(error: Error) -> Error {
+    if error.is_status(401) || error.is_status(403) || error.is_status(404) {
+        Error::Forbidden
+    } else {
+        error
+    }
+}
+
+fn token_of(token: Option<&str>) -> Result<&str, Error> {
+    token
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() < 4096)
+        .ok_or(Error::Forbidden)
+}
+
+async fn registration(state: &AppState, id: Uuid, token: &str) -> Result<Registration, Error> {
+    state
+        .backends
+        .json(
+            Call::get(ServiceName::Registration, format!("/v1/registrations/{id}"))
+                .bearer(Some(token)),
+        )
+        .await
+        .map_err(link_refused)
+}
+
+async fn event_of(state: &AppState, registration: &Registration) -> Result<Event, Error> {
+    state
+        .backends
+        .json(Call::get(
+            ServiceName::Scheduling,
+            format!("/v1/events/{}", registration.event_id),
+        ))
+        .await
+        .map_err(super::public::not_found_as_page)
+}
+
+fn when(event: &Event, visitor: &Visitor) -> String {
+    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    time::span(
+        event.starts_at.with_timezone(&Utc),
+        event.ends_at.with_timezone(&Utc),
+        zone,
+        visitor.locale,
+    )
+}
+
+/// `GET /manage/{id}/confirmation?token=…`: what became of the registration, the calendar file and add-to-calendar
+/// links, and the link to manage it.
+pub async fn confirmation(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, Error> {
+    let token = token_of(query.token.as_deref())?;
+    let registration = registration(&state, id, token).await?;
+    let event = event_of(&state, &registration).await?;
+    let page_url = format!(
+        "{}/events/{}",
+        state.public_url.trim_end_matches('/'),
+        event.slug
+    );
+    let location = event.location().unwrap_or_default();
+    let entry = Entry {
+        title: &event.title,
+        starts_at: event.starts_at.with_timezone(&Utc),
+        ends_at: event.ends_at.with_timezone(&Utc),
+        details: &page_url,
+        location: &location,
+    };
+    state.render(
+        &visitor,
+        "confirmation.html",
+        context! {
+            registration => registration,
+            event => event,
+            when => when(&event, &visitor),
+            ics_url => format!("/events/{}/calendar.ics", event.slug),
+            google_url => calendar::google(&entry),
+            outlook_url => calendar::outlook(&entry),
+            manage_url => format!("/manage/{id}?token={}", encode(token)),
+        },
+    )
+}
+
+struct ManagePage<'a> {
+    registration: &'a Registration,
+    event: &'a Event,
+    form: Option<&'a RegistrationForm>,
+    token: &'a str,
+    posted: Option<&'a Posted>,
+    problem: Option<&'a cloverleaf_problem::Problem>,
+    done: Option<String>,
+    status: StatusCode,
+}
+
+fn manage_page(
+    state: &AppState,
+    visitor: &Visitor,
+    page: ManagePage<'_>,
+) -> Result<Response, Error> {
+    let values = match page.posted {
+        Some(posted) => posted.values(),
+        None => {
+            let mut values = answer_values(&page.registration.answers);
+            values.insert(
+                "name".to_owned(),
+                page.registration.name.clone().into_iter().collect(),
+            );
+            values
+        }
+    };
+    let questions = page
+        .form
+        .map(|f| f.questions.as_slice())
+        .unwrap_or_default();
+    let mut names: Vec<String> = vec!["name".to_owned()];
+    names.extend(questions.iter().map(|q| format!("answers.{}", q.id)));
+    let errors = FieldErrors::from_problem(page.problem, &names, &state.catalog, visitor.locale);
+    let name = Field::new(
+        "name",
+        "text",
+        state
+            .catalog
+            .text(visitor.locale, "register.name")
+            .to_owned(),
+        true,
+    )
+    .autocomplete("name")
+    .with(&values, &errors);
+    let active = matches!(
+        page.registration.status.as_str(),
+        "confirmed" | "waitlisted" | "pending_approval"
+    );
+    let token = encode(page.token);
+    state.render_status(
+        visitor,
+        page.status,
+        "manage.html",
+        context! {
+            registration => page.registration,
+            event => page.event,
+            when => when(page.event, visitor),
+            name_field => name,
+            questions => question_fields(questions, &values, &errors),
+            error_count => errors.by_field.len() + errors.general.len(),
+            general_errors => errors.general,
+            active => active,
+            token => page.token,
+            done => page.done,
+            data_url => format!("/manage/{}/data?token={token}", page.registration.id),
+            ics_url => format!("/events/{}/calendar.ics", page.event.slug),
+        },
+    )
+}
+
+async fn form_of(state: &AppState, event_id: Uuid) -> Result<Option<RegistrationForm>, Error> {
+    match state
+        .backends
+        .json(Call::get(
+            ServiceName::Registration,
+            format!("/v1/forms/{event_id}"),
+        ))
+        .await
+    {
+        Ok(form) => Ok(Some(form)),
+        Err(error) if error.is_status(404) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// `GET /manage/{id}?token=…`: the registration, its answers to change, cancelling, and the data download.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, Error> {
+    let token = token_of(query.token.as_deref())?;
+    let registration = registration(&state, id, token).await?;
+    let event = event_of(&state, &registration).await?;
+    let form = form_of(&state, registration.event_id).await?;
+    let done = query
+        .done
+        .filter(|d| matches!(d.as_str(), "updated" | "cancelled"));
+    manage_page(
+        &state,
+        &visitor,
+        ManagePage {
+            registration: &registration,
+            event: &event,
+            form: form.as_ref(),
+            token,
+            posted: None,
+            problem: None,
+            done,
+            status: StatusCode::OK,
+        },
+    )
+}
+
+fn back_to(id: Uuid, token: &str, done: &str) -> Response {
+    Redirect::to(&format!("/manage/{id}?token={}&done={done}", encode(token))).into_response()
+}
+
+/// `POST /manage/{id}/answers`: changes the name and answers; errors beside their fields.
+pub async fn update(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = token_of(Some(posted.get("token")))?.to_owned();
+    let current = registration(&state, id, &token).await?;
+    let form = form_of(&state, current.event_id).await?;
+    let questions = form
+        .as_ref()
+        .map(|f| f.questions.as_slice())
+        .unwrap_or_default();
+    let body = json!({
+        "name": posted.get("name"),
+        "answers": crate::domain::forms::answers(questions, &posted),
+    });
+    let sent = state
+        .backends
+        .json::<Value>(
+            Call::new(
+                Method::PATCH,
+                ServiceName::Registration,
+                format!("/v1/registrations/{id}"),
+            )
+            .bearer(Some(&token))
+            .body(&body),
+        )
+        .await;
+    match sent {
+        Ok(_) => Ok(back_to(id, &token, "updated")),
+        Err(error) if error.is_status(422) => {
+            let event = event_of(&state, &current).await?;
+            manage_page(
+                &state,
+                &visitor,
+                ManagePage {
+                    registration: &current,
+                    event: &event,
+                    form: form.as_ref(),
+                    token: &token,
+                    posted: Some(&posted),
+                    problem: error.problem(),
+                    done: None,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
+            )
+        }
+        Err(error) => Err(link_refused(error)),
+    }
+}
+
+/// `POST /manage/{id}/cancel`: cancels; the seat goes to the first on the waiting list.
+pub async fn cancel(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = token_of(Some(posted.get("token")))?.to_owned();
+    let body = json!({});
+    let sent = state
+        .backends
+        .done(
+            Call::post(
+                ServiceName::Registration,
+                format!("/v1/registrations/{id}/cancel"),
+                &body,
+            )
+            .bearer(Some(&token)),
+        )
+        .await;
+    match sent {
+        // Cancelled now, or before (409): either way it is cancelled.
+        Ok(()) => Ok(back_to(id, &token, "cancelled")),
+        Err(error) if error.is_status(409) => Ok(back_to(id, &token, "cancelled")),
+        Err(error) => Err(link_refused(error)),
+    }
+}
+
+/// `GET /manage/{id}/data?token=…`: everything stored about the registration, as a JSON file.
+pub async fn data(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, Error> {
+    let token = token_of(query.token.as_deref())?;
+    let answer = state
+        .backends
+        .send(
+            Call::get(
+                ServiceName::Registration,
+                format!("/v1/registrations/{id}/data"),
+            )
+            .bearer(Some(token)),
+        )
+        .await
+        .map_err(link_refused)?;
+    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
+        service: "registration",
+        reason: e.to_string(),
+    })?;
+    let disposition = format!("attachment; filename=\"registration-{id}.json\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,1067 @@
+//! Organisers' pages, behind a login: the access token from `POST /v1/auth/token` is kept in an HttpOnly,
+//! SameSite=Lax cookie and sent as the bearer of every call; when it runs out (15 minutes) the next page goes back to
+//! the login. The dashboard with counts per registration status; creating and editing an event and its agenda, with
+//! conflicts shown beside the items they concern; publishing and cancelling; the registrations with approve, reject
+//! and check-in, and their CSV; the delivery log of the event's emails.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use chrono::Utc;
+use chrono_tz::Tz;
+use cloverleaf_problem::Problem;
+use cloverleaf_service_kit::config::ServiceName;
+use minijinja::{Value, context};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::public::{KINDS, card};
+use super::{AppState, Form, NextQuery, SESSION_COOKIE, Visitor, safe_next};
+use crate::Error;
+use crate::backend::Call;
+use crate::domain::agenda::{self, Shown};
+use crate::domain::forms::{Choice, Field, FieldErrors, Posted};
+use crate::domain::model::{
+    AccessToken, Conflict, Event, Form as RegistrationForm, Item, Message, Page, RegistrationList,
+};
+use crate::domain::time;
+use crate::i18n::{Catalog, Locale};
+
+const ITEM_KINDS: [&str; 9] = [
+    "session", "talk", "panel", "break", "meal", "visit", "transfer", "hotel", "other",
+];
+const STATUSES: [&str; 5] = [
+    "confirmed",
+    "waitlisted",
+    "pending_approval",
+    "cancelled",
+    "rejected",
+];
+
+/// An answer refusing the login (expired or missing token) sends the organiser to log in again.
+fn staff(error: Error) -> Error {
+    if error.is_status(401) {
+        Error::SignInNeeded
+    } else if error.is_status(403) {
+        Error::Forbidden
+    } else {
+        error
+    }
+}
+
+/// The `sub` of the organiser's token (their email address), for filling in forms; not trusted for anything.
+fn login_email(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims["sub"].as_str().map(str::to_owned)
+}
+
+// ---- login ----
+
+/// `GET /organiser/login?next=…`
+pub async fn login_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, Error> {
+    state.render(
+        &visitor,
+        "organiser/login.html",
+        context! { next => safe_next(query.next.as_deref(), "/organiser"), email => "", error => Value::UNDEFINED },
+    )
+}
+
+/// `POST /organiser/login`: asks registration for a token; on success keeps it in the session cookie.
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let next = safe_next(Some(posted.get("next")), "/organiser");
+    let body = json!({ "email": posted.get("email"), "password": posted.get("password") });
+    let answer = state
+        .backends
+        .json::<AccessToken>(
+            Call::post(ServiceName::Registration, "/v1/auth/token", &body)
+                .forwarded_for(visitor.forwarded_for.as_deref()),
+        )
+        .await;
+    let (status, message) = match answer {
+        Ok(token) => {
+            let mut response = Redirect::to(&next).into_response();
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                visitor.cookie(
+                    SESSION_COOKIE,
+                    token.access_token,
+                    token.expires_in.unwrap_or(900).max(1),
+                ),
+            );
+            return Ok(response);
+        }
+        Err(error) if error.is_status(429) => (StatusCode::TOO_MANY_REQUESTS, "login.locked"),
+        Err(error) if error.is_status(401) || error.is_status(422) => {
+            (StatusCode::UNAUTHORIZED, "login.wrong")
+        }
+        Err(error) => return Err(error),
+    };
+    state.render_status(
+        &visitor,
+        status,
+        "organiser/login.html",
+        context! {
+            next => next,
+            email => posted.get("email"),
+            error => state.catalog.text(visitor.locale, message),
+        },
+    )
+}
+
+/// `POST /organiser/logout`
+pub async fn logout(visitor: Visitor, Form(posted): Form) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        visitor.cookie(SESSION_COOKIE, String::new(), 0),
+    );
+    Ok(response)
+}
+
+// ---- dashboard ----
+
+/// `GET /organiser`: every event (drafts too) with its registrations counted by status.
+pub async fn dashboard(State(state): State<AppState>, visitor: Visitor) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let events: Page<Event> = state
+        .backends
+        .json(Call::get(ServiceName::Scheduling, "/v1/events?limit=200").bearer(Some(token)))
+        .await
+        .map_err(staff)?;
+    let counts = futures::future::join_all(events.items.iter().map(|event| {
+        state.backends.json::<RegistrationList>(
+            Call::get(
+                ServiceName::Registration,
+                format!("/v1/registrations?event_id={}&limit=1", event.id),
+            )
+            .bearer(Some(token)),
+        )
+    }))
+    .await;
+    let mut rows = Vec::new();
+    for (event, counted) in events.items.iter().zip(counts) {
+        let counts = match counted {
+            Ok(list) => Some(list.counts),
+            Err(Error::Unavailable { .. }) => None,
+            Err(error) => return Err(staff(error)),
+        };
+        rows.push(context! {
+            event => card(event, visitor.locale),
+            counts => counts.map(|c| STATUSES.map(|s| c.get(s).copied().unwrap_or(0)).to_vec()),
+        });
+    }
+    state.render(
+        &visitor,
+        "organiser/dashboard.html",
+        context! { rows => rows, statuses => STATUSES, organiser => login_email(token) },
+    )
+}
+
+// ---- event form ----
+
+fn select(name: &str, label: String, values: &[(&str, String)], chosen: &str) -> Field {
+    Field::new(name, "select", label, true).options(
+        values
+            .iter()
+            .map(|(value, label)| Choice {
+                value: (*value).to_owned(),
+                label: label.clone(),
+                checked: *value == chosen,
+            })
+            .collect(),
+    )
+}
+
+fn event_fields(
+    catalog: &Catalog,
+    locale: Locale,
+    values: &HashMap<String, Vec<String>>,
+    errors: &FieldErrors,
+    new: bool,
+) -> Vec<Field> {
+    let t = |key: &str| catalog.text(locale, key).to_owned();
+    let first = |name: &str| {
+        values
+            .get(name)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let kinds: Vec<(&str, String)> = KINDS
+        .iter()
+        .map(|k| (*k, t(&format!("kind.{k}"))))
+        .collect();
+    let mut fields = Vec::new();
+    if new {
+        fields.push(select("kind", t("edit.kind"), &kinds, &first("kind")).with(values, errors));
+    }
+    fields.extend([
+        Field::new("title", "text", t("edit.title"), true).with(values, errors),
+        Field::new("timezone", "text", t("edit.timezone"), true)
+            .hint(t("edit.timezone_hint"))
+            .with(values, errors),
+        Field::new("starts_at", "datetime", t("edit.starts_at"), true)
+            .hint(t("edit.local_time_hint"))
+            .with(values, errors),
+        Field::new("ends_at", "datetime", t("edit.ends_at"), true)
+            .hint(t("edit.local_time_hint"))
+            .with(values, errors),
+        Field::new("summary", "text", t("edit.summary"), false).with(values, errors),
+        Field::new("description", "long_text", t("edit.description"), false).with(values, errors),
+        Field::new("online_url", "url", t("edit.online_url"), false)
+            .hint(t("edit.online_url_hint"))
+            .with(values, errors),
+        Field::new("venue.name", "text", t("edit.venue_name"), false)
+            .hint(t("edit.venue_hint"))
+            .with(values, errors),
+        Field::new("venue.address", "text", t("edit.venue_address"), false).with(values, errors),
+        Field::new("venue.city", "text", t("edit.venue_city"), false).with(values, errors),
+        Field::new("venue.country", "text", t("edit.venue_country"), false).with(values, errors),
+        Field::new("organiser.name", "text", t("edit.organiser_name"), true).with(values, errors),
+        Field::new("organiser.email", "email", t("edit.organiser_email"), true)
+            .with(values, errors),
+    ]);
+    fields
+}
+
+fn names(fields: &[Field]) -> Vec<String> {
+    fields.iter().map(|f| f.name.clone()).collect()
+}
+
+/// The stored event as form values (times as wall-clock times in its zone).
+fn event_values(event: &Event) -> HashMap<String, Vec<String>> {
+    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let mut values = HashMap::new();
+    let mut set = |k: &str, v: Option<String>| {
+        values.insert(k.to_owned(), v.into_iter().collect::<Vec<_>>());
+    };
+    set("kind", Some(event.kind.clone()));
+    set("title", Some(event.title.clone()));
+    set("timezone", Some(event.timezone.clone()));
+    set(
+        "starts_at",
+        Some(time::wall_clock(event.starts_at.with_timezone(&Utc), zone)),
+    );
+    set(
+        "ends_at",
+        Some(time::wall_clock(event.ends_at.with_timezone(&Utc), zone)),
+    );
+    set("summary", event.summary.clone());
+    set("description", event.description.clone());
+    set("online_url", event.online_url.clone());
+    if let Some(venue) = &event.venue {
+        set("venue.name", Some(venue.name.clone()));
+        set("venue.address", venue.address.clone());
+        set("venue.city", venue.city.clone());
+        set("venue.country", venue.country.clone());
+    }
+    if let Some(organiser) = &event.organiser {
+        set("organiser.name", Some(organiser.name.clone()));
+        set("organiser.email", Some(organiser.email.clone()));
+    }
+    values
+}
+
+/// The event's fields as scheduling takes them; blank optional fields clear (`null`).
+fn event_body(posted: &Posted, new: bool) -> serde_json::Value {
+    let venue = posted.opt("venue.name").map(|name| {
+        json!({
+            "name": name,
+            "address": posted.opt("venue.address"),
+            "city": posted.opt("venue.city"),
+            "country": posted.opt("venue.country"),
+        })
+    });
+    let mut body = json!({
+        "title": posted.get("title"),
+        "timezone": posted.get("timezone"),
+        "starts_at": posted.get("starts_at"),
+        "ends_at": posted.get("ends_at"),
+        "summary": posted.opt("summary"),
+        "description": posted.opt("description"),
+        "online_url": posted.opt("online_url"),
+        "venue": venue,
+        "organiser": { "name": posted.get("organiser.name"), "email": posted.get("organiser.email") },
+    });
+    if new {
+        body["kind"] = json!(posted.get("kind"));
+    }
+    body
+}
+
+/// `GET /organiser/events/new`
+pub async fn new_event(State(state): State<AppState>, visitor: Visitor) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let mut values = HashMap::new();
+    values.insert("timezone".to_owned(), vec!["Europe/Brussels".to_owned()]);
+    values.insert("kind".to_owned(), vec!["webinar".to_owned()]);
+    values.insert(
+        "organiser.email".to_owned(),
+        login_email(token).into_iter().collect(),
+    );
+    new_event_page(&state, &visitor, &values, None, StatusCode::OK)
+}
+
+fn new_event_page(
+    state: &AppState,
+    visitor: &Visitor,
+    values: &HashMap<String, Vec<String>>,
+    problem: Option<&Problem>,
+    status: StatusCode,
+) -> Result<Response, Error> {
+    let empty = FieldErrors::default();
+    let placed = names(&event_fields(
+        &state.catalog,
+        visitor.locale,
+        values,
+        &empty,
+        true,
+    ));
+    let errors = FieldErrors::from_problem(problem, &placed, &state.catalog, visitor.locale);
+    let fields = event_fields(&state.catalog, visitor.locale, values, &errors, true);
+    state.render_status(
+        visitor,
+        status,
+        "organiser/new_event.html",
+        context! {
+            fields => fields,
+            general_errors => errors.general,
+            error_count => errors.by_field.len() + errors.general.len(),
+        },
+    )
+}
+
+/// `POST /organiser/events`: creates a draft and goes to its page.
+pub async fn create_event(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    let body = event_body(&posted, true);
+    match state
+        .backends
+        .json::<Event>(Call::post(ServiceName::Scheduling, "/v1/events", &body).bearer(Some(token)))
+        .await
+    {
+        Ok(event) => Ok(
+            Redirect::to(&format!("/organiser/events/{}?done=created", event.id)).into_response(),
+        ),
+        Err(error) if error.is_status(422) || error.is_status(409) => new_event_page(
+            &state,
+            &visitor,
+            &posted.values(),
+            error.problem(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(error) => Err(staff(error)),
+    }
+}
+
+// ---- one event: details, agenda, conflicts, form settings ----
+
+fn item_fields(
+    catalog: &Catalog,
+    locale: Locale,
+    values: &HashMap<String, Vec<String>>,
+    errors: &FieldErrors,
+) -> Vec<Field> {
+    let t = |key: &str| catalog.text(locale, key).to_owned();
+    let chosen = values
+        .get("item.kind")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_else(|| "session".to_owned());
+    let kinds: Vec<(&str, String)> = ITEM_KINDS
+        .iter()
+        .map(|k| (*k, t(&format!("item_kind.{k}"))))
+        .collect();
+    vec![
+        select("item.kind", t("item.kind"), &kinds, &chosen).with(values, errors),
+        Field::new("item.title", "text", t("item.title"), true).with(values, errors),
+        Field::new("item.starts_at", "datetime", t("item.starts_at"), true)
+            .hint(t("item.time_hint"))
+            .with(values, errors),
+        Field::new("item.ends_at", "datetime", t("item.ends_at"), true).with(values, errors),
+        Field::new("item.timezone", "text", t("item.timezone"), false)
+            .hint(t("item.timezone_hint"))
+            .with(values, errors),
+        Field::new("item.location", "text", t("item.location"), false).with(values, errors),
+        Field::new(
+            "item.description",
+            "long_text",
+            t("item.description"),
+            false,
+        )
+        .with(values, errors),
+        Field::new("item.city", "text", t("item.city"), false)
+            .hint(t("item.city_hint"))
+            .with(values, errors),
+        Field::new("item.institution", "text", t("item.institution"), false).with(values, errors),
+        Field::new("item.transfer.from", "text", t("item.from"), false).with(values, errors),
+        Field::new("item.transfer.to", "text", t("item.to"), false).with(values, errors),
+    ]
+}
+
+/// An agenda item as scheduling takes it, with the visit, transfer or hotel its kind has.
+fn item_body(posted: &Posted) -> serde_json::Value {
+    let kind = posted.get("item.kind");
+    let mut body = json!({
+        "kind": kind,
+        "title": posted.get("item.title"),
+        "starts_at": posted.get("item.starts_at"),
+        "ends_at": posted.get("item.ends_at"),
+        "timezone": posted.opt("item.timezone"),
+        "location": posted.opt("item.location"),
+        "description": posted.opt("item.description"),
+    });
+    match kind {
+        "visit" => {
+            body["visit"] = json!({
+                "institution": posted.opt("item.institution"),
+                "city": posted.opt("item.city"),
+            });
+        }
+        "hotel" => {
+            body["hotel"] =
+                json!({ "name": posted.opt("item.institution"), "city": posted.opt("item.city") });
+        }
+        "transfer" => {
+            body["transfer"] = json!({
+                "from": posted.opt("item.transfer.from"),
+                "to": posted.opt("item.transfer.to"),
+            });
+        }
+        _ => {}
+    }
+    body
+}
+
+/// A problem about an item, its fields named as the item form names them (`item.title`, `item.visit.city` →
+/// `item.city`…).
+fn item_problem(problem: Option<&Problem>) -> Option<Problem> {
+    problem.map(|p| {
+        let mut p = p.clone();
+        for error in &mut p.errors {
+            let field = match error.field.as_str() {
+                "visit.city" | "hotel.city" => "city".to_owned(),
+                "visit.institution" | "hotel.name" => "institution".to_owned(),
+                other => other.to_owned(),
+            };
+            error.field = format!("item.{field}");
+        }
+        p
+    })
+}
+
+#[derive(Debug, Default)]
+struct EventPage<'a> {
+    event_posted: Option<&'a Posted>,
+    event_problem: Option<&'a Problem>,
+    item_posted: Option<&'a Posted>,
+    item_problem: Option<&'a Problem>,
+    /// A problem about the whole event (publishing refused, the form's settings).
+    notice_problem: Option<&'a Problem>,
+    done: Option<String>,
+    status: Option<StatusCode>,
+}
+
+async fn fetch_event(state: &AppState, token: &str, id: Uuid) -> Result<Event, Error> {
+    state
+        .backends
+        .json(Call::get(ServiceName::Scheduling, format!("/v1/events/{id}")).bearer(Some(token)))
+        .await
+        .map_err(|e| super::public::not_found_as_page(staff(e)))
+}
+
+async fn fetch_form(
+    state: &AppState,
+    token: &str,
+    id: Uuid,
+) -> Result<Option<RegistrationForm>, Error> {
+    match state
+        .backends
+        .json(Call::get(ServiceName::Registration, format!("/v1/forms/{id}")).bearer(Some(token)))
+        .await
+    {
+        Ok(form) => Ok(Some(form)),
+        Err(error) if error.is_status(404) => Ok(None),
+        Err(error) => Err(staff(error)),
+    }
+}
+
+async fn event_page(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Uuid,
+    page: EventPage<'_>,
+) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let event = fetch_event(state, token, id).await?;
+    let items: Page<Item> = state
+        .backends
+        .json(
+            Call::get(
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}/items?limit=500"),
+            )
+            .bearer(Some(token)),
+        )
+        .await
+        .map_err(staff)?;
+    let conflicts: Page<Conflict> = state
+        .backends
+        .json(
+            Call::get(
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}/conflicts"),
+            )
+            .bearer(Some(token)),
+        )
+        .await
+        .map_err(staff)?;
+    let form = fetch_form(state, token, id).await?;
+    let mut by_item: HashMap<String, Vec<String>> = HashMap::new();
+    for conflict in &conflicts.items {
+        for item in &conflict.items {
+            by_item
+                .entry(item.id.to_string())
+                .or_default()
+                .push(conflict.message.clone());
+        }
+    }
+    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let days = agenda::days(
+        &items.items,
+        zone,
+        Shown::OwnZones,
+        event.kind == "tour",
+        &by_item,
+        visitor.locale,
+    );
+    let (catalog, locale) = (&state.catalog, visitor.locale);
+    let empty = FieldErrors::default();
+
+    let event_values = page
+        .event_posted
+        .map_or_else(|| event_values(&event), Posted::values);
+    let placed = names(&event_fields(catalog, locale, &event_values, &empty, false));
+    let event_errors = FieldErrors::from_problem(page.event_problem, &placed, catalog, locale);
+    let fields = event_fields(catalog, locale, &event_values, &event_errors, false);
+
+    let item_values = page.item_posted.map(Posted::values).unwrap_or_default();
+    let placed = names(&item_fields(catalog, locale, &item_values, &empty));
+    let item_problem = item_problem(page.item_problem);
+    let item_errors = FieldErrors::from_problem(item_problem.as_ref(), &placed, catalog, locale);
+    let item_fields = item_fields(catalog, locale, &item_values, &item_errors);
+
+    let notice = FieldErrors::from_problem(page.notice_problem, &[], catalog, locale);
+    let starts = event.starts_at.with_timezone(&Utc);
+    state.render_status(
+        visitor,
+        page.status.unwrap_or(StatusCode::OK),
+        "organiser/event.html",
+        context! {
+            event => event,
+            when => time::span(starts, event.ends_at.with_timezone(&Utc), zone, locale),
+            zone_label => time::zone_label(zone, starts),
+            fields => fields,
+            event_errors => event_errors.general,
+            event_error_count => event_errors.by_field.len() + event_errors.general.len(),
+            item_fields => item_fields,
+            item_errors => item_errors.general,
+            item_error_count => item_errors.by_field.len() + item_errors.general.len(),
+            notices => notice.general,
+            days => days,
+            conflicts => conflicts.items,
+            form => form,
+            done => page.done,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// `GET /organiser/events/{id}`
+pub async fn event(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, Error> {
+    let done = query.done.filter(|d| {
+        matches!(
+            d.as_str(),
+            "created"
+                | "updated"
+                | "item_added"
+                | "item_removed"
+                | "published"
+                | "cancelled"
+                | "form"
+        )
+    });
+    event_page(
+        &state,
+        &visitor,
+        id,
+        EventPage {
+            done,
+            ..EventPage::default()
+        },
+    )
+    .await
+}
+
+fn done(id: Uuid, what: &str) -> Response {
+    Redirect::to(&format!("/organiser/events/{id}?done={what}")).into_response()
+}
+
+/// `POST /organiser/events/{id}`: changes the event's details.
+pub async fn update_event(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    let body = event_body(&posted, false);
+    let sent = state
+        .backends
+        .done(
+            Call::new(
+                Method::PATCH,
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}"),
+            )
+            .bearer(Some(token))
+            .body(&body),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(done(id, "updated")),
+        Err(error) if error.is_status(422) || error.is_status(409) => {
+            event_page(
+                &state,
+                &visitor,
+                id,
+                EventPage {
+                    event_posted: Some(&posted),
+                    event_problem: error.problem(),
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    ..EventPage::default()
+                },
+            )
+            .await
+        }
+        Err(error) => Err(staff(error)),
+    }
+}
+
+/// `POST /organiser/events/{id}/form`: seats, waiting list and approval (the questions stay as they are).
+pub async fn update_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    let current = fetch_form(&state, token, id).await?;
+    let capacity = match posted.opt("capacity") {
+        None => serde_json::Value::Null,
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) => json!(n),
+            Err(_) => json!(text),
+        },
+    };
+    let mut body = json!({
+        "capacity": capacity,
+        "waitlist": posted.checked("waitlist"),
+        "approval": if posted.get("approval") == "manual" { "manual" } else { "automatic" },
+        "questions": current.as_ref().map(|f| f.questions.clone()).unwrap_or_default(),
+    });
+    if let Some(form) = &current {
+        body["opens_at"] = json!(form.opens_at);
+        // A closing time the organisers set stays; the default (the event's start) stays a default, following the
+        // event when it moves.
+        let event = fetch_event(&state, token, id).await?;
+        if form
+            .closes_at
+            .is_some_and(|c| c != event.starts_at.with_timezone(&Utc))
+        {
+            body["closes_at"] = json!(form.closes_at);
+        }
+    }
+    let sent = state
+        .backends
+        .done(
+            Call::new(
+                Method::PUT,
+                ServiceName::Registration,
+                format!("/v1/forms/{id}"),
+            )
+            .bearer(Some(token))
+            .body(&body),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(done(id, "form")),
+        Err(error @ Error::Backend { .. }) if !error.is_status(401) && !error.is_status(403) => {
+            event_page(
+                &state,
+                &visitor,
+                id,
+                EventPage {
+                    notice_problem: error.problem(),
+                    status: Some(error.status()),
+                    ..EventPage::default()
+                },
+            )
+            .await
+        }
+        Err(error) => Err(staff(error)),
+    }
+}
+
+/// `POST /organiser/events/{id}/items`: adds an agenda item; the page then shows any conflicts it made.
+pub async fn add_item(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    let body = item_body(&posted);
+    let sent = state
+        .backends
+        .done(
+            Call::post(
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}/items"),
+                &body,
+            )
+            .bearer(Some(token)),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/organiser/events/{id}?done=item_added#agenda")).into_response(),
+        ),
+        Err(error) if error.is_status(422) || error.is_status(409) => {
+            event_page(
+                &state,
+                &visitor,
+                id,
+                EventPage {
+                    item_posted: Some(&posted),
+                    item_problem: error.problem(),
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    ..EventPage::default()
+                },
+            )
+            .await
+        }
+        Err(error) => Err(staff(error)),
+    }
+}
+
+/// `POST /organiser/events/{id}/items/{item}/delete`
+pub async fn delete_item(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, item)): Path<(Uuid, Uuid)>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    state
+        .backends
+        .done(
+            Call::new(
+                Method::DELETE,
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}/items/{item}"),
+            )
+            .bearer(Some(token)),
+        )
+        .await
+        .map_err(staff)?;
+    Ok(done(id, "item_removed"))
+}
+
+async fn event_action(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Uuid,
+    posted: &Posted,
+    action: &str,
+    body: serde_json::Value,
+) -> Result<Response, Error> {
+    visitor.check_csrf(posted)?;
+    let token = visitor.organiser()?;
+    let sent = state
+        .backends
+        .done(
+            Call::post(
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}/{action}"),
+                &body,
+            )
+            .bearer(Some(token)),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(done(
+            id,
+            if action == "publish" {
+                "published"
+            } else {
+                "cancelled"
+            },
+        )),
+        Err(error) if error.is_status(422) || error.is_status(409) => {
+            event_page(
+                state,
+                visitor,
+                id,
+                EventPage {
+                    notice_problem: error.problem(),
+                    status: Some(error.status()),
+                    ..EventPage::default()
+                },
+            )
+            .await
+        }
+        Err(error) => Err(staff(error)),
+    }
+}
+
+/// `POST /organiser/events/{id}/publish`
+pub async fn publish(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    event_action(&state, &visitor, id, &posted, "publish", json!({})).await
+}
+
+/// `POST /organiser/events/{id}/cancel`
+pub async fn cancel(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    let body = json!({ "reason": posted.opt("reason") });
+    event_action(&state, &visitor, id, &posted, "cancel", body).await
+}
+
+// ---- registrations and messages ----
+
+#[derive(Debug, Deserialize)]
+pub struct RegistrationsQuery {
+    pub status: Option<String>,
+    pub done: Option<String>,
+    pub failed: Option<String>,
+}
+
+/// `GET /organiser/events/{id}/registrations?status=`: the table, with approve, reject and check-in.
+pub async fn registrations(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Query(query): Query<RegistrationsQuery>,
+) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let event = fetch_event(&state, token, id).await?;
+    let status = query.status.filter(|s| STATUSES.contains(&s.as_str()));
+    let mut path = format!("/v1/registrations?event_id={id}&limit=500");
+    if let Some(status) = &status {
+        path.push_str(&format!("&status={status}"));
+    }
+    let list: RegistrationList = state
+        .backends
+        .json(Call::get(ServiceName::Registration, path).bearer(Some(token)))
+        .await
+        .map_err(staff)?;
+    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let rows: Vec<Value> = list
+        .items
+        .iter()
+        .map(|r| {
+            context! {
+                registration => r,
+                registered => r.created_at.map(|t| time::moment(t, zone)),
+                checked_in => r.checked_in_at.map(|t| time::moment(t, zone)),
+            }
+        })
+        .collect();
+    let counts: Vec<Value> = STATUSES
+        .iter()
+        .map(|s| context! { status => s, count => list.counts.get(*s).copied().unwrap_or(0) })
+        .collect();
+    let action_ok = |a: &Option<String>| {
+        a.clone()
+            .filter(|a| matches!(a.as_str(), "approve" | "reject" | "check-in"))
+    };
+    state.render(
+        &visitor,
+        "organiser/registrations.html",
+        context! {
+            event => event,
+            rows => rows,
+            counts => counts,
+            status => status,
+            statuses => STATUSES,
+            done => action_ok(&query.done),
+            failed => action_ok(&query.failed),
+        },
+    )
+}
+
+/// `GET /organiser/events/{id}/registrations.csv`: every registration as CSV (one column per question).
+pub async fn registrations_csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let answer = state
+        .backends
+        .send(
+            Call::get(
+                ServiceName::Registration,
+                format!("/v1/registrations?event_id={id}"),
+            )
+            .bearer(Some(token))
+            .accept("text/csv"),
+        )
+        .await
+        .map_err(staff)?;
+    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
+        service: "registration",
+        reason: e.to_string(),
+    })?;
+    let disposition = format!("attachment; filename=\"registrations-{id}.csv\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /organiser/events/{id}/registrations/{registration}/{action}`: approve, reject or check in.
+pub async fn act(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, registration, action)): Path<(Uuid, Uuid, String)>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    if !matches!(action.as_str(), "approve" | "reject" | "check-in") {
+        return Err(Error::NotFound);
+    }
+    let body = json!({});
+    let sent = state
+        .backends
+        .done(
+            Call::post(
+                ServiceName::Registration,
+                format!("/v1/registrations/{registration}/{action}"),
+                &body,
+            )
+            .bearer(Some(token)),
+        )
+        .await;
+    let filter = posted
+        .opt("status")
+        .filter(|s| STATUSES.contains(&s.as_str()))
+        .map(|s| format!("&status={s}"))
+        .unwrap_or_default();
+    let outcome = match sent {
+        Ok(()) => "done",
+        Err(error) if error.is_status(409) || error.is_status(404) => "failed",
+        Err(error) => return Err(staff(error)),
+    };
+    Ok(Redirect::to(&format!(
+        "/organiser/events/{id}/registrations?{outcome}={action}{filter}"
+    ))
+    .into_response())
+}
+
+/// `GET /organiser/events/{id}/messages`: who was sent what, and whether it went.
+pub async fn messages(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, Error> {
+    let token = visitor.organiser()?;
+    let event = fetch_event(&state, token, id).await?;
+    let messages: Page<Message> = state
+        .backends
+        .json(
+            Call::get(
+                ServiceName::Notifications,
+                format!("/v1/messages?event_id={id}&limit=500"),
+            )
+            .bearer(Some(token)),
+        )
+        .await
+        .map_err(staff)?;
+    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let rows: Vec<Value> = messages
+        .items
+        .iter()
+        .map(|m| {
+            context! {
+                message => m,
+                queued => m.queued_at.map(|t| time::moment(t, zone)),
+                sent => m.sent_at.map(|t| time::moment(t, zone)),
+            }
+        })
+        .collect();
+    state.render(
+        &visitor,
+        "organiser/messages.html",
+        context! { event => event, rows => rows, zone => event.timezone },
+    )
+}

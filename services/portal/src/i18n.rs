@@ -1,0 +1,204 @@
+//! Languages: English and Simplified Chinese. The visitor's choice (the `cl_lang` cookie, set by the language switch)
+//! wins, then the browser's `Accept-Language`, then English. Every text a page shows comes from the message catalogs
+//! in `locales/<code>.toml` (compiled in), looked up by key — templates call `t("key")`.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Locale {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
+
+    /// The BCP 47 tag: the `lang` of the pages, the cookie's value, the registration's `locale`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::ZhCn => "zh-CN",
+        }
+    }
+
+    /// A language the portal speaks, from a tag (`en`, `en-GB`, `zh`, `zh-CN`, `zh-Hans`…).
+    pub fn parse(tag: &str) -> Option<Self> {
+        let tag = tag.trim().to_ascii_lowercase();
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        match primary {
+            "en" => Some(Self::En),
+            // Traditional Chinese readers get Simplified rather than English.
+            "zh" => Some(Self::ZhCn),
+            _ => None,
+        }
+    }
+
+    /// The cookie's choice, else the best of `Accept-Language` the portal speaks, else English.
+    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Self {
+        cookie
+            .and_then(Self::parse)
+            .or_else(|| accept_language.and_then(from_accept_language))
+            .unwrap_or(Self::En)
+    }
+}
+
+/// The first language of an `Accept-Language` header (by quality, then order) that the portal speaks.
+fn from_accept_language(header: &str) -> Option<Locale> {
+    let mut ranges: Vec<(f32, usize, &str)> = Vec::new();
+    for (order, part) in header.split(',').enumerate() {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or_default().trim();
+        let quality = pieces
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if !tag.is_empty() && quality > 0.0 {
+            ranges.push((quality, order, tag));
+        }
+    }
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranges.iter().find_map(|(_, _, tag)| Locale::parse(tag))
+}
+
+/// The message catalogs, one per language, keys flattened (`[event] title = …` is `event.title`).
+#[derive(Debug)]
+pub struct Catalog {
+    texts: HashMap<Locale, HashMap<String, String>>,
+}
+
+const SOURCES: [(Locale, &str, &str); 2] = [
+    (
+        Locale::En,
+        "locales/en.toml",
+        include_str!("../locales/en.toml"),
+    ),
+    (
+        Locale::ZhCn,
+        "locales/zh-CN.toml",
+        include_str!("../locales/zh-CN.toml"),
+    ),
+];
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (key, value) in table {
+        let key = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(&key, inner, out),
+            toml::Value::String(text) => {
+                out.insert(key, text.clone());
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
+}
+
+impl Catalog {
+    /// The compiled-in catalogs.
+    pub fn load() -> Result<Self, Error> {
+        let mut texts = HashMap::new();
+        for (locale, file, source) in SOURCES {
+            let table: toml::Table = toml::from_str(source).map_err(|e| Error::Catalog {
+                file: file.to_owned(),
+                reason: e.to_string(),
+            })?;
+            let mut flat = HashMap::new();
+            flatten("", &table, &mut flat);
+            texts.insert(locale, flat);
+        }
+        Ok(Self { texts })
+    }
+
+    /// The text of `key` in `locale`, else in English, else the key itself (so a missing text shows, not breaks).
+    pub fn text<'a>(&'a self, locale: Locale, key: &'a str) -> &'a str {
+        self.texts
+            .get(&locale)
+            .and_then(|t| t.get(key))
+            .or_else(|| self.texts.get(&Locale::En).and_then(|t| t.get(key)))
+            .map_or(key, String::as_str)
+    }
+
+    /// Whether `key` exists in `locale`'s catalog.
+    pub fn has(&self, locale: Locale, key: &str) -> bool {
+        self.texts.get(&locale).is_some_and(|t| t.contains_key(key))
+    }
+
+    /// The text with each `{name}` replaced by its argument.
+    pub fn format(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+        let mut text = self.text(locale, key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// Keys one catalog has and another lacks: `(locale missing it, key)`.
+    pub fn missing(&self) -> Vec<(Locale, String)> {
+        let mut missing = Vec::new();
+        for a in Locale::ALL {
+            for b in Locale::ALL {
+                if a == b {
+                    continue;
+                }
+                if let (Some(ta), Some(tb)) = (self.texts.get(&a), self.texts.get(&b)) {
+                    for key in ta.keys() {
+                        if !tb.contains_key(key) {
+                            missing.push((b, key.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        missing.sort_by(|x, y| x.1.cmp(&y.1));
+        missing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_wins_then_accept_language_then_english() {
+        assert_eq!(Locale::negotiate(Some("zh-CN"), Some("en")), Locale::ZhCn);
+        assert_eq!(Locale::negotiate(Some("en"), Some("zh-CN")), Locale::En);
+        assert_eq!(
+            Locale::negotiate(Some("klingon"), Some("zh-CN,zh;q=0.9")),
+            Locale::ZhCn
+        );
+        assert_eq!(
+            Locale::negotiate(None, Some("fr-FR, zh-Hans;q=0.8, en;q=0.5")),
+            Locale::ZhCn
+        );
+        assert_eq!(
+            Locale::negotiate(None, Some("fr, en;q=0.9, zh;q=0.8")),
+            Locale::En
+        );
+        assert_eq!(Locale::negotiate(None, Some("zh;q=0, de")), Locale::En);
+        assert_eq!(Locale::negotiate(None, Some("*")), Locale::En);
+        assert_eq!(Locale::negotiate(None, None), Locale::En);
+    }
+
+    #[test]
+    fn both_catalogs_have_every_key() {
+        let catalog = Catalog::load().expect("catalogs parse");
+        assert_eq!(catalog.missing(), Vec::new());
+        assert_eq!(catalog.text(Locale::ZhCn, "nav.events"), "活动");
+        assert_eq!(catalog.text(Locale::En, "no.such.key"), "no.such.key");
+        assert_eq!(
+            catalog.format(Locale::En, "register.seats_left", &[("n", "3".to_owned())]),
+            "3 seats left"
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Pages from the minijinja templates in `templates/` (compiled in; HTML-escaped). Templates call `t("key", n=…)`
+//! for every text: one template environment per language, each with `t` reading that language's catalog, so macros
+//! imported from `macros.html` speak the page's language too.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use minijinja::value::Kwargs;
+use minijinja::{Environment, Value};
+
+use crate::Error;
+use crate::i18n::{Catalog, Locale};
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+/// Every template, by the name pages use.
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "error.html",
+    "events.html",
+    "event.html",
+    "register.html",
+    "confirmation.html",
+    "manage.html",
+    "organiser/login.html",
+    "organiser/dashboard.html",
+    "organiser/new_event.html",
+    "organiser/event.html",
+    "organiser/registrations.html",
+    "organiser/messages.html",
+];
+
+pub struct Renderer {
+    envs: HashMap<Locale, Environment<'static>>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer").finish_non_exhaustive()
+    }
+}
+
+fn environment(catalog: Arc<Catalog>, locale: Locale) -> Result<Environment<'static>, Error> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    env.add_function(
+        "t",
+        move |key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            let mut args = Vec::new();
+            for name in kwargs.args() {
+                let value: Value = kwargs.get(name)?;
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                args.push((name, text));
+            }
+            Ok(catalog.format(locale, key, &args))
+        },
+    );
+    // Every template must compile now, not on a visitor's request.
+    for (name, _) in TEMPLATES {
+        env.get_template(name)?;
+    }
+    Ok(env)
+}
+
+impl Renderer {
+    pub fn new(catalog: Arc<Catalog>) -> Result<Self, Error> {
+        let mut envs = HashMap::new();
+        for locale in Locale::ALL {
+            envs.insert(locale, environment(catalog.clone(), locale)?);
+        }
+        Ok(Self { envs })
+    }
+
+    pub fn render(&self, locale: Locale, name: &str, context: Value) -> Result<String, Error> {
+        let env = self
+            .envs
+            .get(&locale)
+            .ok_or_else(|| Error::Template(format!("no templates for {}", locale.code())))?;
+        Ok(env.get_template(name)?.render(context)?)
+    }
+}
