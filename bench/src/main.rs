@@ -9,7 +9,16 @@ use cloverleaf_bench::options::{self, Options};
 async fn main() -> ExitCode {
     let options = Options::parse();
     let json = options.json.clone();
-    let (report, all_ran) = match options::run(options).await {
+    // On Ctrl-C or SIGTERM the run is dropped: the services' processes are killed, the PostgreSQL databases dropped
+    // and the data directories deleted; the JSON keeps the scenarios finished so far.
+    let outcome = tokio::select! {
+        outcome = options::run(options) => outcome,
+        signal = interrupted() => {
+            eprintln!("cloverleaf-bench: {signal}: stopped; the scenarios finished so far are in {}", json.display());
+            return ExitCode::from(130);
+        }
+    };
+    let (report, all_ran) = match outcome {
         Ok(done) => done,
         Err(error) => {
             eprintln!("cloverleaf-bench: {error:#}");
@@ -27,6 +36,21 @@ async fn main() -> ExitCode {
     } else {
         eprintln!("cloverleaf-bench: some scenarios failed (see the notes)");
         ExitCode::FAILURE
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM; which one came.
+async fn interrupted() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "interrupted";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
     }
 }
 

@@ -243,6 +243,10 @@ pub async fn run(options: Options) -> anyhow::Result<(Report, bool)> {
                     .report
                     .note(format!("{name}/{backend} failed: {error:#}"));
             }
+            // What is done so far survives an interrupted run.
+            if let Err(error) = write_json(&bench.report, &options.json) {
+                bench.say(format!("cannot write the report: {error:#}"));
+            }
         }
     }
     let mut report = bench.report;

@@ -102,16 +102,17 @@ struct Process {
 /// The three services' configuration, and the processes once spawned.
 #[derive(Debug)]
 pub struct System {
+    // Fields are dropped in this order: when a run is abandoned, the processes are killed first, then their
+    // PostgreSQL databases dropped, then the data directory deleted.
+    processes: BTreeMap<&'static str, Process>,
+    databases: Vec<PgDatabase>,
     backend: Backend,
     setup: Setup,
-    /// Dropped (deleted) last, after the processes.
-    dir: Option<tempfile::TempDir>,
     kept_dir: Option<PathBuf>,
     env: Vec<(String, String)>,
     ports: BTreeMap<&'static str, u16>,
-    processes: BTreeMap<&'static str, Process>,
-    databases: Vec<PgDatabase>,
     client: reqwest::Client,
+    dir: Option<tempfile::TempDir>,
 }
 
 /// How long a service may take to become ready before the bench gives up on it.

@@ -24,7 +24,8 @@ pub struct Sizes {
     pub registrations: usize,
     pub events: usize,
     pub capacity: usize,
-    /// Scenario 1: how long after the burst the bench watches its emails go out.
+    /// Scenario 1: how long after the burst the bench watches its emails go out (seconds in the JSON).
+    #[serde(serialize_with = "seconds")]
     pub drain: Duration,
     /// Scenario 2: confirmed attendees of the event that is moved.
     pub fanout: usize,
@@ -37,7 +38,12 @@ pub struct Sizes {
     pub feed_events: usize,
     pub feed_requests: usize,
     /// The longest the feed of all events is fetched for (fewer requests when each is slow).
+    #[serde(serialize_with = "seconds")]
     pub feed_budget: Duration,
+}
+
+fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
 }
 
 impl Sizes {
