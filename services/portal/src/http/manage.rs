@@ -3,7 +3,7 @@
 //! download everything stored. The token goes to registration as the bearer; the portal keeps nothing.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use chrono_tz::Tz;
@@ -337,25 +337,12 @@ pub async fn data(
         )
         .await
         .map_err(link_refused)?;
-    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
-        service: "registration",
-        reason: e.to_string(),
-    })?;
-    let disposition = format!("attachment; filename=\"registration-{id}.json\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        body,
+    super::attachment(
+        answer,
+        "registration",
+        "application/json",
+        &format!("registration-{id}.json"),
+        true,
     )
-        .into_response())
+    .await
 }

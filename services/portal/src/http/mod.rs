@@ -361,6 +361,37 @@ async fn not_found() -> Error {
 }
 
 /// Every page's route.
+/// A service's answer passed on as a file to download (`filename`), read whole. `private`: personal data, never
+/// kept by a cache on the way.
+pub async fn attachment(
+    answer: reqwest::Response,
+    service: &'static str,
+    content_type: &'static str,
+    filename: &str,
+    private: bool,
+) -> Result<Response, Error> {
+    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
+        service,
+        reason: e.to_string(),
+    })?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response();
+    if private {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(public::events))

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use chrono::Utc;
@@ -965,27 +965,14 @@ pub async fn registrations_csv(
         )
         .await
         .map_err(staff)?;
-    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
-        service: "registration",
-        reason: e.to_string(),
-    })?;
-    let disposition = format!("attachment; filename=\"registrations-{id}.csv\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        body,
+    super::attachment(
+        answer,
+        "registration",
+        "text/csv; charset=utf-8",
+        &format!("registrations-{id}.csv"),
+        true,
     )
-        .into_response())
+    .await
 }
 
 /// `POST /organiser/events/{id}/registrations/{registration}/{action}`: approve, reject or check in.

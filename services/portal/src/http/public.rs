@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -196,26 +196,14 @@ pub async fn calendar(
             format!("/v1/events/{}/calendar.ics", event.id),
         ))
         .await?;
-    let body = answer.bytes().await.map_err(|e| Error::Unavailable {
-        service: "scheduling",
-        reason: e.to_string(),
-    })?;
-    let disposition = format!("attachment; filename=\"{}.ics\"", event.slug);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/calendar; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-        ],
-        body,
+    super::attachment(
+        answer,
+        "scheduling",
+        "text/calendar; charset=utf-8",
+        &format!("{}.ics", event.slug),
+        false,
     )
-        .into_response())
+    .await
 }
 
 /// The participant's own fields, before the form's questions.
