@@ -26,6 +26,10 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         db: base.db.clone(),
         verifier,
         outbox,
+        feeds: Arc::new(http::feed_cache::FeedCache::new(
+            http::feeds::FEED_CACHE_FEEDS,
+            http::feeds::FEED_CACHE_BYTES,
+        )),
     };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))

@@ -1,33 +1,48 @@
 //! `.ics` feeds that calendars subscribe to: one event's agenda (`/v1/events/{id}/calendar.ics`, one VEVENT per
 //! item, or the event itself when it has none) and every published event (`/v1/events.ics?kind=`).
 //!
-//! Calendar clients poll feeds, so each answer carries a strong ETag (a hash of the body, which is deterministic:
-//! DTSTAMP is the stored time of the last change, never "now") and Last-Modified; a matching `If-None-Match` or
-//! an unchanged `If-Modified-Since` gets 304 without a body.
+//! Calendar clients poll feeds, so answering one must be cheap. Each request first computes the feed's **stamp**
+//! with one small aggregate query (`store::stamps`: for an agenda, the event row's `updated_at`, `sequence` and
+//! status with the count and latest `updated_at` of its items and the latest `updated_at` of the people they name;
+//! for the list, the count and latest `updated_at` of the published events), which changes whenever anything the
+//! feed renders changes. The strong **ETag** is a hash of the stamp and **Last-Modified** its newest time, so a
+//! matching `If-None-Match` or an unchanged `If-Modified-Since` gets 304 without loading or rendering anything;
+//! replicas give the same ETag for the same data. A 200 serves the body kept in the process's
+//! [`FeedCache`](super::feed_cache::FeedCache) when it was rendered for the same stamp, and otherwise loads,
+//! renders (deterministically: DTSTAMP is the stored time of the last change, never "now") and keeps it. Who may see
+//! the feed (drafts only for organisers) is checked on every request, before any of this.
+//!
+//! The stamp is taken before the data is loaded, so a body is never older than the stamp it is kept and tagged
+//! under (at worst newer, when a change lands in between: the next request then sees a new stamp and renders again).
+//! Bump [`FEED_FORMAT`] when the rendering changes, so that clients and caches holding old bodies fetch new ones.
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, LastModified};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use cloverleaf_auth::Viewer;
 use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus as IcsStatus, Method, Person};
 use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Path, Query};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use super::AppState;
 use super::events::{kind_filter, visible_event};
-use super::items::references;
+use super::feed_cache::{FeedKey, Version};
 use crate::Error;
 use crate::domain::calendar_uid;
-use crate::domain::event::{EventDetails, EventStatus};
-use crate::store::entities::event;
+use crate::domain::event::{EventDetails, EventKind, EventStatus};
+use crate::store::entities::{event, person};
 use crate::store::items::StoredItem;
-use crate::store::{event_details, events, items, stored_status};
+use crate::store::stamps::{self, AgendaStamp};
+use crate::store::{event_details, events, items, people, stored_status};
 
 fn ics_status(model: &event::Model) -> Result<IcsStatus, Error> {
     Ok(match stored_status(model)? {
@@ -119,13 +134,67 @@ fn item_entry(
     })
 }
 
-/// The answer to a feed request: 200 with the body, or 304 when the caller's copy is current.
-fn feed_response(
-    body: String,
-    filename: &str,
+/// Part of every stamp's hash: raise it when the same data renders differently, so old ETags stop matching.
+pub const FEED_FORMAT: u32 = 1;
+
+/// At most this many feeds' bodies are kept, in at most [`FEED_CACHE_BYTES`].
+pub const FEED_CACHE_FEEDS: usize = 256;
+/// The byte budget of the kept bodies (a 500-item agenda renders to about 280 KiB).
+pub const FEED_CACHE_BYTES: usize = 64 << 20;
+
+/// A feed's version as sent to clients: the digest of its stamp (the ETag) and its newest change (Last-Modified).
+struct FeedVersion {
+    digest: Version,
     last_modified: DateTime<Utc>,
-    request: &HeaderMap,
-) -> Result<Response, Error> {
+}
+
+impl FeedVersion {
+    /// `stamp` is the feed's stamp written out in full; the key keeps two feeds with equal stamps apart.
+    fn new(key: FeedKey, stamp: &str, last_modified: DateTime<Utc>) -> Self {
+        let digest = Sha256::digest(format!("cloverleaf-feed/{FEED_FORMAT}\n{key}\n{stamp}"));
+        let mut version = Version::default();
+        version.copy_from_slice(&digest[..16]);
+        Self {
+            digest: version,
+            last_modified,
+        }
+    }
+
+    fn etag(&self) -> Result<ETag, Error> {
+        format!("\"{}\"", hex(&self.digest))
+            .parse()
+            .map_err(|_| Error::Corrupt("feed etag".into()))
+    }
+}
+
+fn instant(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(
+        || "-".to_owned(),
+        |at| at.to_rfc3339_opts(SecondsFormat::Nanos, true),
+    )
+}
+
+/// The version of an event's agenda feed: its row as loaded (the one rendered) and the stamp of its agenda.
+fn agenda_version(model: &event::Model, stamp: &AgendaStamp) -> FeedVersion {
+    let text = format!(
+        "{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        instant(Some(model.updated_at)),
+        model.sequence,
+        model.status,
+        instant(model.published_at),
+        stamp.items,
+        instant(stamp.items_changed),
+        instant(stamp.people_changed),
+    );
+    let last_modified = [stamp.items_changed, stamp.people_changed]
+        .into_iter()
+        .flatten()
+        .fold(model.updated_at, DateTime::max);
+    FeedVersion::new(FeedKey::Agenda(model.id), &text, last_modified)
+}
+
+/// Whether the caller's copy is current, by the rules of RFC 9110 §13.2.2.
+fn not_modified(request: &HeaderMap, etag: &ETag, last_modified: DateTime<Utc>) -> bool {
     // Read only when sent: the headers crate decodes a missing If-None-Match as an empty list, which would count.
     let if_none_match = request
         .contains_key(header::IF_NONE_MATCH)
@@ -135,15 +204,9 @@ fn feed_response(
         .contains_key(header::IF_MODIFIED_SINCE)
         .then(|| request.typed_get::<IfModifiedSince>())
         .flatten();
-    let digest = Sha256::digest(body.as_bytes());
-    let tag = format!("\"{}\"", hex(&digest[..16]));
-    let etag: ETag = tag
-        .parse()
-        .map_err(|_| Error::Corrupt("feed etag".into()))?;
-    let modified = LastModified::from(SystemTime::from(last_modified));
-    let not_modified = match (&if_none_match, &if_modified_since) {
+    match (&if_none_match, &if_modified_since) {
         // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
-        (Some(inm), _) => !inm.precondition_passes(&etag),
+        (Some(inm), _) => !inm.precondition_passes(etag),
         // HTTP dates have whole seconds: compare the change time cut to the second.
         (None, Some(ims)) => {
             let since = SystemTime::from(*ims);
@@ -152,14 +215,40 @@ fn feed_response(
             changed <= since
         }
         (None, None) => false,
-    };
+    }
+}
+
+/// The answer to a feed request: 304 when the caller's copy is current (without rendering), else 200 with the body
+/// kept for this version or, failing that, the one `render` makes (which is then kept).
+async fn feed_response<F, Fut>(
+    state: &AppState,
+    key: FeedKey,
+    version: FeedVersion,
+    filename: &str,
+    request: &HeaderMap,
+    render: F,
+) -> Result<Response, Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<String, Error>>,
+{
+    let etag = version.etag()?;
     let mut headers = HeaderMap::new();
+    let not_modified = not_modified(request, &etag, version.last_modified);
     headers.typed_insert(etag);
-    headers.typed_insert(modified);
+    headers.typed_insert(LastModified::from(SystemTime::from(version.last_modified)));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if not_modified {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
+    let body = match state.feeds.get(&key, &version.digest) {
+        Some(body) => body,
+        None => {
+            let body = Bytes::from(render().await?);
+            state.feeds.put(key, version.digest, body.clone());
+            body
+        }
+    };
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/calendar; charset=utf-8"),
@@ -188,14 +277,38 @@ pub async fn event_calendar(
 ) -> Result<Response, Error> {
     let id = id.strip_suffix(".ics").unwrap_or(&id).to_owned();
     let model = visible_event(&state, &id, &viewer).await?;
-    let details = event_details(&model)?;
+    // Before the agenda is loaded (see the module's notes), and after the row that is rendered.
+    let stamp = stamps::agenda(&state.db, model.id).await?;
+    let version = agenda_version(&model, &stamp);
+    feed_response(
+        &state,
+        FeedKey::Agenda(model.id),
+        version,
+        &model.slug,
+        &request,
+        || render_agenda(&state, &model),
+    )
+    .await
+}
+
+async fn render_agenda(state: &AppState, model: &event::Model) -> Result<String, Error> {
+    let details = event_details(model)?;
     let agenda = items::of_event(&state.db, model.id).await?;
-    let refs = references(&state, &agenda).await?;
+    let mut people_ids: Vec<Uuid> = agenda
+        .iter()
+        .flat_map(|item| item.model.host_id.iter().chain(&item.speakers).copied())
+        .collect();
+    people_ids.sort_unstable();
+    people_ids.dedup();
+    let people: HashMap<Uuid, person::Model> = people::people_by_id(&state.db, &people_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     let mut entries = Vec::with_capacity(agenda.len().max(1));
-    let mut last_modified = model.updated_at;
     for item in &agenda {
-        let named = |id: &uuid::Uuid| {
-            refs.people.get(id).map(|p| match &p.affiliation {
+        let named = |id: &Uuid| {
+            people.get(id).map(|p| match &p.affiliation {
                 Some(affiliation) => format!("{} ({affiliation})", p.name),
                 None => p.name.clone(),
             })
@@ -213,18 +326,17 @@ pub async fn event_calendar(
         .flatten()
         .collect::<Vec<_>>()
         .join("\n");
-        entries.push(item_entry(&model, &details, item, &people)?);
-        last_modified = last_modified.max(item.model.updated_at);
+        entries.push(item_entry(model, &details, item, &people)?);
     }
     if entries.is_empty() {
-        entries.push(event_entry(&model)?);
+        entries.push(event_entry(model)?);
     }
     let calendar = Calendar {
         method: Method::Publish,
         name: Some(details.title.clone()),
         events: entries,
     };
-    feed_response(calendar.to_ics(), &model.slug, last_modified, &request)
+    Ok(calendar.to_ics())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -244,13 +356,26 @@ pub async fn all_events_calendar(
     request: HeaderMap,
 ) -> Result<Response, Error> {
     let kind = kind_filter(query.kind.as_deref())?;
+    let key = FeedKey::Events(kind.map(EventKind::as_str));
+    // Before the events are loaded (see the module's notes).
+    let stamp = stamps::events(&state.db, kind).await?;
+    let version = FeedVersion::new(
+        key,
+        &format!("{}\n{}", stamp.events, instant(stamp.changed)),
+        stamp.changed.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+    );
+    feed_response(&state, key, version, "events", &request, || {
+        render_events(&state, kind)
+    })
+    .await
+}
+
+async fn render_events(state: &AppState, kind: Option<EventKind>) -> Result<String, Error> {
     let models = events::for_feed(&state.db, kind).await?;
-    let mut entries = Vec::with_capacity(models.len());
-    let mut last_modified = DateTime::<Utc>::UNIX_EPOCH;
-    for model in &models {
-        entries.push(event_entry(model)?);
-        last_modified = last_modified.max(model.updated_at);
-    }
+    let entries = models
+        .iter()
+        .map(event_entry)
+        .collect::<Result<Vec<_>, _>>()?;
     let name = match kind {
         Some(kind) => format!("Cloverleaf {}s", kind.as_str()),
         None => "Cloverleaf events".to_owned(),
@@ -260,5 +385,5 @@ pub async fn all_events_calendar(
         name: Some(name),
         events: entries,
     };
-    feed_response(calendar.to_ics(), "events", last_modified, &request)
+    Ok(calendar.to_ics())
 }

@@ -2,6 +2,7 @@
 //! types and OpenAPI description. Where is an event created? [`events::create_event`].
 
 pub mod events;
+pub mod feed_cache;
 pub mod feeds;
 pub mod items;
 pub mod people;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Delivers the domain events written with each change; woken after each commit so they go out at once.
     pub outbox: OutboxRelay,
+    /// The `.ics` feeds' rendered bodies, each with the version it was rendered for (see [`feeds`]).
+    pub feeds: Arc<feed_cache::FeedCache>,
 }
 
 pub(crate) fn actor(claims: &Claims) -> Actor {

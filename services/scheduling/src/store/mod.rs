@@ -11,6 +11,7 @@ pub mod events;
 pub mod items;
 pub mod migrations;
 pub mod people;
+pub mod stamps;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, SqlErr};
