@@ -182,6 +182,9 @@ pub struct OutboxSettings {
     pub lease_secs: u64,
     /// Longest wait for a subscriber's answer to one POST.
     pub request_timeout_secs: u64,
+    /// How many aggregates' deliveries (to one subscriber each) are posted at once; one aggregate's events to one
+    /// subscriber are still posted one after another, in order.
+    pub concurrency: usize,
 }
 
 /// Where the notifications service sends email: an SMTP relay, or `.eml` files under `<data_dir>/mail` (development).
@@ -458,6 +461,9 @@ impl Settings {
         }
         if outbox.batch_size == 0 {
             return Err(invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if outbox.concurrency == 0 {
+            return Err(invalid("outbox.concurrency", "must be at least 1"));
         }
         if outbox.initial_backoff_ms == 0 {
             return Err(invalid("outbox.initial_backoff_ms", "must be at least 1"));
@@ -754,8 +760,10 @@ mod tests {
         let settings = Settings::load_from(dir.path(), "test", &[]).expect("load");
         assert_eq!(settings.outbox.poll_interval_ms, 500, "the default");
         assert_eq!(settings.outbox.batch_size, 100);
+        assert_eq!(settings.outbox.concurrency, 8);
         for (key, value) in [
             ("outbox.batch_size", "0"),
+            ("outbox.concurrency", "0"),
             ("outbox.poll_interval_ms", "0"),
             ("outbox.lease_secs", "1"),
         ] {

@@ -103,9 +103,21 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
     };
+    writer(db).begin_with_options(options).await
+}
+
+/// The connection to write through outside [`begin_write`] (an autocommit `UPDATE`, say): on SQLite the process's
+/// writer connection for the file `db` reads — the one [`begin_write`] uses — elsewhere `db` itself.
+///
+/// On SQLite a write from any other connection of the process (the read pool) costs the writer connection twice,
+/// as described at [`begin_write`]: it takes the file's write lock, so the writer's next `BEGIN IMMEDIATE` sleeps in
+/// SQLite's busy handler, and it throws away the writer's page cache. So every write of the process goes through
+/// this connection (or [`begin_write`]); reads stay on `db`, the pool, so they never queue behind writers. Several
+/// statements that belong together are better written in one [`begin_write`] transaction: one lock, one commit.
+pub fn writer(db: &DatabaseConnection) -> DatabaseConnection {
     match db.get_database_backend() {
-        DbBackend::Sqlite => sqlite_writer(db).begin_with_options(options).await,
-        _ => db.begin_with_options(options).await,
+        DbBackend::Sqlite => sqlite_writer(db),
+        _ => db.clone(),
     }
 }
 

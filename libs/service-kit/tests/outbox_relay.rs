@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use cloverleaf_service_kit::outbox::relay::RelayWorker;
 use cloverleaf_service_kit::outbox::{self, InboxEvent, OutboxRelay};
 use cloverleaf_service_kit::testing::{self, TestDatabase};
 use cloverleaf_service_kit::{ServiceBase, Settings, auth, db, observe};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement};
 use sea_orm_migration::prelude::*;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -46,6 +46,8 @@ struct Post {
     caller: Option<String>,
     request_id: Option<String>,
     idempotency_key: Option<String>,
+    /// When the inbox answered it.
+    answered_at: Instant,
 }
 
 impl Post {
@@ -67,6 +69,13 @@ struct InboxState {
     refused: Mutex<HashSet<Uuid>>,
     /// Time taken per post, to make two relays overlap.
     delay: Duration,
+    /// Extra time taken per post of these aggregates.
+    slow: Mutex<HashMap<Uuid, Duration>>,
+    /// Add 0–7 ms per post, varying with the event id, so concurrent posts finish in a shuffled order.
+    jitter: AtomicBool,
+    /// Posts being handled now, and the most there were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl Inbox {
@@ -79,6 +88,10 @@ impl Inbox {
             unavailable: AtomicUsize::new(0),
             refused: Mutex::new(HashSet::new()),
             delay,
+            slow: Mutex::new(HashMap::new()),
+            jitter: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         }))
     }
 
@@ -107,6 +120,11 @@ async fn receive(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    let now_in_flight = inbox.0.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inbox
+        .0
+        .max_in_flight
+        .fetch_max(now_in_flight, Ordering::SeqCst);
     let token = header("authorization").and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned));
     let caller = match token {
         Some(token) => inbox
@@ -119,7 +137,14 @@ async fn receive(
             .map(|claims| claims.sub),
         None => None,
     };
-    tokio::time::sleep(inbox.0.delay).await;
+    let mut delay = inbox.0.delay;
+    if let Some(slow) = inbox.0.slow.lock().expect("slow").get(&event.aggregate_id) {
+        delay += *slow;
+    }
+    if inbox.0.jitter.load(Ordering::SeqCst) {
+        delay += Duration::from_millis(u64::from(event.id.as_bytes()[15] % 8));
+    }
+    tokio::time::sleep(delay).await;
     let status = if caller.is_none() {
         StatusCode::UNAUTHORIZED
     } else if inbox
@@ -147,7 +172,9 @@ async fn receive(
         caller,
         request_id: header("x-request-id"),
         idempotency_key: header("idempotency-key"),
+        answered_at: Instant::now(),
     });
+    inbox.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     status
 }
 
@@ -751,4 +778,261 @@ async fn a_service_without_subscribers_starts_no_relay() {
     assert!(relay.subscribers().is_empty());
     relay.wake();
     stop(&base).await;
+}
+
+/// Writes, in one transaction, `per_aggregate` events for each of `aggregates`, interleaved (a1 a2 … a1 a2 …), for
+/// `subscribers`; returns each aggregate's event ids in the order written.
+async fn write_interleaved(
+    base: &ServiceBase,
+    subscribers: &[String],
+    aggregates: &[Uuid],
+    per_aggregate: usize,
+) -> HashMap<Uuid, Vec<Uuid>> {
+    let mut written: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let txn = db::begin_write(&base.db).await.expect("begin");
+    for n in 0..per_aggregate {
+        for aggregate in aggregates {
+            let id = outbox::enqueue(
+                &txn,
+                "registration.confirmed",
+                *aggregate,
+                &serde_json::json!({ "n": n }),
+                subscribers,
+            )
+            .await
+            .expect("enqueue");
+            written.entry(*aggregate).or_default().push(id);
+        }
+    }
+    txn.commit().await.expect("commit");
+    written
+}
+
+/// Fails if posting several aggregates at once lets one aggregate's events overtake each other (a delivery posted
+/// before the previous one of its aggregate was acknowledged — say the batch were posted delivery by delivery
+/// concurrently instead of one aggregate per task, or a group went on past a failure), if an event is posted again
+/// after it was acknowledged, or if the relay posts more than `outbox.concurrency` at once. Random-looking delays
+/// per post shuffle the order in which concurrent posts finish; a few 503s make groups stop and resume.
+#[tokio::test]
+async fn posting_many_aggregates_at_once_keeps_each_aggregates_order() {
+    let world = World::new(|s| s.outbox.concurrency = 6, Duration::ZERO).await;
+    world.inbox.0.jitter.store(true, Ordering::SeqCst);
+    world.inbox.0.unavailable.store(3, Ordering::SeqCst);
+    world.start_inbox().await;
+    let base = world.open_service().await;
+    let relay = base.start_outbox_relay().expect("relay");
+    // 24 × 5 = 120 deliveries: more than one batch of 100, so aggregates also continue across rounds.
+    let aggregates: Vec<Uuid> = (0..24).map(|_| Uuid::now_v7()).collect();
+    let written = write_interleaved(&base, relay.subscribers(), &aggregates, 5).await;
+    relay.wake();
+    eventually("every event to be delivered", || all_delivered(&base.db)).await;
+
+    let posts = world.inbox.posts();
+    assert_in_order_and_once(&posts, &written);
+    assert_eq!(posts.iter().filter(|p| p.accepted()).count(), 120);
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|p| p.status == StatusCode::SERVICE_UNAVAILABLE)
+            .count(),
+        3
+    );
+    let most = world.inbox.0.max_in_flight.load(Ordering::SeqCst);
+    assert!(
+        (2..=6).contains(&most),
+        "several aggregates are posted at once, never more than outbox.concurrency: {most}"
+    );
+    stop(&base).await;
+}
+
+/// Fails if one round does not record every answer it got (a batch recording that loses some, or writes the wrong
+/// rows), or if one aggregate whose subscriber takes long to answer holds up the other aggregates of the round (the
+/// batch posted one delivery after another): the slow aggregate's event is the first of the batch, and every other
+/// one must have been answered before it was.
+#[tokio::test]
+async fn a_slow_aggregate_does_not_hold_up_the_others_and_the_round_records_every_answer() {
+    let world = World::new(
+        |s| {
+            s.outbox.request_timeout_secs = 10;
+            s.outbox.lease_secs = 30;
+        },
+        Duration::ZERO,
+    )
+    .await;
+    world.start_inbox().await;
+    let base = world.open_service().await;
+    let subscribers = base.settings.scheduling.subscribers.clone();
+    let slow = Uuid::now_v7();
+    world
+        .inbox
+        .0
+        .slow
+        .lock()
+        .expect("slow")
+        .insert(slow, Duration::from_millis(1500));
+    let mut written = write_interleaved(&base, &subscribers, &[slow], 1).await;
+    let fast: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+    written.extend(write_interleaved(&base, &subscribers, &fast, 3).await);
+
+    let worker = RelayWorker::new(
+        base.db.clone(),
+        &base.settings,
+        ServiceName::Scheduling,
+        CancellationToken::new(),
+    )
+    .expect("worker");
+    let round = worker.run_once().await.expect("round");
+    assert_eq!(
+        (round.claimed, round.delivered, round.failed, round.deferred),
+        (31, 31, 0, 0),
+        "{round:?}"
+    );
+    let rows = deliveries(&base.db).await;
+    assert_eq!(rows.len(), 31);
+    for row in &rows {
+        assert!(row.delivered_at.is_some(), "recorded as delivered: {row:?}");
+        assert_eq!(row.attempts, 1, "{row:?}");
+        assert!(row.last_error.is_none());
+    }
+
+    let posts = world.inbox.posts();
+    assert_in_order_and_once(&posts, &written);
+    let slow_answered = posts
+        .iter()
+        .find(|p| p.event.aggregate_id == slow)
+        .expect("the slow aggregate's post")
+        .answered_at;
+    for post in posts.iter().filter(|p| p.event.aggregate_id != slow) {
+        assert!(
+            post.answered_at < slow_answered,
+            "{} was answered after the slow aggregate's post, which was started first and takes 1.5 s",
+            post.event.id
+        );
+    }
+}
+
+/// Fails if a subscriber that is down is still tried by every other aggregate's group of the round (the "subscriber
+/// is down" rule not shared across concurrent groups: 20 failed posts instead of at most `outbox.concurrency`), or
+/// if the deliveries put off are not put off until the failed one's next try, or are counted as attempts.
+#[tokio::test]
+async fn a_subscriber_found_down_is_not_tried_again_by_other_aggregates_in_the_round() {
+    let world = World::new(
+        |s| {
+            s.outbox.concurrency = 4;
+            s.outbox.initial_backoff_ms = 60_000;
+            s.outbox.max_backoff_secs = 300;
+        },
+        Duration::ZERO,
+    )
+    .await;
+    // The inbox is not started: every connection is refused.
+    let base = world.open_service().await;
+    let subscribers = base.settings.scheduling.subscribers.clone();
+    let aggregates: Vec<Uuid> = (0..20).map(|_| Uuid::now_v7()).collect();
+    write_interleaved(&base, &subscribers, &aggregates, 1).await;
+
+    let worker = RelayWorker::new(
+        base.db.clone(),
+        &base.settings,
+        ServiceName::Scheduling,
+        CancellationToken::new(),
+    )
+    .expect("worker");
+    let round = worker.run_once().await.expect("round");
+    assert_eq!(round.claimed, 20);
+    assert_eq!(round.delivered, 0);
+    assert!(
+        (1..=4).contains(&round.failed),
+        "only posts already under way when the first refusal came back fail: {round:?}"
+    );
+    assert_eq!(round.deferred, 20 - round.failed, "{round:?}");
+    let rows = deliveries(&base.db).await;
+    let later = chrono::Utc::now() + chrono::Duration::seconds(30);
+    for row in &rows {
+        assert!(row.delivered_at.is_none());
+        assert!(
+            row.next_attempt_at > later,
+            "tried again only after the backoff (about a minute): {row:?}"
+        );
+    }
+    assert_eq!(
+        rows.iter().filter(|r| r.attempts == 1).count(),
+        round.failed,
+        "only posts count as attempts"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.attempts == 0).count(),
+        round.deferred
+    );
+}
+
+/// SQLite only. Fails if the relay writes through the pool it was given (the service's read pool) instead of the
+/// process's writer connection: each such write takes the file's write lock from another connection, so the
+/// service's next write transaction waits in SQLite's busy handler and re-reads its pages. The relay gets a pool of
+/// one connection here, whose `total_changes()` counts every row written through it; a round that claims, delivers,
+/// fails and releases must leave it at 0.
+#[tokio::test]
+async fn on_sqlite_no_relay_write_goes_through_the_read_pool() {
+    let world = World::new(|_| {}, Duration::ZERO).await;
+    world.start_inbox().await;
+    let base = world.open_service().await;
+    if base.db.get_database_backend() != DbBackend::Sqlite {
+        // On PostgreSQL there is no separate writer connection to check.
+        return;
+    }
+    let subscribers = base.settings.scheduling.subscribers.clone();
+    let refused = Uuid::now_v7();
+    world.inbox.refuse(refused, true);
+    let fine: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+    write_interleaved(&base, &subscribers, &fine, 2).await;
+    write_interleaved(&base, &subscribers, &[refused], 2).await;
+
+    let read = db::connect(&base.settings.database_url(ServiceName::Scheduling), 1)
+        .await
+        .expect("a read pool of one connection");
+    let changes = |db: sea_orm::DatabaseConnection| async move {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT total_changes() AS n",
+        ))
+        .await
+        .expect("total_changes")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    };
+    let worker = RelayWorker::new(
+        read.clone(),
+        &base.settings,
+        ServiceName::Scheduling,
+        CancellationToken::new(),
+    )
+    .expect("worker");
+    let round = worker.run_once().await.expect("round");
+    assert_eq!(
+        (round.claimed, round.delivered, round.failed, round.deferred),
+        (22, 20, 1, 1),
+        "{round:?}"
+    );
+    assert_eq!(
+        changes(read.clone()).await,
+        0,
+        "the relay wrote through the read pool"
+    );
+    let rows = deliveries(&base.db).await;
+    assert_eq!(rows.iter().filter(|r| r.delivered_at.is_some()).count(), 20);
+    assert!(rows.iter().any(|r| {
+        r.attempts == 1
+            && r.last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("HTTP 422"))
+    }));
+    // The probe sees writes made through that pool.
+    read.execute_raw(Statement::from_string(
+        DbBackend::Sqlite,
+        "UPDATE outbox_deliveries SET attempts = attempts",
+    ))
+    .await
+    .expect("update");
+    assert_eq!(changes(read).await, 22);
 }

@@ -11,12 +11,15 @@
 //!
 //! - **At least once.** Every committed event reaches every subscriber listed when it was written: the relay retries
 //!   (with exponential backoff and jitter) until the subscriber answers 2xx, and never gives up. A replica that
-//!   crashes after claiming a delivery leaves a lease that expires, and the delivery is tried again. So an event
-//!   can arrive more than once (an answer lost on the way back, a lease that ran out): **receivers store the event's
-//!   `id` and ignore repeats** — the id is also sent as the `Idempotency-Key` header.
+//!   crashes after claiming a delivery leaves a lease that expires, and the delivery is tried again. The relay
+//!   records answers in batches (one write transaction per round, not one per answer), so a replica that crashes
+//!   between posting and recording has its round's acknowledged events posted again too. So an event can arrive
+//!   more than once (an answer lost on the way back, a lease that ran out, a crash before recording): **receivers
+//!   store the event's `id` and ignore repeats** — the id is also sent as the `Idempotency-Key` header.
 //! - **In order per aggregate.** A subscriber receives the events of one aggregate (one event, one registration) in
 //!   the order they were written: the next one is not sent before the previous one was acknowledged. Events of
-//!   different aggregates are independent — one that keeps failing holds back only its own aggregate.
+//!   different aggregates are independent — the relay posts several aggregates at once (`outbox.concurrency`), and
+//!   one that keeps failing or answers slowly holds back only its own aggregate.
 //! - **Nothing from a rolled-back transaction**, since the rows are written by the caller's transaction.
 //!
 //! ## How a service uses it

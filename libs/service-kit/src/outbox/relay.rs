@@ -3,31 +3,46 @@
 //!
 //! Each round it
 //! 1. **claims** a batch of due deliveries in one transaction, leasing them for `outbox.lease_secs` (their
-//!    `next_attempt_at` moves to the end of the lease). On PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`, so
-//!    several replicas on one database never claim the same delivery; on SQLite the transaction is `BEGIN IMMEDIATE`,
-//!    which serialises the claims. A replica that crashes after claiming leaves its leases to expire, and the
-//!    deliveries are claimed again.
-//! 2. **posts** them in `position` order: an [`InboxEvent`] with a service token for the subscriber, the event's
-//!    `x-request-id` and an `Idempotency-Key` (the event id).
-//! 3. **records** each answer at once: 2xx sets `delivered_at`; anything else adds an attempt, records a short
-//!    `last_error` and schedules the next try after an exponential backoff (`initial_backoff_ms · 2^(attempts-1)`, at
-//!    most `max_backoff_secs`, ±20% jitter). It never gives up; each failure is logged as a warning.
+//!    `next_attempt_at` moves to the end of the lease; one `UPDATE … IN (…)` per subscriber). On PostgreSQL the rows
+//!    are read `FOR UPDATE SKIP LOCKED`, so several replicas on one database never claim the same delivery; on SQLite
+//!    the transaction is `BEGIN IMMEDIATE`, which serialises the claims. A replica that crashes after claiming leaves
+//!    its leases to expire, and the deliveries are claimed again.
+//! 2. **posts** them: an [`InboxEvent`] with a service token for the subscriber, the event's `x-request-id` and an
+//!    `Idempotency-Key` (the event id). The batch is split into groups, one per subscriber and aggregate; up to
+//!    `outbox.concurrency` groups are posted at once, each group's deliveries one after another in `position` order.
+//! 3. **records** the answers in batches — in one write transaction per chunk of answers (normally one per round),
+//!    not one statement per answer: 2xx sets `delivered_at`; anything else adds an attempt, records a short
+//!    `last_error` and schedules the next try after an exponential backoff (`initial_backoff_ms · 2^(attempts-1)`,
+//!    at most `max_backoff_secs`, ±20% jitter). It never gives up; each failure is logged as a warning. Deliveries
+//!    that were not posted are released in the same transaction. A replica that crashes after posting but before
+//!    recording only leaves leases to expire: those events are posted again later, which subscribers absorb as they
+//!    absorb any repeat, by the `Idempotency-Key` (the event id). Stopping the service gracefully lets the round
+//!    finish and record what it did.
+//!
+//! **Every write goes through the writer.** The claim and the recording are [`crate::db::begin_write`]
+//! transactions: on SQLite they run on the process's one writer connection, as the service's own write
+//! transactions do, so the relay never takes the file's write lock from a pooled connection (which made the
+//! service's next `BEGIN IMMEDIATE` wait in SQLite's busy handler and threw away the writer's page cache).
 //!
 //! **Order.** A delivery is due only when no earlier (lower `position`) delivery of the same aggregate to the same
-//! subscriber is still undelivered — unless that earlier one is in the same claimed batch, where it is posted first.
-//! Once one of an aggregate's events fails in a round, its later events wait (they are released, not failed). When a
-//! subscriber is unreachable or answers 429/5xx-unavailable/401/403/404 — answers about the subscriber rather than
-//! the event — the rest of the round's deliveries to it are put off until the failed one's next try.
+//! subscriber is still undelivered — unless that earlier one is in the same claimed batch, where it is in the same
+//! group and posted first. Once one of an aggregate's events fails in a round, its later events wait (they are
+//! released, not failed). When a subscriber is unreachable or answers 429/5xx-unavailable/401/403/404 — answers about
+//! the subscriber rather than the event — no group posts anything more to it in that round: the rest of the round's
+//! deliveries to it are put off until the failed one's next try (posts already on their way, at most
+//! `outbox.concurrency`, still count).
 //!
 //! A handler that committed an event calls [`OutboxRelay::wake`] so the relay runs at once instead of at the next
 //! poll (`outbox.poll_interval_ms`).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use cloverleaf_auth::ServiceTokens;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use prometheus::{IntCounterVec, IntGauge, Opts};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
@@ -167,19 +182,30 @@ WHERE d.delivered_at IS NULL AND d.next_attempt_at <= $1 \
 ORDER BY e.position, d.subscriber \
 LIMIT $2";
 
-const LEASE_SQL: &str = "UPDATE outbox_deliveries SET next_attempt_at = $1 \
-WHERE event_id = $2 AND subscriber = $3";
+/// Statements that end in `event_id IN (…)`: [`in_list`] appends the list. `$1` = the new `next_attempt_at`,
+/// `$2` = the subscriber.
+const LEASE_SQL: &str =
+    "UPDATE outbox_deliveries SET next_attempt_at = $1 WHERE subscriber = $2 AND event_id IN";
 
-/// The conditions on `delivered_at` keep a late answer from undoing a delivery another replica recorded.
+/// `$1` = when, `$2` = the subscriber. The condition on `delivered_at` keeps a late answer from undoing a delivery
+/// another replica recorded.
 const DELIVERED_SQL: &str = "UPDATE outbox_deliveries SET delivered_at = $1, attempts = attempts + 1 \
-WHERE event_id = $2 AND subscriber = $3 AND delivered_at IS NULL";
+WHERE subscriber = $2 AND delivered_at IS NULL AND event_id IN";
 
 const FAILED_SQL: &str = "UPDATE outbox_deliveries \
 SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
 WHERE event_id = $3 AND subscriber = $4 AND delivered_at IS NULL";
 
+/// `$1` = when it is due again, `$2` = the subscriber.
 const RELEASE_SQL: &str = "UPDATE outbox_deliveries SET next_attempt_at = $1 \
-WHERE event_id = $2 AND subscriber = $3 AND delivered_at IS NULL";
+WHERE subscriber = $2 AND delivered_at IS NULL AND event_id IN";
+
+/// Most ids in one `IN (…)` list (SQLite allows 32766 bound values per statement, PostgreSQL 65535).
+const IN_LIST_CHUNK: usize = 500;
+
+/// Answers recorded per write transaction: normally one transaction per round (batch_size is 100 by default); a
+/// larger batch is recorded as it goes, so fewer answers wait for the rest of the round.
+const RECORD_CHUNK: usize = 100;
 
 const UNDELIVERED_SQL: &str =
     "SELECT COUNT(*) AS n FROM outbox_deliveries WHERE delivered_at IS NULL";
@@ -214,6 +240,22 @@ enum Outcome {
         subscriber_down: bool,
     },
 }
+
+/// What became of one claimed delivery in a round, to be recorded.
+enum Settled {
+    Delivered,
+    Failed {
+        next: DateTime<Utc>,
+        reason: String,
+    },
+    /// Not posted: due again at this time (`None`: when recorded).
+    Released {
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+/// What the concurrent groups of one round share: when each subscriber that answered "down" is to be tried again.
+type DownSubscribers = Mutex<HashMap<String, DateTime<Utc>>>;
 
 impl RelayWorker {
     /// A worker delivering `source`'s outbox in `db`, with settings' `[outbox]` options, the subscribers' URLs and
@@ -288,7 +330,7 @@ impl RelayWorker {
         }
     }
 
-    /// One round: claim a batch, post it, record the answers.
+    /// One round: claim a batch, post it (up to `outbox.concurrency` aggregates at once), record the answers.
     pub async fn run_once(&self) -> Result<Round, DbErr> {
         let claimed_at = Instant::now();
         let batch = self.claim().await?;
@@ -296,48 +338,96 @@ impl RelayWorker {
             claimed: batch.len(),
             ..Round::default()
         };
+        // One group per subscriber and aggregate, in order of their first delivery; inside a group position order
+        // (the batch is sorted by position).
+        let mut groups: Vec<Vec<&Claimed>> = Vec::new();
+        let mut index: HashMap<(&str, Uuid), usize> = HashMap::new();
+        for delivery in &batch {
+            let at = *index
+                .entry((delivery.subscriber.as_str(), delivery.aggregate_id))
+                .or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+            groups[at].push(delivery);
+        }
+        let down = DownSubscribers::default();
+        // Up to `concurrency` groups at once, the next one starting as one finishes. (No stream combinator with a
+        // closure: its borrowed argument would make the round's future fail the `Send` check.)
+        let mut waiting = groups.into_iter();
+        let mut posting = FuturesUnordered::new();
+        for group in waiting.by_ref().take(self.options.concurrency.max(1)) {
+            posting.push(self.post_group(group, claimed_at, &down));
+        }
+        let mut settled: Vec<(&Claimed, Settled)> = Vec::new();
+        while let Some(results) = posting.next().await {
+            if let Some(group) = waiting.next() {
+                posting.push(self.post_group(group, claimed_at, &down));
+            }
+            for (_, result) in &results {
+                match result {
+                    Settled::Delivered => round.delivered += 1,
+                    Settled::Failed { .. } => round.failed += 1,
+                    Settled::Released { .. } => round.deferred += 1,
+                }
+            }
+            // A group's answers are recorded together, in one transaction.
+            settled.extend(results);
+            if settled.len() >= RECORD_CHUNK {
+                self.record(&settled).await?;
+                settled.clear();
+            }
+        }
+        drop(posting);
+        if !settled.is_empty() {
+            self.record(&settled).await?;
+        }
+        self.refresh_gauge().await;
+        Ok(round)
+    }
+
+    /// Posts one group (one subscriber, one aggregate) in order, stopping at its first failure; returns what became
+    /// of each delivery.
+    async fn post_group<'a>(
+        &self,
+        group: Vec<&'a Claimed>,
+        claimed_at: Instant,
+        down: &DownSubscribers,
+    ) -> Vec<(&'a Claimed, Settled)> {
         // Posting starts only while the lease still covers a whole request; the rest waits for the next round.
         let budget = Duration::from_secs(
             self.options
                 .lease_secs
                 .saturating_sub(self.options.request_timeout_secs),
         );
-        let mut held_back: Vec<(&str, Uuid)> = Vec::new();
-        let mut subscriber_down: HashMap<&str, DateTime<Utc>> = HashMap::new();
-        for delivery in &batch {
-            let group = (delivery.subscriber.as_str(), delivery.aggregate_id);
-            if let Some(until) = subscriber_down.get(group.0) {
-                self.release(delivery, *until).await?;
-                round.deferred += 1;
-                continue;
+        let mut settled = Vec::with_capacity(group.len());
+        let mut rest = group.into_iter();
+        // When the deliveries not posted are due again; `None`: at once.
+        let mut release_at: Option<DateTime<Utc>> = None;
+        for delivery in rest.by_ref() {
+            let subscriber_down = down
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&delivery.subscriber)
+                .copied();
+            if let Some(until) = subscriber_down {
+                release_at = Some(until);
+                settled.push((delivery, Settled::Released { at: release_at }));
+                break;
             }
-            if held_back.contains(&group)
-                || self.shutdown.is_cancelled()
-                || claimed_at.elapsed() >= budget
-            {
-                self.release(delivery, Utc::now()).await?;
-                round.deferred += 1;
-                continue;
+            if self.shutdown.is_cancelled() || claimed_at.elapsed() >= budget {
+                settled.push((delivery, Settled::Released { at: None }));
+                break;
             }
             let outcome = tokio::select! {
                 outcome = self.post(delivery) => outcome,
                 () = self.shutdown.cancelled() => {
-                    self.release(delivery, Utc::now()).await?;
-                    round.deferred += 1;
-                    continue;
+                    settled.push((delivery, Settled::Released { at: None }));
+                    break;
                 }
             };
             match outcome {
                 Outcome::Delivered => {
-                    self.execute(
-                        DELIVERED_SQL,
-                        vec![
-                            Utc::now().into(),
-                            delivery.event_id.into(),
-                            delivery.subscriber.clone().into(),
-                        ],
-                    )
-                    .await?;
                     self.count(&delivery.subscriber, "delivered");
                     tracing::debug!(
                         subscriber = %delivery.subscriber,
@@ -345,25 +435,15 @@ impl RelayWorker {
                         event_type = %delivery.event_type,
                         "outbox event delivered"
                     );
-                    round.delivered += 1;
+                    settled.push((delivery, Settled::Delivered));
                 }
                 Outcome::Failed {
                     reason,
-                    subscriber_down: down,
+                    subscriber_down,
                 } => {
                     let attempts = delivery.attempts.saturating_add(1);
                     let pause = backoff(&self.options, u32::try_from(attempts).unwrap_or(1));
                     let next = after(Utc::now(), pause);
-                    self.execute(
-                        FAILED_SQL,
-                        vec![
-                            next.into(),
-                            reason.clone().into(),
-                            delivery.event_id.into(),
-                            delivery.subscriber.clone().into(),
-                        ],
-                    )
-                    .await?;
                     self.count(&delivery.subscriber, "failed");
                     tracing::warn!(
                         subscriber = %delivery.subscriber,
@@ -376,16 +456,80 @@ impl RelayWorker {
                         error = %reason,
                         "outbox delivery failed; will retry"
                     );
-                    held_back.push(group);
-                    if down {
-                        subscriber_down.insert(group.0, next);
+                    if subscriber_down {
+                        // Other groups posting to it see this before their next post. (A later "down" answer from
+                        // a post already under way only moves the time.)
+                        down.lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(delivery.subscriber.clone(), next);
+                        release_at = Some(next);
                     }
-                    round.failed += 1;
+                    settled.push((delivery, Settled::Failed { next, reason }));
+                    break;
                 }
             }
         }
-        self.refresh_gauge().await;
-        Ok(round)
+        // The aggregate's later events wait for the one that failed or was not posted.
+        settled.extend(rest.map(|delivery| (delivery, Settled::Released { at: release_at })));
+        settled
+    }
+
+    /// Writes what became of `settled` deliveries, in one write transaction: delivered ones with one statement per
+    /// subscriber, failed ones one by one (rare), released ones grouped by subscriber and time.
+    async fn record(&self, settled: &[(&Claimed, Settled)]) -> Result<(), DbErr> {
+        let backend = self.db.get_database_backend();
+        let now = Utc::now();
+        let mut delivered: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
+        let mut released: BTreeMap<(&str, DateTime<Utc>), Vec<Uuid>> = BTreeMap::new();
+        let txn = crate::db::begin_write(&self.db).await?;
+        for (delivery, outcome) in settled {
+            match outcome {
+                Settled::Delivered => delivered
+                    .entry(delivery.subscriber.as_str())
+                    .or_default()
+                    .push(delivery.event_id),
+                Settled::Released { at } => released
+                    .entry((delivery.subscriber.as_str(), at.unwrap_or(now)))
+                    .or_default()
+                    .push(delivery.event_id),
+                Settled::Failed { next, reason } => {
+                    txn.execute_raw(Statement::from_sql_and_values(
+                        backend,
+                        FAILED_SQL,
+                        [
+                            (*next).into(),
+                            reason.clone().into(),
+                            delivery.event_id.into(),
+                            delivery.subscriber.clone().into(),
+                        ],
+                    ))
+                    .await?;
+                }
+            }
+        }
+        for (subscriber, ids) in delivered {
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                txn.execute_raw(in_list(
+                    backend,
+                    DELIVERED_SQL,
+                    vec![now.into(), subscriber.to_owned().into()],
+                    chunk,
+                ))
+                .await?;
+            }
+        }
+        for ((subscriber, at), ids) in released {
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                txn.execute_raw(in_list(
+                    backend,
+                    RELEASE_SQL,
+                    vec![at.into(), subscriber.to_owned().into()],
+                    chunk,
+                ))
+                .await?;
+            }
+        }
+        txn.commit().await
     }
 
     /// Claims (leases) up to `batch_size` due deliveries in position order. Exposed so tests can play a replica that
@@ -420,16 +564,6 @@ impl RelayWorker {
                 continue;
             }
             *length += 1;
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                LEASE_SQL,
-                [
-                    lease_until.into(),
-                    row.event_id.into(),
-                    row.subscriber.clone().into(),
-                ],
-            ))
-            .await?;
             claimed.push(Claimed {
                 event_id: row.event_id,
                 subscriber: row.subscriber,
@@ -441,6 +575,26 @@ impl RelayWorker {
                 request_id: row.request_id,
                 occurred_at: row.occurred_at,
             });
+        }
+        // One lease statement per subscriber (and at most IN_LIST_CHUNK ids), not one per row: fewer round trips
+        // while the claim holds the writer lock.
+        let mut by_subscriber: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
+        for delivery in &claimed {
+            by_subscriber
+                .entry(delivery.subscriber.as_str())
+                .or_default()
+                .push(delivery.event_id);
+        }
+        for (subscriber, ids) in by_subscriber {
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                txn.execute_raw(in_list(
+                    backend,
+                    LEASE_SQL,
+                    vec![lease_until.into(), subscriber.to_owned().into()],
+                    chunk,
+                ))
+                .await?;
+            }
         }
         txn.commit().await?;
         Ok(claimed)
@@ -500,26 +654,6 @@ impl RelayWorker {
         }
     }
 
-    async fn release(&self, delivery: &Claimed, at: DateTime<Utc>) -> Result<(), DbErr> {
-        self.execute(
-            RELEASE_SQL,
-            vec![
-                at.into(),
-                delivery.event_id.into(),
-                delivery.subscriber.clone().into(),
-            ],
-        )
-        .await
-    }
-
-    async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<(), DbErr> {
-        let backend = self.db.get_database_backend();
-        self.db
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .map(|_| ())
-    }
-
     fn count(&self, subscriber: &str, result: &str) {
         if let Some(metrics) = &self.metrics {
             metrics
@@ -555,6 +689,25 @@ impl Rounds for RelayWorker {
         // A full batch that made progress: there is probably more waiting.
         Ok(round.claimed >= self.options.batch_size as usize && round.delivered > 0)
     }
+}
+
+/// `sql` (ending in `event_id IN`) with ` ($n, $n+1, …)` appended for `ids`, after the `values` it already binds.
+fn in_list(
+    backend: DbBackend,
+    sql: &str,
+    mut values: Vec<sea_orm::Value>,
+    ids: &[Uuid],
+) -> Statement {
+    let mut sql = format!("{sql} (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        values.push((*id).into());
+        sql.push_str(&format!("${}", values.len()));
+    }
+    sql.push(')');
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// The pause before attempt `failures + 1`: `initial · 2^(failures-1)`, at most `max`, then ±20% jitter so that many
@@ -632,6 +785,7 @@ mod tests {
             max_backoff_secs: 300,
             lease_secs: 30,
             request_timeout_secs: 10,
+            concurrency: 8,
         }
     }
 
@@ -649,6 +803,25 @@ mod tests {
         let spread: std::collections::HashSet<u128> =
             (0..20).map(|_| backoff(&options, 3).as_millis()).collect();
         assert!(spread.len() > 1, "jitter varies the pause");
+    }
+
+    #[test]
+    fn id_lists_are_numbered_after_the_other_values() {
+        let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+        let statement = in_list(
+            DbBackend::Postgres,
+            RELEASE_SQL,
+            vec![Utc::now().into(), "notifications".to_owned().into()],
+            &ids,
+        );
+        assert!(
+            statement
+                .sql
+                .ends_with("delivered_at IS NULL AND event_id IN ($3, $4, $5)"),
+            "{}",
+            statement.sql
+        );
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(5));
     }
 
     #[test]
