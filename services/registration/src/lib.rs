@@ -33,6 +33,7 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         signing_keys: Arc::new(signing_keys),
         issuer,
         settings: Arc::new(base.settings.clone()),
+        desk: store::desk::RegistrationDesk::open(base.db.clone(), outbox.subscribers().to_vec()),
         outbox,
         events,
         registration_limit: Arc::new(http::registrations::client_limiter(

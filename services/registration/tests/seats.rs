@@ -223,3 +223,160 @@ async fn capacity_changes_promote_and_never_remove() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["waitlist_position"], 2);
 }
+
+/// One batch (group commit) holding every awkward case at once, written by `register_batch` directly so the batch's
+/// make-up is certain: two events (3 seats + waiting list; 1 seat, no list), an unknown event, the same address
+/// twice, the same Idempotency-Key twice with the same body and once with another body, a key answered before the
+/// batch. Each answer must be what registering one by one in this order would give. What would break: counters kept
+/// per request instead of per form (oversold seats), waiting-list places counted from the database only (two
+/// newcomers sharing place 1), a duplicate in the batch let through (two registrations for one address), outbox rows
+/// out of request order (a manage link delivered before the confirmation it refers to).
+#[tokio::test]
+async fn a_batch_answers_each_registration_as_if_written_one_by_one() {
+    use cloverleaf_registration::domain::registration::Participant;
+    use cloverleaf_registration::store::registrations::{
+        IdempotencyKey, NewRegistration, Registered, register_batch,
+    };
+    use cloverleaf_service_kit::validate::EmailAddress;
+
+    let system = System::start().await;
+    let webinar = system.published_event("Webinar").await;
+    let workshop = system.published_event("Workshop").await;
+    system
+        .put_form(&webinar, json!({ "capacity": 3, "waitlist": true }))
+        .await;
+    system
+        .put_form(&workshop, json!({ "capacity": 1, "waitlist": false }))
+        .await;
+    // A key answered before the batch.
+    let earlier: Value = system
+        .registration
+        .http
+        .post(system.registration.url("/v1/registrations"))
+        .header("idempotency-key", "before")
+        .json(&json!({ "event_id": webinar, "email": "before@example.org", "name": "Before", "consent": true }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(earlier["status"], "confirmed");
+
+    let starts = chrono::Utc::now() + chrono::Duration::days(30);
+    let request = |event: &str, email: &str, key: Option<(&str, &str)>| NewRegistration {
+        event_id: event.parse().expect("event id"),
+        event_starts_at: starts,
+        participant: Participant {
+            email: EmailAddress::parse(email).expect("email"),
+            name: email.to_owned(),
+            affiliation: None,
+            country: None,
+            answers: serde_json::Map::new(),
+            locale: "en".to_owned(),
+            timezone: None,
+        },
+        idempotency_key: key.map(|(key, hash)| IdempotencyKey {
+            key: key.to_owned(),
+            request_hash: hash.to_owned(),
+        }),
+        request_id: None,
+    };
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let batch = vec![
+        request(&webinar, "a@example.org", None), // 0: seat 2 of 3
+        request(&webinar, "b@example.org", Some(("k1", "h1"))), // 1: seat 3 of 3
+        request(&webinar, "c@example.org", None), // 2: waiting list, place 1
+        request(&webinar, "A@Example.org", None), // 3: same address as 0
+        request(&webinar, "b@example.org", Some(("k1", "h1"))), // 4: retry of 1
+        request(&webinar, "d@example.org", Some(("k1", "other"))), // 5: k1 with another body
+        request(&workshop, "a@example.org", None), // 6: the workshop's one seat
+        request(&workshop, "e@example.org", None), // 7: full, no list
+        request(&unknown, "f@example.org", None), // 8: no such form
+        request(&webinar, "before@example.org", Some(("before", "x"))), // 9: key used before, other body
+        request(&webinar, "g@example.org", None),                       // 10: waiting list, place 2
+    ];
+    let db = cloverleaf_service_kit::db::connect(system.registration.database.url(), 2)
+        .await
+        .expect("db");
+    let subscribers = vec!["notifications".to_owned()];
+    let answers = register_batch(&db, &batch, &subscribers)
+        .await
+        .expect("the batch is written");
+    assert_eq!(answers.len(), batch.len());
+
+    let new = |n: usize| match &answers[n] {
+        Ok(Registered::New {
+            registration,
+            position,
+        }) => (registration.clone(), *position),
+        other => panic!("{n}: {other:?}"),
+    };
+    let problem = |n: usize| match &answers[n] {
+        Err(cloverleaf_registration::Error::Problem(p)) => p.type_uri.clone(),
+        other => panic!("{n}: {other:?}"),
+    };
+    assert_eq!(new(0).0.status, "confirmed");
+    assert_eq!(new(1).0.status, "confirmed");
+    assert_eq!(new(2).0.status, "waitlisted");
+    assert_eq!(new(2).1, Some(1));
+    assert!(
+        matches!(answers[3], Ok(Registered::AlreadyRegistered)),
+        "{:?}",
+        answers[3]
+    );
+    match &answers[4] {
+        Ok(Registered::Replayed { registration, .. }) => assert_eq!(registration.id, new(1).0.id),
+        other => panic!("4: {other:?}"),
+    }
+    assert!(
+        problem(5).ends_with("idempotency-key-reused"),
+        "{}",
+        problem(5)
+    );
+    assert_eq!(new(6).0.status, "confirmed");
+    assert!(problem(7).ends_with("full"), "{}", problem(7));
+    assert!(problem(8).ends_with("not-found"), "{}", problem(8));
+    assert!(
+        problem(9).ends_with("idempotency-key-reused"),
+        "{}",
+        problem(9)
+    );
+    assert_eq!(new(10).0.status, "waitlisted");
+    assert_eq!(new(10).1, Some(2));
+
+    // What was stored matches the answers: counters, positions, one registration per address.
+    let counts = system
+        .organiser_get(&format!("/v1/registrations?event_id={webinar}"))
+        .await["counts"]
+        .clone();
+    assert_eq!(counts["confirmed"], 3);
+    assert_eq!(counts["waitlisted"], 2);
+    let (_, form) = system
+        .put_form(&webinar, json!({ "capacity": 3, "waitlist": true }))
+        .await;
+    assert_eq!(form["confirmed"], 3);
+    let listed = system
+        .organiser_get(&format!("/v1/registrations/{}", new(10).0.id))
+        .await;
+    assert_eq!(listed["waitlist_position"], 2);
+    let counts = system
+        .organiser_get(&format!("/v1/registrations?event_id={workshop}"))
+        .await["counts"]
+        .clone();
+    assert_eq!(counts["confirmed"], 1);
+
+    // The outbox, in request order: the manage link for 0's address after 0's confirmation.
+    let outbox = system.outbox().await;
+    let id = |n: usize| new(n).0.id.to_string();
+    let written: Vec<(String, String)> = outbox.into_iter().skip(1).collect();
+    let expected: Vec<(String, String)> = vec![
+        ("registration.confirmed".into(), id(0)),
+        ("registration.confirmed".into(), id(1)),
+        ("registration.waitlisted".into(), id(2)),
+        ("registration.manage_link_requested".into(), id(0)),
+        ("registration.confirmed".into(), id(6)),
+        ("registration.waitlisted".into(), id(10)),
+    ];
+    assert_eq!(written, expected);
+}

@@ -185,6 +185,117 @@ pub async fn enqueue<C: ConnectionTrait, P: Serialize>(
     Ok(id)
 }
 
+/// One domain event for [`enqueue_many`].
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a, P> {
+    pub event_type: &'a str,
+    pub aggregate_id: Uuid,
+    pub payload: P,
+    /// The `x-request-id` of the request that caused it (events written for several requests at once carry each
+    /// their own); [`enqueue`] takes the current request's.
+    pub request_id: Option<String>,
+}
+
+/// Writes several domain events, in the given order, with one pending delivery per subscriber each, inside the
+/// caller's transaction: one INSERT for the events and one for the deliveries (on SQLite one more statement reads the
+/// highest position), however many there are. Positions rise in the given order, as from repeated [`enqueue`] calls.
+/// Returns the events' ids in the same order.
+pub async fn enqueue_many<C: ConnectionTrait, P: Serialize>(
+    txn: &C,
+    events: &[NewEvent<'_, P>],
+    subscribers: &[String],
+) -> Result<Vec<Uuid>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    let now: DateTime<Utc> = Utc::now();
+    // On SQLite the writer lock is held, so the highest position cannot move until commit; one multi-row INSERT with
+    // a MAX() subquery per row would give every row the same position.
+    let first_position = match backend {
+        DbBackend::Postgres => None,
+        _ => {
+            let row = txn
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT MAX(position) AS p FROM outbox_events",
+                ))
+                .await?;
+            let highest = match row {
+                Some(row) => row.try_get::<Option<i64>>("", "p")?.unwrap_or(0),
+                None => 0,
+            };
+            Some(highest + 1)
+        }
+    };
+    let mut ids = Vec::with_capacity(events.len());
+    // Seven values per row; chunks keep far below either database's limit on bound parameters.
+    for (chunk_index, chunk) in events.chunks(500).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO outbox_events (id, position, event_type, aggregate_id, payload, request_id, occurred_at) VALUES ",
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 6);
+        for (i, event) in chunk.iter().enumerate() {
+            let id = Uuid::now_v7();
+            ids.push(id);
+            let payload = serde_json::to_string(&event.payload)
+                .map_err(|e| DbErr::Custom(format!("outbox payload: {e}")))?;
+            let n = values.len();
+            let position = match first_position {
+                None => format!("nextval('{POSITION_SEQUENCE}')"),
+                Some(first) => {
+                    (first + i64::try_from(chunk_index * 500 + i).unwrap_or(i64::MAX)).to_string()
+                }
+            };
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, {position}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6
+            ));
+            values.extend([
+                id.into(),
+                event.event_type.to_owned().into(),
+                event.aggregate_id.into(),
+                payload.into(),
+                event.request_id.clone().into(),
+                now.into(),
+            ]);
+        }
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    if !subscribers.is_empty() {
+        let rows: Vec<delivery::ActiveModel> = ids
+            .iter()
+            .flat_map(|id| {
+                subscribers
+                    .iter()
+                    .map(move |subscriber| delivery::ActiveModel {
+                        event_id: Set(*id),
+                        subscriber: Set(subscriber.clone()),
+                        attempts: Set(0),
+                        next_attempt_at: Set(now),
+                        delivered_at: Set(None),
+                        last_error: Set(None),
+                    })
+            })
+            .collect();
+        for chunk in rows.chunks(1000) {
+            delivery::Entity::insert_many(chunk.iter().cloned())
+                .exec_without_returning(txn)
+                .await?;
+        }
+    }
+    Ok(ids)
+}
+
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {

@@ -32,6 +32,8 @@ pub struct AppState {
     pub outbox: OutboxRelay,
     /// Asks scheduling whether an event exists and is published (with a timeout and a short cache).
     pub events: crate::scheduling::EventDirectory,
+    /// Where new registrations are written, several per transaction.
+    pub desk: crate::store::desk::RegistrationDesk,
     /// Registrations per client address (429 beyond it).
     pub registration_limit: Arc<registrations::ClientLimiter>,
 }

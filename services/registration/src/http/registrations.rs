@@ -29,7 +29,7 @@ use crate::Error;
 use crate::domain::forms::check_answers;
 use crate::domain::registration::{RegistrationInput, Status};
 use crate::store::registrations::{
-    self, IdempotencyKey, Registered, form_settings, registration, status_of,
+    self, IdempotencyKey, NewRegistration, Registered, form_settings, registration, status_of,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -196,15 +196,16 @@ pub async fn register(
         .await?
         .ok_or_else(|| Problem::not_found("The registration form of this event"))?;
     let participant = input.validate(&form_settings(&form)?)?;
-    let outcome = registrations::register(
-        &state.db,
-        input.event_id,
-        event.starts_at_utc(),
-        participant,
-        idempotency_key,
-        state.outbox.subscribers(),
-    )
-    .await?;
+    let outcome = state
+        .desk
+        .register(NewRegistration {
+            event_id: input.event_id,
+            event_starts_at: event.starts_at_utc(),
+            participant,
+            idempotency_key,
+            request_id: None,
+        })
+        .await?;
     state.outbox.wake();
     let (registration, position, status) = match outcome {
         Registered::AlreadyRegistered => {

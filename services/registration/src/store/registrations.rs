@@ -6,6 +6,11 @@
 //! commits. Cancelling frees the seat and promotes the first of the waiting list in that same transaction.
 //! Waiting-list order is the arrival order (`waitlist_seq`, handed out from the form under the lock); positions are
 //! computed from it, so they stay distinct and gap-free whoever leaves.
+//!
+//! New registrations arrive through [`super::desk`], which writes several per transaction with [`register_batch`];
+//! [`register`] writes one alone (the desk's fallback when a batch fails).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -336,7 +341,8 @@ pub struct IdempotencyKey {
     pub request_hash: String,
 }
 
-async fn replay<C: ConnectionTrait>(
+/// The stored answer to a request sent before with this `Idempotency-Key`, if any; a different body is refused.
+pub async fn replay<C: ConnectionTrait>(
     txn: &C,
     key: &IdempotencyKey,
 ) -> Result<Option<Registered>, Error> {
@@ -347,13 +353,7 @@ async fn replay<C: ConnectionTrait>(
         return Ok(None);
     };
     if stored.request_hash != key.request_hash {
-        return Err(Problem::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-        )
-        .with_detail("this Idempotency-Key was used for a different request")
-        .into());
+        return Err(key_reused());
     }
     let registration = registration::Entity::find_by_id(stored.registration_id)
         .one(txn)
@@ -370,6 +370,80 @@ async fn replay<C: ConnectionTrait>(
         position,
         status_code: stored.status_code,
     }))
+}
+
+/// Refuses a registration before the form opens or once it has closed (by default at the event's start).
+fn check_open(
+    settings: &FormSettings,
+    event_starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if let Some(opens_at) = settings.opens_at
+        && now < opens_at
+    {
+        return Err(Problem::conflict(
+            "not-open-yet",
+            format!("registration opens at {}", opens_at.to_rfc3339()),
+        )
+        .into());
+    }
+    let closes_at = settings.closes_at.unwrap_or(event_starts_at);
+    if now >= closes_at {
+        return Err(Problem::conflict("closed", "registration for this event is closed").into());
+    }
+    Ok(())
+}
+
+/// Where a new registration goes given the form's counters: its status and, on the waiting list, its ticket.
+fn placement(
+    settings: &FormSettings,
+    confirmed: i32,
+    next_waitlist_seq: i64,
+) -> Result<(Status, Option<i64>), Error> {
+    Ok(match place_new(settings, confirmed) {
+        Placement::Full => {
+            return Err(
+                Problem::conflict("full", "this event is full and has no waiting list").into(),
+            );
+        }
+        Placement::Confirmed => (Status::Confirmed, None),
+        Placement::Waitlisted => (Status::Waitlisted, Some(next_waitlist_seq)),
+        Placement::PendingApproval => (Status::PendingApproval, None),
+    })
+}
+
+/// The row of a new registration, not yet written.
+fn new_registration(
+    event_id: Uuid,
+    participant: Participant,
+    email_key: String,
+    status: Status,
+    waitlist_seq: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<registration::Model, Error> {
+    let answers = serde_json::to_string(&participant.answers)
+        .map_err(|e| Error::Corrupt(format!("answers: {e}")))?;
+    Ok(registration::Model {
+        id: Uuid::now_v7(),
+        event_id,
+        email: Some(participant.email.as_str().to_owned()),
+        email_key: Some(email_key),
+        name: Some(participant.name),
+        affiliation: participant.affiliation,
+        country: participant.country,
+        answers: Some(answers),
+        locale: participant.locale,
+        timezone: participant.timezone,
+        status: status.as_str().to_owned(),
+        waitlist_seq,
+        consent_at: now,
+        created_at: now,
+        updated_at: now,
+        confirmed_at: (status == Status::Confirmed).then_some(now),
+        cancelled_at: None,
+        checked_in_at: None,
+        erased_at: None,
+    })
 }
 
 /// Registers a participant for an event whose form is open. One transaction under the form's lock: the seat check,
@@ -398,19 +472,7 @@ pub async fn register(
     }
     let settings = form_settings(&form)?;
     let now = Utc::now();
-    if let Some(opens_at) = settings.opens_at
-        && now < opens_at
-    {
-        return Err(Problem::conflict(
-            "not-open-yet",
-            format!("registration opens at {}", opens_at.to_rfc3339()),
-        )
-        .into());
-    }
-    let closes_at = settings.closes_at.unwrap_or(event_starts_at);
-    if now >= closes_at {
-        return Err(Problem::conflict("closed", "registration for this event is closed").into());
-    }
+    check_open(&settings, event_starts_at, now)?;
     let key = participant.email.key();
     let existing = registration::Entity::find()
         .filter(registration::Column::EventId.eq(event_id))
@@ -428,40 +490,15 @@ pub async fn register(
         txn.commit().await?;
         return Ok(Registered::AlreadyRegistered);
     }
-    let placement = place_new(&settings, form.confirmed_count);
-    let (status, seq) = match placement {
-        Placement::Full => {
-            return Err(
-                Problem::conflict("full", "this event is full and has no waiting list").into(),
-            );
-        }
-        Placement::Confirmed => (Status::Confirmed, None),
-        Placement::Waitlisted => (Status::Waitlisted, Some(form.next_waitlist_seq)),
-        Placement::PendingApproval => (Status::PendingApproval, None),
-    };
-    let answers = serde_json::to_string(&participant.answers)
-        .map_err(|e| Error::Corrupt(format!("answers: {e}")))?;
-    let registration = registration::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        event_id: Set(event_id),
-        email: Set(Some(participant.email.as_str().to_owned())),
-        email_key: Set(Some(key)),
-        name: Set(Some(participant.name)),
-        affiliation: Set(participant.affiliation),
-        country: Set(participant.country),
-        answers: Set(Some(answers)),
-        locale: Set(participant.locale),
-        timezone: Set(participant.timezone),
-        status: Set(status.as_str().to_owned()),
-        waitlist_seq: Set(seq),
-        consent_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        confirmed_at: Set((status == Status::Confirmed).then_some(now)),
-        cancelled_at: Set(None),
-        checked_in_at: Set(None),
-        erased_at: Set(None),
-    }
+    let (status, seq) = placement(&settings, form.confirmed_count, form.next_waitlist_seq)?;
+    let registration = registration::ActiveModel::from(new_registration(
+        event_id,
+        participant,
+        key,
+        status,
+        seq,
+        now,
+    )?)
     .insert(&txn)
     .await?;
     let confirmed = form.confirmed_count + i32::from(status == Status::Confirmed);
@@ -495,6 +532,292 @@ pub async fn register(
         registration,
         position,
     })
+}
+
+/// One request to register, as [`register_batch`] takes them.
+#[derive(Debug, Clone)]
+pub struct NewRegistration {
+    pub event_id: Uuid,
+    pub event_starts_at: DateTime<Utc>,
+    pub participant: Participant,
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// The `x-request-id` of the request, carried into the outbox event.
+    pub request_id: Option<String>,
+}
+
+/// An answer decided in a batch, before the batch is written.
+enum Decided {
+    New(registration::Model),
+    /// The address already holds this registration of the event (perhaps made earlier in this batch): its owner is
+    /// sent a fresh manage link, the caller learns nothing more.
+    AlreadyRegistered(registration::Model),
+    /// The same key as an earlier request in this batch, answered like a retry of it.
+    SameAsEarlier(usize),
+    Answered(Result<Registered, Error>),
+}
+
+/// Registers many participants, possibly for several events, in **one** transaction (group commit): the same
+/// decisions, in the given order, as calling [`register`] for each, but with a fixed number of statements for the
+/// whole batch — one read of the forms (locked, in event-id order so that concurrent batches cannot deadlock), of the
+/// idempotency keys and of the addresses already registered, one INSERT for all the registrations, one UPDATE per
+/// form, one INSERT for the outbox events and their deliveries, one for the idempotency keys — instead of about ten
+/// per registration. Each request gets its own answer; a refusal (full, closed, already registered…) writes nothing
+/// for that request and does not affect the others.
+///
+/// An `Err` means the batch's transaction failed and nothing of it was written: the caller should try each request
+/// alone with [`register`], so that one bad request cannot fail its neighbours.
+pub async fn register_batch(
+    db: &DatabaseConnection,
+    requests: &[NewRegistration],
+    subscribers: &[String],
+) -> Result<Vec<Result<Registered, Error>>, Error> {
+    let txn = db::begin_write(db).await?;
+    let now = Utc::now();
+
+    let keys: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.idempotency_key.as_ref().map(|k| k.key.clone()))
+        .collect();
+    let stored_keys: HashMap<String, idempotency::Model> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        idempotency::Entity::find()
+            .filter(idempotency::Column::Key.is_in(keys))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|k| (k.key.clone(), k))
+            .collect()
+    };
+
+    let mut event_ids: Vec<Uuid> = requests.iter().map(|r| r.event_id).collect();
+    event_ids.sort();
+    event_ids.dedup();
+    let mut forms: HashMap<Uuid, (form::Model, FormSettings)> = HashMap::new();
+    for form in form::Entity::find()
+        .filter(form::Column::EventId.is_in(event_ids.clone()))
+        .order_by_asc(form::Column::EventId)
+        .lock_exclusive()
+        .all(&txn)
+        .await?
+    {
+        let settings = form_settings(&form)?;
+        forms.insert(form.event_id, (form, settings));
+    }
+
+    // Active registrations of these events by these addresses (a superset: the pairs are matched below).
+    let email_keys: Vec<String> = requests.iter().map(|r| r.participant.email.key()).collect();
+    let mut holders: HashMap<(Uuid, String), registration::Model> = registration::Entity::find()
+        .filter(registration::Column::EventId.is_in(event_ids))
+        .filter(registration::Column::EmailKey.is_in(email_keys))
+        .filter(registration::Column::Status.is_in([
+            Status::Confirmed.as_str(),
+            Status::Waitlisted.as_str(),
+            Status::PendingApproval.as_str(),
+        ]))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some(((r.event_id, r.email_key.clone()?), r)))
+        .collect();
+
+    let mut decided: Vec<Decided> = Vec::with_capacity(requests.len());
+    let mut keys_in_batch: HashMap<&str, usize> = HashMap::new();
+    let mut touched: Vec<Uuid> = Vec::new();
+    for (index, request) in requests.iter().enumerate() {
+        if let Some(key) = &request.idempotency_key {
+            if let Some(stored) = stored_keys.get(&key.key) {
+                // Committed before this batch: answered as a retry (or refused, with another body).
+                let answer = if stored.request_hash == key.request_hash {
+                    replay(&txn, key).await.and_then(|r| {
+                        r.ok_or_else(|| Error::Corrupt(format!("idempotency key {}", key.key)))
+                    })
+                } else {
+                    Err(key_reused())
+                };
+                decided.push(Decided::Answered(answer));
+                continue;
+            }
+            if let Some(&earlier) = keys_in_batch.get(key.key.as_str()) {
+                let same_body = requests[earlier]
+                    .idempotency_key
+                    .as_ref()
+                    .is_some_and(|k| k.request_hash == key.request_hash);
+                decided.push(if same_body {
+                    Decided::SameAsEarlier(earlier)
+                } else {
+                    Decided::Answered(Err(key_reused()))
+                });
+                continue;
+            }
+            keys_in_batch.insert(key.key.as_str(), index);
+        }
+        let Some((form, settings)) = forms.get_mut(&request.event_id) else {
+            decided.push(Decided::Answered(Err(Problem::not_found(
+                "The registration form of this event",
+            )
+            .into())));
+            continue;
+        };
+        if let Err(refused) = check_open(settings, request.event_starts_at, now) {
+            decided.push(Decided::Answered(Err(refused)));
+            continue;
+        }
+        let email_key = request.participant.email.key();
+        if let Some(holder) = holders.get(&(request.event_id, email_key.clone())) {
+            decided.push(Decided::AlreadyRegistered(holder.clone()));
+            continue;
+        }
+        let (status, seq) = match placement(settings, form.confirmed_count, form.next_waitlist_seq)
+        {
+            Ok(placed) => placed,
+            Err(refused) => {
+                decided.push(Decided::Answered(Err(refused)));
+                continue;
+            }
+        };
+        let registration = new_registration(
+            request.event_id,
+            request.participant.clone(),
+            email_key.clone(),
+            status,
+            seq,
+            now,
+        )?;
+        form.confirmed_count += i32::from(status == Status::Confirmed);
+        form.next_waitlist_seq += i64::from(seq.is_some());
+        if !touched.contains(&request.event_id) {
+            touched.push(request.event_id);
+        }
+        holders.insert((request.event_id, email_key), registration.clone());
+        decided.push(Decided::New(registration));
+    }
+
+    // Waiting-list places: everyone already waiting is ahead of this batch's newcomers, who follow in order.
+    let mut waiting: HashMap<Uuid, i64> = HashMap::new();
+    for decision in &decided {
+        if let Decided::New(r) = decision
+            && r.waitlist_seq.is_some()
+            && !waiting.contains_key(&r.event_id)
+        {
+            let already = registration::Entity::find()
+                .filter(registration::Column::EventId.eq(r.event_id))
+                .filter(registration::Column::Status.eq(Status::Waitlisted.as_str()))
+                .count(&txn)
+                .await?;
+            waiting.insert(r.event_id, i64::try_from(already).unwrap_or(i64::MAX));
+        }
+    }
+    let mut positions: Vec<Option<i64>> = Vec::with_capacity(decided.len());
+    for decision in &decided {
+        positions.push(match decision {
+            Decided::New(r) if r.waitlist_seq.is_some() => {
+                let ahead = waiting.entry(r.event_id).or_insert(0);
+                *ahead += 1;
+                Some(*ahead)
+            }
+            _ => None,
+        });
+    }
+
+    let new_rows: Vec<registration::ActiveModel> = decided
+        .iter()
+        .filter_map(|d| match d {
+            Decided::New(r) => Some(registration::ActiveModel::from(r.clone())),
+            _ => None,
+        })
+        .collect();
+    // Nineteen columns a row: chunks stay below SQLite's limit on bound parameters.
+    for chunk in new_rows.chunks(500) {
+        registration::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for event_id in &touched {
+        if let Some((form, _)) = forms.get(event_id) {
+            form::Entity::update_many()
+                .col_expr(form::Column::ConfirmedCount, form.confirmed_count.into())
+                .col_expr(form::Column::NextWaitlistSeq, form.next_waitlist_seq.into())
+                .filter(form::Column::EventId.eq(*event_id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+
+    // In request order: a manage link for a registration made earlier in this batch follows its confirmation.
+    let mut events = Vec::new();
+    let mut fresh_keys = Vec::new();
+    for ((decision, position), request) in decided.iter().zip(&positions).zip(requests) {
+        if let Decided::AlreadyRegistered(holder) = decision {
+            events.push(outbox::NewEvent {
+                event_type: MANAGE_LINK_REQUESTED,
+                aggregate_id: holder.id,
+                payload: payload(holder, None),
+                request_id: request.request_id.clone(),
+            });
+        }
+        if let Decided::New(r) = decision {
+            events.push(outbox::NewEvent {
+                event_type: status_of(r)?.event_type(),
+                aggregate_id: r.id,
+                payload: payload(r, *position),
+                request_id: request.request_id.clone(),
+            });
+            if let Some(key) = &request.idempotency_key {
+                fresh_keys.push(idempotency::ActiveModel {
+                    key: Set(key.key.clone()),
+                    request_hash: Set(key.request_hash.clone()),
+                    registration_id: Set(r.id),
+                    status_code: Set(201),
+                    created_at: Set(now),
+                });
+            }
+        }
+    }
+    outbox::enqueue_many(&txn, &events, subscribers).await?;
+    for chunk in fresh_keys.chunks(500) {
+        idempotency::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+
+    let mut answers: Vec<Result<Registered, Error>> = Vec::with_capacity(decided.len());
+    for (decision, position) in decided.into_iter().zip(positions) {
+        let answer = match decision {
+            Decided::New(registration) => Ok(Registered::New {
+                registration,
+                position,
+            }),
+            Decided::SameAsEarlier(earlier) => match answers.get(earlier) {
+                Some(Ok(Registered::New {
+                    registration,
+                    position,
+                })) => Ok(Registered::Replayed {
+                    registration: registration.clone(),
+                    position: *position,
+                    status_code: 201,
+                }),
+                // The first was refused and wrote nothing: so is its retry.
+                Some(Err(Error::Problem(problem))) => Err(problem.clone().into()),
+                _ => Err(Error::Corrupt("an earlier answer in the batch".into())),
+            },
+            Decided::AlreadyRegistered(_) => Ok(Registered::AlreadyRegistered),
+            Decided::Answered(answer) => answer,
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
+fn key_reused() -> Error {
+    Problem::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+    )
+    .with_detail("this Idempotency-Key was used for a different request")
+    .into()
 }
 
 async fn lock_registration(
