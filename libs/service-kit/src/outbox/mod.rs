@@ -308,6 +308,41 @@ pub mod migration {
     /// the previous one's commit. List it right after [`CreateOutbox`].
     pub struct OutboxPositionSequence;
 
+    /// The undelivered deliveries in event-id order (ids are UUIDv7, so oldest first): the relay's claim walks this
+    /// partial index and stops after a batch, instead of joining and sorting the whole backlog every round (measured:
+    /// during a 20,000-registration burst on PostgreSQL the claim was most of the database's CPU). List it after
+    /// [`OutboxPositionSequence`].
+    pub struct OutboxPendingIndex;
+
+    impl MigrationName for OutboxPendingIndex {
+        fn name(&self) -> &str {
+            "m20261121_000002_outbox_pending_index"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for OutboxPendingIndex {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            // Partial indexes are the same SQL on SQLite and PostgreSQL; sea-query cannot build one.
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "CREATE INDEX IF NOT EXISTS outbox_deliveries_pending \
+                     ON outbox_deliveries (event_id, subscriber) WHERE delivered_at IS NULL",
+                )
+                .await?;
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .get_connection()
+                .execute_unprepared("DROP INDEX IF EXISTS outbox_deliveries_pending")
+                .await?;
+            Ok(())
+        }
+    }
+
     impl MigrationName for OutboxPositionSequence {
         fn name(&self) -> &str {
             "m20261121_000001_outbox_position_sequence"

@@ -164,7 +164,9 @@ struct ClaimRow {
     earlier: i64,
 }
 
-/// Due deliveries, oldest first, that are not held back by an earlier delivery of their aggregate that is waiting
+/// Due deliveries, oldest first by event id (UUIDv7: creation order, and the order of the partial index
+/// `outbox_deliveries_pending`, so the database walks that index and stops after a batch instead of sorting the whole
+/// backlog; [`RelayWorker::claim`] re-sorts the batch by position), that are not held back by an earlier delivery of their aggregate that is waiting
 /// (backing off, or leased by another replica). `earlier` lets the caller keep only unbroken runs from each
 /// aggregate's oldest undelivered event (on PostgreSQL another replica may hold some rows: SKIP LOCKED leaves gaps).
 /// `$1` = now, `$2` = batch size; sqlx binds `$n` on SQLite too.
@@ -179,7 +181,7 @@ WHERE d.delivered_at IS NULL AND d.next_attempt_at <= $1 \
   AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p JOIN outbox_events pe ON pe.id = p.event_id \
          WHERE p.subscriber = d.subscriber AND pe.aggregate_id = e.aggregate_id \
            AND pe.position < e.position AND p.delivered_at IS NULL AND p.next_attempt_at > $1) \
-ORDER BY e.position, d.subscriber \
+ORDER BY d.event_id, d.subscriber \
 LIMIT $2";
 
 /// Statements that end in `event_id IN (…)`: [`in_list`] appends the list. `$1` = the new `next_attempt_at`,
