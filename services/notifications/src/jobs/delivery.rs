@@ -356,9 +356,12 @@ impl DeliveryWorker {
         }
     }
 
+    /// Records a message's result at once (a crash after sending should repeat as few emails as possible), on SQLite
+    /// through the writer connection like every write (`db::writer`): from the read pool it would take the write lock
+    /// under the writer's feet and throw away its page cache.
     async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<(), DbErr> {
         let backend = self.db.get_database_backend();
-        self.db
+        cloverleaf_service_kit::db::writer(&self.db)
             .execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await
             .map(|_| ())

@@ -86,7 +86,8 @@ pub async fn receive(db: &DatabaseConnection, event: &InboxEvent) -> Result<bool
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        // On SQLite through the writer connection, as every write: see `db::writer`.
+        .exec_without_returning(&cloverleaf_service_kit::db::writer(db))
         .await?;
     Ok(inserted == 1)
 }
@@ -153,6 +154,7 @@ pub async fn claim(
 /// Gives back claimed events that were not tried (an earlier one of their key failed): due again at once, the try
 /// not counted. They stay behind the failed one, which is backing off.
 pub async fn release(db: &DatabaseConnection, claimed: &[Claimed]) -> Result<(), DbErr> {
+    let db = &cloverleaf_service_kit::db::writer(db);
     for c in claimed {
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
@@ -196,6 +198,7 @@ pub async fn retry_later(
     next: DateTime<Utc>,
     error: &str,
 ) -> Result<(), DbErr> {
+    let db = cloverleaf_service_kit::db::writer(db);
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         "UPDATE inbox_events SET next_attempt_at = $1, last_error = $2 \
