@@ -33,7 +33,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(outbox::migration::CreateOutbox),
             Box::new(outbox::migration::OutboxPositionSequence),
-            Box::new(outbox::migration::OutboxPendingIndex),
+            Box::new(outbox::migration::OutboxDeliveryOrder),
         ]
     }
 }

@@ -164,24 +164,24 @@ struct ClaimRow {
     earlier: i64,
 }
 
-/// Due deliveries, oldest first by event id (UUIDv7: creation order, and the order of the partial index
-/// `outbox_deliveries_pending`, so the database walks that index and stops after a batch instead of sorting the whole
-/// backlog; [`RelayWorker::claim`] re-sorts the batch by position), that are not held back by an earlier delivery of their aggregate that is waiting
+/// Due deliveries in position order that are not held back by an earlier delivery of their aggregate that is waiting
 /// (backing off, or leased by another replica). `earlier` lets the caller keep only unbroken runs from each
 /// aggregate's oldest undelivered event (on PostgreSQL another replica may hold some rows: SKIP LOCKED leaves gaps).
+/// All of it is read from `outbox_deliveries`' partial indexes of pending rows (see
+/// [`super::migration::OutboxDeliveryOrder`]); the events are joined for the claimed rows only.
 /// `$1` = now, `$2` = batch size; sqlx binds `$n` on SQLite too.
 const CLAIM_SQL: &str = "\
 SELECT d.event_id, d.subscriber, d.attempts, e.position, e.event_type, e.aggregate_id, e.payload, e.request_id, \
        e.occurred_at, \
-       (SELECT COUNT(*) FROM outbox_deliveries p JOIN outbox_events pe ON pe.id = p.event_id \
-         WHERE p.subscriber = d.subscriber AND pe.aggregate_id = e.aggregate_id \
-           AND pe.position < e.position AND p.delivered_at IS NULL) AS earlier \
+       (SELECT COUNT(*) FROM outbox_deliveries p \
+         WHERE p.subscriber = d.subscriber AND p.aggregate_id = d.aggregate_id \
+           AND p.position < d.position AND p.delivered_at IS NULL) AS earlier \
 FROM outbox_deliveries d JOIN outbox_events e ON e.id = d.event_id \
 WHERE d.delivered_at IS NULL AND d.next_attempt_at <= $1 \
-  AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p JOIN outbox_events pe ON pe.id = p.event_id \
-         WHERE p.subscriber = d.subscriber AND pe.aggregate_id = e.aggregate_id \
-           AND pe.position < e.position AND p.delivered_at IS NULL AND p.next_attempt_at > $1) \
-ORDER BY d.event_id, d.subscriber \
+  AND NOT EXISTS (SELECT 1 FROM outbox_deliveries p \
+         WHERE p.subscriber = d.subscriber AND p.aggregate_id = d.aggregate_id \
+           AND p.position < d.position AND p.delivered_at IS NULL AND p.next_attempt_at > $1) \
+ORDER BY d.position, d.subscriber \
 LIMIT $2";
 
 /// Statements that end in `event_id IN (…)`: [`in_list`] appends the list. `$1` = the new `next_attempt_at`,

@@ -9,7 +9,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxPositionSequence),
-            Box::new(cloverleaf_service_kit::outbox::migration::OutboxPendingIndex),
+            Box::new(cloverleaf_service_kit::outbox::migration::OutboxDeliveryOrder),
             Box::new(super::messages::migration::CreateMessages),
             Box::new(super::inbox::migration::CreateInbox),
             Box::new(super::invites::migration::CreateInvites),

@@ -10,7 +10,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(cloverleaf_service_kit::outbox::migration::CreateOutbox),
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxPositionSequence),
-            Box::new(cloverleaf_service_kit::outbox::migration::OutboxPendingIndex),
+            Box::new(cloverleaf_service_kit::outbox::migration::OutboxDeliveryOrder),
             Box::new(super::accounts::migration::CreateAccounts),
             Box::new(super::registrations::migration::CreateRegistrations),
         ]
