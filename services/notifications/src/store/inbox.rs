@@ -108,13 +108,21 @@ pub struct Claimed {
 /// `$1` = the end of the lease, `$2` = now, `$3` = batch size. An event is due when no earlier unprocessed event
 /// of its key is leased or backing off (`next_attempt_at > now`); earlier due ones come first in the order, so
 /// within the limit each key's claimed events are a prefix of its queue.
+///
+/// `blocked` is, per key, the first such held event; an event is due only before it (an exact tie on `received_at` is
+/// settled by id). A correlated "no earlier held event" check per candidate was measured on PostgreSQL with a
+/// 17,000-event backlog over ten keys (a registration burst): a hash anti-join comparing every candidate with every
+/// held event of its key, most of the database's CPU; this compares each candidate with one row.
 const CLAIM_SQL: &str = "\
+WITH blocked AS (SELECT event_key, MIN(received_at) AS since FROM inbox_events \
+  WHERE processed_at IS NULL AND next_attempt_at > $2 GROUP BY event_key) \
 UPDATE inbox_events SET attempts = attempts + 1, next_attempt_at = $1 \
-WHERE id IN (SELECT e.id FROM inbox_events e \
+WHERE id IN (SELECT e.id FROM inbox_events e LEFT JOIN blocked b ON b.event_key = e.event_key \
   WHERE e.processed_at IS NULL AND e.next_attempt_at <= $2 \
-    AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.event_key = e.event_key AND p.processed_at IS NULL \
-      AND p.next_attempt_at > $2 \
-      AND (p.received_at < e.received_at OR (p.received_at = e.received_at AND p.id < e.id))) \
+    AND (b.since IS NULL OR e.received_at < b.since \
+      OR (e.received_at = b.since AND NOT EXISTS (SELECT 1 FROM inbox_events p \
+        WHERE p.event_key = e.event_key AND p.processed_at IS NULL AND p.next_attempt_at > $2 \
+          AND p.received_at = e.received_at AND p.id < e.id))) \
   ORDER BY e.received_at, e.id LIMIT $3) \
 RETURNING id, event_type, aggregate_id, event_key, payload, received_at, attempts";
 
