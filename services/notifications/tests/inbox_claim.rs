@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use cloverleaf_notifications::store::inbox::{self, inbox_event};
 use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::testing::TestApp;
+use cloverleaf_service_kit::testing::TestDatabase;
 use sea_orm::ActiveValue::Set;
 use sea_orm::EntityTrait;
 use uuid::Uuid;
@@ -38,10 +38,17 @@ fn row(
 /// tie on the arrival time settled against the ids (B's tied events out of order or one of them held back).
 #[tokio::test]
 async fn each_key_gives_the_prefix_of_its_queue_before_the_first_held_event() {
-    let mut app = TestApp::spawn(ServiceName::Notifications, cloverleaf_notifications::build).await;
-    let db = cloverleaf_service_kit::db::connect(app.database.url(), 2)
+    // The database alone, migrated: a running service's inbox worker would claim the rows first.
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(dir.path(), ServiceName::Notifications).await;
+    let db = cloverleaf_service_kit::db::connect(database.url(), 2)
         .await
         .expect("db");
+    cloverleaf_service_kit::db::migrate::<cloverleaf_notifications::store::migrations::Migrator>(
+        &db,
+    )
+    .await
+    .expect("migrate");
     let now = Utc::now();
     let t = |s: i64| now - Duration::seconds(100 - s);
     let later = now + Duration::hours(1);
@@ -83,5 +90,4 @@ async fn each_key_gives_the_prefix_of_its_queue_before_the_first_held_event() {
         .await
         .expect("claim");
     assert!(again.is_empty(), "{again:?}");
-    app.stop().await;
 }
