@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use cloverleaf_service_kit::{Problem, observe};
 use sea_orm::{DatabaseConnection, DbBackend};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::registrations::{self, NewRegistration, Registered};
 use crate::Error;
@@ -24,8 +24,10 @@ use crate::Error;
 /// statements stay far below either database's limit on bound parameters.
 pub const MAX_BATCH: usize = 64;
 
-/// Batches written at once: one on SQLite, which has one writer anyway; several on PostgreSQL, where batches for
-/// different events do not wait for each other (forms are locked in event-id order, so they cannot deadlock).
+/// Batches written at once: one on SQLite, which has one writer anyway; several on PostgreSQL. Each writer takes the
+/// registrations of its own share of the events, so two batches never wait for the same form's lock (measured with
+/// one shared queue: every batch held all ten events of the burst and the writers took turns); forms are locked in
+/// event-id order all the same.
 fn writers(db: &DatabaseConnection) -> usize {
     match db.get_database_backend() {
         DbBackend::Postgres => 4,
@@ -43,7 +45,8 @@ struct Job {
 #[derive(Clone)]
 pub struct RegistrationDesk {
     db: DatabaseConnection,
-    queue: mpsc::Sender<Job>,
+    /// One queue per writer; an event's registrations always go to the same one.
+    queues: Arc<Vec<mpsc::Sender<Job>>>,
 }
 
 impl std::fmt::Debug for RegistrationDesk {
@@ -55,18 +58,19 @@ impl std::fmt::Debug for RegistrationDesk {
 impl RegistrationDesk {
     /// Opens the desk: starts its writing tasks on the current runtime.
     pub fn open(db: DatabaseConnection, subscribers: Vec<String>) -> Self {
-        // Bounded, so a flood waits in the handlers (and their timeouts) rather than in memory.
-        let (queue, jobs) = mpsc::channel(MAX_BATCH * 16);
-        let jobs = Arc::new(Mutex::new(jobs));
         let subscribers = Arc::new(subscribers);
-        for _ in 0..writers(&db) {
-            tokio::spawn(write_batches(
-                db.clone(),
-                Arc::clone(&jobs),
-                Arc::clone(&subscribers),
-            ));
+        let queues = (0..writers(&db))
+            .map(|_| {
+                // Bounded, so a flood waits in the handlers (and their timeouts) rather than in memory.
+                let (queue, jobs) = mpsc::channel(MAX_BATCH * 16);
+                tokio::spawn(write_batches(db.clone(), jobs, Arc::clone(&subscribers)));
+                queue
+            })
+            .collect();
+        Self {
+            db,
+            queues: Arc::new(queues),
         }
-        Self { db, queue }
     }
 
     /// Registers one participant: the answer of [`registrations::register`], written in a batch with whatever else
@@ -78,8 +82,12 @@ impl RegistrationDesk {
             return Ok(replayed);
         }
         request.request_id = request.request_id.or_else(observe::current_request_id);
+        // UUIDv7s end in random bits: the events spread evenly over the writers.
+        let shares = u128::try_from(self.queues.len().max(1)).unwrap_or(1);
+        let writer = usize::try_from(request.event_id.as_u128() % shares).unwrap_or(0);
+        let queue = self.queues.get(writer).ok_or_else(closed)?;
         let (answer, answered) = oneshot::channel();
-        self.queue
+        queue
             .send(Job { request, answer })
             .await
             .map_err(|_| closed())?;
@@ -93,13 +101,12 @@ fn closed() -> Error {
 
 async fn write_batches(
     db: DatabaseConnection,
-    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    mut jobs: mpsc::Receiver<Job>,
     subscribers: Arc<Vec<String>>,
 ) {
     loop {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        // Held only while taking a batch: the other writers take the next one meanwhile.
-        if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        if jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
         let (requests, answers): (Vec<NewRegistration>, Vec<_>) =
