@@ -380,3 +380,75 @@ async fn a_batch_answers_each_registration_as_if_written_one_by_one() {
     ];
     assert_eq!(written, expected);
 }
+
+/// Two batches written at the same moment, each holding a try of the same request (same Idempotency-Key, same
+/// event): the second waits for the form's lock and must answer as a retry of the first. What would break: reading
+/// the stored keys before taking the lock — the second batch would not see the first's key, then find the address
+/// already registered and answer 409 instead of the first answer.
+#[tokio::test]
+async fn two_batches_with_the_same_key_at_once_give_one_registration() {
+    use cloverleaf_registration::domain::registration::Participant;
+    use cloverleaf_registration::store::registrations::{
+        IdempotencyKey, NewRegistration, Registered, register_batch,
+    };
+    use cloverleaf_service_kit::validate::EmailAddress;
+
+    let system = System::start().await;
+    let event = system.published_event("Webinar").await;
+    system
+        .put_form(&event, json!({ "capacity": 10, "waitlist": true }))
+        .await;
+    let request = NewRegistration {
+        event_id: event.parse().expect("event id"),
+        event_starts_at: chrono::Utc::now() + chrono::Duration::days(30),
+        participant: Participant {
+            email: EmailAddress::parse("twice@example.org").expect("email"),
+            name: "Twice".to_owned(),
+            affiliation: None,
+            country: None,
+            answers: serde_json::Map::new(),
+            locale: "en".to_owned(),
+            timezone: None,
+        },
+        idempotency_key: Some(IdempotencyKey {
+            key: "same-key".to_owned(),
+            request_hash: "same-body".to_owned(),
+        }),
+        request_id: None,
+    };
+    // Two pools, each already connected, like two replicas: both batches start at once.
+    let url = system.registration.database.url();
+    let db_a = cloverleaf_service_kit::db::connect(url, 1)
+        .await
+        .expect("db");
+    let db_b = cloverleaf_service_kit::db::connect(url, 1)
+        .await
+        .expect("db");
+    let subscribers = Vec::new();
+    let first = [request.clone()];
+    let second = [request];
+    let (a, b) = tokio::join!(
+        register_batch(&db_a, &first, &subscribers),
+        register_batch(&db_b, &second, &subscribers)
+    );
+    let ids: Vec<String> = [a, b]
+        .into_iter()
+        .map(|answers| {
+            match answers
+                .expect("the batch is written")
+                .pop()
+                .expect("one answer")
+            {
+                Ok(Registered::New { registration, .. })
+                | Ok(Registered::Replayed { registration, .. }) => registration.id.to_string(),
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1], "one registration for both tries");
+    let counts = system
+        .organiser_get(&format!("/v1/registrations?event_id={event}"))
+        .await["counts"]
+        .clone();
+    assert_eq!(counts["confirmed"], 1);
+}

@@ -574,6 +574,23 @@ pub async fn register_batch(
     let txn = db::begin_write(db).await?;
     let now = Utc::now();
 
+    let mut event_ids: Vec<Uuid> = requests.iter().map(|r| r.event_id).collect();
+    event_ids.sort();
+    event_ids.dedup();
+    let mut forms: HashMap<Uuid, (form::Model, FormSettings)> = HashMap::new();
+    for form in form::Entity::find()
+        .filter(form::Column::EventId.is_in(event_ids.clone()))
+        .order_by_asc(form::Column::EventId)
+        .lock_exclusive()
+        .all(&txn)
+        .await?
+    {
+        let settings = form_settings(&form)?;
+        forms.insert(form.event_id, (form, settings));
+    }
+
+    // Read under the form locks: a request with the same key for the same event that committed while this batch
+    // waited for them is answered as a retry, not found again as a duplicate address.
     let keys: Vec<String> = requests
         .iter()
         .filter_map(|r| r.idempotency_key.as_ref().map(|k| k.key.clone()))
@@ -589,21 +606,6 @@ pub async fn register_batch(
             .map(|k| (k.key.clone(), k))
             .collect()
     };
-
-    let mut event_ids: Vec<Uuid> = requests.iter().map(|r| r.event_id).collect();
-    event_ids.sort();
-    event_ids.dedup();
-    let mut forms: HashMap<Uuid, (form::Model, FormSettings)> = HashMap::new();
-    for form in form::Entity::find()
-        .filter(form::Column::EventId.is_in(event_ids.clone()))
-        .order_by_asc(form::Column::EventId)
-        .lock_exclusive()
-        .all(&txn)
-        .await?
-    {
-        let settings = form_settings(&form)?;
-        forms.insert(form.event_id, (form, settings));
-    }
 
     // Active registrations of these events by these addresses (a superset: the pairs are matched below).
     let email_keys: Vec<String> = requests.iter().map(|r| r.participant.email.key()).collect();
