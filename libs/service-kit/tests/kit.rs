@@ -695,3 +695,74 @@ async fn an_unreachable_service_is_unavailable_and_a_404_is_not_found() {
         .expect_err("404");
     assert!(error.is_not_found() && !error.is_unavailable(), "{error:?}");
 }
+
+/// The outbox before `OutboxDeliveryOrder`.
+struct MigratorBeforeDeliveryOrder;
+
+#[async_trait::async_trait]
+impl MigratorTrait for MigratorBeforeDeliveryOrder {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(outbox::migration::CreateOutbox),
+            Box::new(outbox::migration::OutboxPositionSequence),
+        ]
+    }
+}
+
+/// Deliveries written before `OutboxDeliveryOrder` get their event's aggregate and position when it runs. What would
+/// break without the backfill: the relay's claim reads order and hold-backs from those columns only, so an old
+/// undelivered row with NULLs would sort last and never hold back its aggregate's later events (out of order).
+#[tokio::test]
+async fn the_delivery_order_migration_fills_in_deliveries_written_before_it() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(dir.path(), ServiceName::Registration).await;
+    let db = cloverleaf_service_kit::db::connect(database.url(), 2)
+        .await
+        .expect("db");
+    cloverleaf_service_kit::db::migrate::<MigratorBeforeDeliveryOrder>(&db)
+        .await
+        .expect("the old outbox");
+    let backend = db.get_database_backend();
+    let aggregate = uuid::Uuid::now_v7();
+    let mut events = Vec::new();
+    for position in 1..=3_i64 {
+        let id = uuid::Uuid::now_v7();
+        events.push((id, position));
+        // The old shape: no aggregate or position on the delivery.
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO outbox_events (id, position, event_type, aggregate_id, payload, request_id, occurred_at) \
+             VALUES ($1, $2, 'registration.confirmed', $3, '{}', NULL, $4)",
+            [
+                id.into(),
+                position.into(),
+                aggregate.into(),
+                chrono::Utc::now().into(),
+            ],
+        ))
+        .await
+        .expect("event");
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO outbox_deliveries (event_id, subscriber, attempts, next_attempt_at) \
+             VALUES ($1, 'notifications', 0, $2)",
+            [id.into(), chrono::Utc::now().into()],
+        ))
+        .await
+        .expect("delivery");
+    }
+    cloverleaf_service_kit::db::migrate::<Migrator>(&db)
+        .await
+        .expect("the delivery order");
+    let rows = outbox::delivery::Entity::find()
+        .all(&db)
+        .await
+        .expect("deliveries");
+    assert_eq!(rows.len(), 3);
+    for (id, position) in events {
+        let row = rows.iter().find(|r| r.event_id == id).expect("row");
+        assert_eq!(row.aggregate_id, Some(aggregate), "{id}");
+        assert_eq!(row.position, Some(position), "{id}");
+    }
+}
