@@ -121,15 +121,7 @@ async fn write_batches(
             Err(error) => {
                 tracing::warn!(%error, registrations = requests.len(), "a batch of registrations failed; writing each alone");
                 for (answer, request) in answers.into_iter().zip(requests) {
-                    let result = registrations::register(
-                        &db,
-                        request.event_id,
-                        request.event_starts_at,
-                        request.participant,
-                        request.idempotency_key,
-                        &subscribers,
-                    )
-                    .await;
+                    let result = registrations::register(&db, request, &subscribers).await;
                     let _ = answer.send(result);
                 }
             }

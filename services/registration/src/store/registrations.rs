@@ -446,92 +446,17 @@ fn new_registration(
     })
 }
 
-/// Registers a participant for an event whose form is open. One transaction under the form's lock: the seat check,
-/// the insert, the counters, the outbox row and the idempotency record commit together or not at all.
+/// Registers one participant alone, in a transaction of its own: a batch of one, so the rules live in one place
+/// ([`register_batch`]). The desk's fallback when a batch's transaction fails.
 pub async fn register(
     db: &DatabaseConnection,
-    event_id: Uuid,
-    event_starts_at: DateTime<Utc>,
-    participant: Participant,
-    idempotency_key: Option<IdempotencyKey>,
+    request: NewRegistration,
     subscribers: &[String],
 ) -> Result<Registered, Error> {
-    // A retry that finds its answer needs no lock.
-    if let Some(key) = &idempotency_key
-        && let Some(replayed) = replay(db, key).await?
-    {
-        return Ok(replayed);
-    }
-    let txn = db::begin_write(db).await?;
-    let form = lock_form(&txn, event_id).await?;
-    // Another attempt with the same key may have committed while this one waited for the lock.
-    if let Some(key) = &idempotency_key
-        && let Some(replayed) = replay(&txn, key).await?
-    {
-        return Ok(replayed);
-    }
-    let settings = form_settings(&form)?;
-    let now = Utc::now();
-    check_open(&settings, event_starts_at, now)?;
-    let key = participant.email.key();
-    let existing = registration::Entity::find()
-        .filter(registration::Column::EventId.eq(event_id))
-        .filter(registration::Column::EmailKey.eq(key.clone()))
-        .filter(registration::Column::Status.is_in([
-            Status::Confirmed.as_str(),
-            Status::Waitlisted.as_str(),
-            Status::PendingApproval.as_str(),
-        ]))
-        .one(&txn)
-        .await?;
-    if let Some(existing) = existing {
-        // Reveal nothing to the caller; the address's owner gets a fresh manage link by email.
-        announce(&txn, MANAGE_LINK_REQUESTED, &existing, None, subscribers).await?;
-        txn.commit().await?;
-        return Ok(Registered::AlreadyRegistered);
-    }
-    let (status, seq) = placement(&settings, form.confirmed_count, form.next_waitlist_seq)?;
-    let registration = registration::ActiveModel::from(new_registration(
-        event_id,
-        participant,
-        key,
-        status,
-        seq,
-        now,
-    )?)
-    .insert(&txn)
-    .await?;
-    let confirmed = form.confirmed_count + i32::from(status == Status::Confirmed);
-    let next_seq = form.next_waitlist_seq + i64::from(seq.is_some());
-    let mut model: form::ActiveModel = form.into();
-    model.confirmed_count = Set(confirmed);
-    model.next_waitlist_seq = Set(next_seq);
-    model.update(&txn).await?;
-    let position = waitlist_position(&txn, &registration).await?;
-    announce(
-        &txn,
-        status.event_type(),
-        &registration,
-        position,
-        subscribers,
-    )
-    .await?;
-    if let Some(key) = idempotency_key {
-        idempotency::ActiveModel {
-            key: Set(key.key),
-            request_hash: Set(key.request_hash),
-            registration_id: Set(registration.id),
-            status_code: Set(201),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(Registered::New {
-        registration,
-        position,
-    })
+    register_batch(db, std::slice::from_ref(&request), subscribers)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Corrupt("a batch of one gave no answer".into()))?
 }
 
 /// One request to register, as [`register_batch`] takes them.
