@@ -4,8 +4,9 @@
 //!
 //! Build a [`Calendar`] of [`CalendarEvent`]s and call [`Calendar::to_ics`]. Event times are instants in UTC plus
 //! the IANA zone they belong to; they are written as local wall-clock time with `TZID=<zone>`, and the calendar
-//! carries a [`vtimezone`] block for every zone used, generated from chrono-tz's data. Events in UTC are written as
-//! `…Z` times. The output is deterministic — the same `Calendar` always gives the same bytes (scheduling uses it
+//! carries a [`vtimezone`] block for every zone used, generated from chrono-tz's data: the zone's one full
+//! definition (its history since 1970 and its current yearly rules), the same bytes in every message and feed, since
+//! clients keep the first definition of a TZID they see. Events in UTC are written as `…Z` times. The output is deterministic — the same `Calendar` always gives the same bytes (scheduling uses it
 //! for ETags) — with CRLF line ends, lines folded at 75 octets on UTF-8 boundaries and escaped TEXT values.
 //!
 //! **Why only part of it goes through the `icalendar` crate.** Each VEVENT is built with `icalendar::Event` and
@@ -32,7 +33,7 @@ mod text;
 mod timezone;
 
 pub use text::{MAX_LINE_OCTETS, escape_text, fold_line};
-pub use timezone::vtimezone;
+pub use timezone::{HISTORY_FROM_YEAR, vtimezone};
 
 use text::{clean_text, clean_uri, mailto, push_line, quoted_param};
 
@@ -261,8 +262,9 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// The full VCALENDAR text with CRLF line ends: header, one VTIMEZONE per zone (sorted by name, covering every
-    /// event of that zone from its earliest start to its latest end), then the VEVENTs in the given order.
+    /// The full VCALENDAR text with CRLF line ends: header, one VTIMEZONE per zone used (sorted by name; each the
+    /// zone's one full definition, the same in every calendar — see [`vtimezone`]), then the VEVENTs in the given
+    /// order.
     pub fn to_ics(&self) -> String {
         let mut out = String::new();
         push_line(&mut out, "BEGIN:VCALENDAR");
@@ -273,9 +275,8 @@ impl Calendar {
         if let Some(name) = &self.name {
             push_line(&mut out, &format!("X-WR-CALNAME:{}", escape_text(name)));
         }
-        for (name, (tz, from, to)) in self.zone_spans() {
-            debug_assert_eq!(name, tz.name());
-            out.push_str(&vtimezone(tz, from, to));
+        for tz in self.zones().into_values() {
+            out.push_str(&vtimezone(tz));
         }
         for event in &self.events {
             out.push_str(&event.to_vevent());
@@ -344,21 +345,13 @@ impl Calendar {
         problems
     }
 
-    /// Every non-UTC zone the events use, by name, with the span of instants it must cover.
-    fn zone_spans(&self) -> BTreeMap<&'static str, (Tz, DateTime<Utc>, DateTime<Utc>)> {
-        let mut spans: BTreeMap<&'static str, (Tz, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
-        for event in self.events.iter().filter(|e| !timezone::is_utc(e.timezone)) {
-            let first = event.starts_at.min(event.ends_at);
-            let last = event.starts_at.max(event.ends_at);
-            spans
-                .entry(event.timezone.name())
-                .and_modify(|(_, from, to)| {
-                    *from = (*from).min(first);
-                    *to = (*to).max(last);
-                })
-                .or_insert((event.timezone, first, last));
-        }
-        spans
+    /// Every non-UTC zone the events use, by name.
+    fn zones(&self) -> BTreeMap<&'static str, Tz> {
+        self.events
+            .iter()
+            .filter(|e| !timezone::is_utc(e.timezone))
+            .map(|e| (e.timezone.name(), e.timezone))
+            .collect()
     }
 }
 

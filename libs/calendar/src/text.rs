@@ -41,16 +41,25 @@ pub fn escape_text(s: &str) -> String {
     out
 }
 
-/// A parameter value (such as CN) as a quoted string: control characters (CR and LF included) are dropped and a
-/// `"`, which a parameter value cannot hold at all, becomes `'`. Always quoted, so `:`, `;`, `,` and non-ASCII text
-/// are safe.
+/// A parameter value (such as CN) as a quoted string with RFC 6868 escapes, which keep what a quoted value cannot
+/// hold: `^` → `^^`, `"` → `^'`, and every line break (CRLF, CR or LF) → `^n`. Other control characters are
+/// dropped; white space at either end is trimmed. Always quoted, so `:`, `;`, `,` and non-ASCII text are safe.
 pub(crate) fn quoted_param(s: &str) -> String {
-    let inner: String = s
-        .chars()
-        .filter(|c| !c.is_control())
-        .map(|c| if c == '"' { '\'' } else { c })
-        .collect();
-    format!("\"{}\"", inner.trim())
+    let clean = clean_text(s);
+    let mut out = String::with_capacity(clean.len() + 2);
+    out.push('"');
+    for c in clean.trim().chars() {
+        match c {
+            '^' => out.push_str("^^"),
+            '"' => out.push_str("^'"),
+            '\n' => out.push_str("^n"),
+            // TAB is the one control character clean_text keeps; a parameter value (SAFE-CHAR) has none.
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A bare value that is not TEXT (URI, CAL-ADDRESS): control characters, CR and LF included, are dropped.
@@ -135,14 +144,23 @@ mod tests {
     }
 
     #[test]
-    fn parameter_values_are_quoted_without_dquote_or_line_breaks() {
+    fn parameter_values_are_quoted_with_rfc_6868_escapes() {
         assert_eq!(quoted_param("张伟"), "\"张伟\"");
         assert_eq!(quoted_param("Doe, John"), "\"Doe, John\"");
-        assert_eq!(quoted_param("Ann \"Nan\" Lee"), "\"Ann 'Nan' Lee\"");
+        assert_eq!(quoted_param("Ann \"Nan\" Lee"), "\"Ann ^'Nan^' Lee\"");
+        assert_eq!(
+            quoted_param("O'Neil"),
+            "\"O'Neil\"",
+            "a single quote is no escape"
+        );
+        assert_eq!(quoted_param("a^b ^n ^'"), "\"a^^b ^^n ^^'\"");
         assert_eq!(
             quoted_param("Evil\r\nATTENDEE:mailto:x@y"),
-            "\"EvilATTENDEE:mailto:x@y\""
+            "\"Evil^nATTENDEE:mailto:x@y\""
         );
+        assert_eq!(quoted_param("a\rb\nc\r\n"), "\"a^nb^nc\"");
+        assert_eq!(quoted_param(" tab\there\u{7} "), "\"tabhere\"");
+        assert_eq!(quoted_param(""), "\"\"");
     }
 
     #[test]

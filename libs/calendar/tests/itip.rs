@@ -233,13 +233,106 @@ fn invites_with_several_chinese_attendees_and_a_single_attendee_cancel_pass() {
     assert_wire_format(&ics);
     let lines = unfold(&ics);
     assert!(lines.contains(&"ATTENDEE;CN=\"王芳，博士\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:wang.fang@example.cn".to_owned()));
-    assert!(lines.contains(&"ATTENDEE;CN=\"Ann 'Nan' O'Neil; MD\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:ann@example.org".to_owned()));
+    assert!(lines.contains(&"ATTENDEE;CN=\"Ann ^'Nan^' O'Neil; MD\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:ann@example.org".to_owned()));
     assert!(lines.contains(&"ATTENDEE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:no.name@example.org".to_owned()));
 
     let dir = tempdir();
     let a = write(dir.path(), "request.ics", &ics);
     let b = write(dir.path(), "remove-one.ics", &removal.to_ics());
     assert_checker_passes(&[&a, &b]);
+}
+
+/// Issue 15 item 10: a name with double quotes kept them only as single quotes. RFC 6868 encodes what a quoted
+/// parameter value cannot hold (`^'` for `"`, `^n` for a line break, `^^` for `^`), and libical and Python
+/// `icalendar` decode it back to the name as given.
+#[test]
+fn names_with_double_quotes_line_breaks_and_carets_survive_in_cn() {
+    let names = [
+        "Ann \"Nan\" O'Neil; MD",
+        "张\"伟\"",
+        "caret ^ and a literal ^n",
+        "two\r\nlines",
+    ];
+    let mut calendar = invite(
+        Method::Request,
+        0,
+        names
+            .iter()
+            .enumerate()
+            .map(|(n, name)| Person::new(*name, format!("p{n}@example.org")))
+            .collect(),
+    );
+    calendar.events[0].organizer = Some(Person::new("Dr. \"Anna\" Müller", "anna@example.org"));
+    assert_eq!(calendar.problems(), Vec::<String>::new());
+    let ics = calendar.to_ics();
+    assert_wire_format(&ics);
+    let lines = unfold(&ics);
+    for expected in [
+        "ORGANIZER;CN=\"Dr. ^'Anna^' Müller\":mailto:anna@example.org",
+        "ATTENDEE;CN=\"Ann ^'Nan^' O'Neil; MD\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:p0@example.org",
+        "ATTENDEE;CN=\"张^'伟^'\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:p1@example.org",
+        "ATTENDEE;CN=\"caret ^^ and a literal ^^n\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:p2@example.org",
+        "ATTENDEE;CN=\"two^nlines\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:p3@example.org",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "missing {expected:?} in\n{ics}"
+        );
+    }
+
+    let dir = tempdir();
+    let path = write(dir.path(), "names.ics", &ics);
+    assert_checker_passes(&[&path]);
+
+    // What each reader makes of the CN values, in order (ORGANIZER first), as JSON strings.
+    let mut expected = vec!["\"Dr. \\\"Anna\\\" Müller\"".to_owned()];
+    expected.extend(
+        names
+            .iter()
+            .map(|n| format!("{:?}", n.replace("\r\n", "\n")).replace("\\'", "'")),
+    );
+    const LIBICAL: &str = r#"
+import json, sys, gi
+gi.require_version("ICalGLib", "3.0")
+from gi.repository import ICalGLib as I
+cal = I.Component.new_from_string(open(sys.argv[1], encoding="utf-8").read())
+ev = cal.get_first_component(I.ComponentKind.VEVENT_COMPONENT)
+for kind in (I.PropertyKind.ORGANIZER_PROPERTY, I.PropertyKind.ATTENDEE_PROPERTY):
+    p = ev.get_first_property(kind)
+    while p is not None:
+        print(json.dumps(p.get_first_parameter(I.ParameterKind.CN_PARAMETER).get_cn(), ensure_ascii=False))
+        p = ev.get_next_property(kind)
+"#;
+    const ICALENDAR: &str = r#"
+import json, sys, icalendar
+ev = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read()).walk("VEVENT")[0]
+attendees = ev["ATTENDEE"] if isinstance(ev["ATTENDEE"], list) else [ev["ATTENDEE"]]
+for p in [ev["ORGANIZER"]] + attendees:
+    print(json.dumps(str(p.params["CN"]), ensure_ascii=False))
+"#;
+    let python_icalendar =
+        std::env::var("CLOVERLEAF_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    for (reader, python, script) in [
+        ("libical", support::checker_python(), LIBICAL),
+        ("Python icalendar", python_icalendar, ICALENDAR),
+    ] {
+        let output = Command::new(&python)
+            .arg("-c")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+        assert!(
+            output.status.success(),
+            "{reader} via {python} failed (run .ci/calendar-tools.sh):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let read: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(read, expected, "{reader} reads the names back");
+    }
 }
 
 #[test]
@@ -286,6 +379,28 @@ fn exact_text_of_a_request() {
         "TZOFFSETTO:+0800",
         "TZNAME:CST",
         "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19860504T020000",
+        "TZOFFSETFROM:+0800",
+        "TZOFFSETTO:+0900",
+        "TZNAME:CDT",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "DTSTART:19860914T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=SU;BYMONTHDAY=11,12,13,14,15,16,17;UNTIL=",
+        " 19910914T170000Z",
+        "TZOFFSETFROM:+0900",
+        "TZOFFSETTO:+0800",
+        "TZNAME:CST",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19870412T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=SU;BYMONTHDAY=11,12,13,14,15,16,17;UNTIL=",
+        " 19910413T180000Z",
+        "TZOFFSETFROM:+0800",
+        "TZOFFSETTO:+0900",
+        "TZNAME:CDT",
+        "END:DAYLIGHT",
         "END:VTIMEZONE",
         "BEGIN:VEVENT",
         "DTEND;TZID=Asia/Shanghai:20260402T113000",
@@ -351,8 +466,8 @@ fn line_breaks_and_injection_attempts_never_reach_the_wire() {
         "DESCRIPTION:tab\there\\, bell and NUL dropped\\; CR at end\\n",
         "LOCATION:Room 1\\nBEGIN:VALARM",
         "URL:https://example.org/aATTACH:http://evil",
-        "ORGANIZER;CN=\"EveATTENDEE:mailto:x@y\":mailto:eve@example.orgX-EVIL:2",
-        "ATTENDEE;CN=\"Bob 'the builder'\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:bob@example.org",
+        "ORGANIZER;CN=\"Eve^nATTENDEE:mailto:x@y\":mailto:eve@example.orgX-EVIL:2",
+        "ATTENDEE;CN=\"Bob ^'the builder^'\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:bob@example.org",
     ] {
         assert!(
             lines.iter().any(|l| l == expected),
