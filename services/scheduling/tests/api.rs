@@ -528,14 +528,19 @@ async fn a_workshop_item_on_the_day_berlin_moves_to_summer_time() {
         ics.contains("DTSTART;TZID=Europe/Berlin:20270327T230000\r\n"),
         "{ics}"
     );
-    // The VTIMEZONE carries the switch, so calendars turn 09:00 local into 07:00 UTC.
+    // The VTIMEZONE carries the switch (the EU rule since 1981), so calendars turn 09:00 local into 07:00 UTC; it is
+    // the zone's one full definition, the same in every feed and invite.
     let tz = &ics
         [ics.find("BEGIN:VTIMEZONE").expect("vtimezone")..ics.find("END:VTIMEZONE").expect("end")];
     assert!(
         tz.contains(
-            "BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"
+            "BEGIN:DAYLIGHT\r\nDTSTART:19810329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"
         ),
         "{tz}"
+    );
+    assert_eq!(
+        format!("{tz}END:VTIMEZONE\r\n"),
+        &*cloverleaf_calendar::vtimezone(chrono_tz::Europe::Berlin)
     );
     assert!(
         ics.contains("LOCATION:Harnack-Haus\\, Ihnestraße 16-20\\, Berlin\\, DE"),
