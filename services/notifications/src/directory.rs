@@ -1,9 +1,11 @@
 //! What notifications asks the other services, over HTTP with a service token: an event and its agenda from
-//! scheduling, attendees and manage tokens from registration. Only the fields the emails and invites use are read.
+//! scheduling, attendees and manage tokens from registration. Only the fields the emails and invites use are read;
+//! fields other services add later (the Chinese texts, `end_timezone`) are read with defaults, so an older answer
+//! still works.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use cloverleaf_service_kit::client::{ClientError, ServiceClient};
@@ -13,6 +15,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::Error;
+
+/// Statuses registration gained in this session (contract 2): one that does not know them yet answers 422.
+const NEWER_STATUSES: &[&str] = &["event_cancelled"];
 
 /// Attendees are read in pages of this size.
 const PAGE: u32 = 500;
@@ -44,8 +49,17 @@ pub struct Event {
     pub slug: String,
     pub kind: String,
     pub title: String,
+    /// The Chinese title, when there is one (contract 1; English is the fallback).
+    #[serde(default)]
+    pub title_zh: Option<String>,
     pub summary: Option<String>,
+    #[serde(default)]
+    pub summary_zh: Option<String>,
     pub timezone: String,
+    /// The zone the event ends in (a tour Berlin → Nanjing ends in Nanjing's); scheduling fills it in, and before it
+    /// did, the end is in `timezone`.
+    #[serde(default)]
+    pub end_timezone: Option<String>,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
     pub online_url: Option<String>,
@@ -67,6 +81,14 @@ impl Event {
     pub fn starts_at_utc(&self) -> DateTime<Utc> {
         self.starts_at.with_timezone(&Utc)
     }
+
+    /// The zone of its end: `end_timezone`, else `timezone`.
+    pub fn end_zone(&self) -> &str {
+        self.end_timezone
+            .as_deref()
+            .filter(|z| !z.trim().is_empty())
+            .unwrap_or(&self.timezone)
+    }
 }
 
 /// One agenda item, as far as an invite's description lists it.
@@ -75,10 +97,25 @@ pub struct AgendaItem {
     pub id: Uuid,
     pub kind: String,
     pub title: String,
+    #[serde(default)]
+    pub title_zh: Option<String>,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
     pub timezone: String,
+    /// Where it ends (a flight lands in another zone); before scheduling sent it, the end is in `timezone`.
+    #[serde(default)]
+    pub end_timezone: Option<String>,
     pub location: Option<String>,
+}
+
+impl AgendaItem {
+    /// The zone of its end: `end_timezone`, else `timezone`.
+    pub fn end_zone(&self) -> &str {
+        self.end_timezone
+            .as_deref()
+            .filter(|z| !z.trim().is_empty())
+            .unwrap_or(&self.timezone)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,24 +154,16 @@ pub struct Directory {
     recent: Arc<Mutex<Recent>>,
 }
 
-/// How long an event or agenda read from scheduling is used again. A burst of registrations for one webinar asks
-/// for the same event thousands of times; handling a change of the event forgets it ([`Directory::forget`]), so
-/// letters written after a change never use the version before it.
-const RECENT_FOR: Duration = Duration::from_secs(5);
-
+/// What was read of events and agendas, kept for one run of work through one programme event's claimed inbox
+/// events ([`Directory::scoped`]). A burst of registrations for one webinar asks for the same event thousands of
+/// times; the claim hands one process a prefix of that event's queue at a time, so within it nothing else handles
+/// the event's changes, and handling a change forgets it ([`Directory::forget`]). A cache that outlived the claim
+/// (it once kept reads 5 s, shared by the whole process) would hand a replica the version from before a change that
+/// another replica handled meanwhile: an invite with the old time and the old agenda, never corrected.
 #[derive(Default)]
 struct Recent {
-    events: HashMap<Uuid, (Instant, Option<Event>)>,
-    agendas: HashMap<Uuid, (Instant, Vec<AgendaItem>)>,
-}
-
-impl Recent {
-    fn prune(&mut self, now: Instant) {
-        self.events
-            .retain(|_, (at, _)| now.duration_since(*at) < RECENT_FOR);
-        self.agendas
-            .retain(|_, (at, _)| now.duration_since(*at) < RECENT_FOR);
-    }
+    events: HashMap<Uuid, Option<Event>>,
+    agendas: HashMap<Uuid, Vec<AgendaItem>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -161,6 +190,16 @@ impl Directory {
         })
     }
 
+    /// The same directory with nothing kept: for one run through a claim (or one reminder), so what it keeps never
+    /// outlives the claim.
+    pub fn scoped(&self) -> Self {
+        Self {
+            scheduling: self.scheduling.clone(),
+            registration: self.registration.clone(),
+            recent: Arc::new(Mutex::new(Recent::default())),
+        }
+    }
+
     /// Drops what was read of the event: the next [`Directory::event`] and [`Directory::agenda`] ask scheduling.
     pub fn forget(&self, event_id: Uuid) {
         if let Ok(mut recent) = self.recent.lock() {
@@ -170,26 +209,20 @@ impl Directory {
     }
 
     fn recent_event(&self, id: Uuid) -> Option<Option<Event>> {
-        let recent = self.recent.lock().ok()?;
-        let (at, event) = recent.events.get(&id)?;
-        (at.elapsed() < RECENT_FOR).then(|| event.clone())
+        self.recent.lock().ok()?.events.get(&id).cloned()
     }
 
     fn recent_agenda(&self, id: Uuid) -> Option<Vec<AgendaItem>> {
-        let recent = self.recent.lock().ok()?;
-        let (at, agenda) = recent.agendas.get(&id)?;
-        (at.elapsed() < RECENT_FOR).then(|| agenda.clone())
+        self.recent.lock().ok()?.agendas.get(&id).cloned()
     }
 
     fn remember(&self, id: Uuid, event: Option<&Option<Event>>, agenda: Option<&Vec<AgendaItem>>) {
         if let Ok(mut recent) = self.recent.lock() {
-            let now = Instant::now();
-            recent.prune(now);
             if let Some(event) = event {
-                recent.events.insert(id, (now, event.clone()));
+                recent.events.insert(id, event.clone());
             }
             if let Some(agenda) = agenda {
-                recent.agendas.insert(id, (now, agenda.clone()));
+                recent.agendas.insert(id, agenda.clone());
             }
         }
     }
@@ -224,6 +257,34 @@ impl Directory {
         };
         self.remember(id, None, Some(&agenda));
         Ok(agenda)
+    }
+
+    /// Every registration of the event with any of the given statuses (each asked in turn, a registration listed
+    /// once), each with a fresh manage token.
+    pub async fn attendees_in(
+        &self,
+        event_id: Uuid,
+        statuses: &[&str],
+    ) -> Result<Vec<Attendee>, Unavailable> {
+        let mut seen = std::collections::HashSet::new();
+        let mut all = Vec::new();
+        for status in statuses {
+            let listed = match self.attendees(event_id, status).await {
+                // A registration service from before contract 2 does not know the status (422): it has none.
+                Err(Unavailable(ClientError::Status { status: code, .. }))
+                    if NEWER_STATUSES.contains(status) && matches!(code.as_u16(), 400 | 422) =>
+                {
+                    Vec::new()
+                }
+                other => other?,
+            };
+            for attendee in listed {
+                if seen.insert(attendee.id) {
+                    all.push(attendee);
+                }
+            }
+        }
+        Ok(all)
     }
 
     /// Every registration of the event with the given status, each with a fresh manage token.

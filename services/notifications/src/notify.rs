@@ -51,6 +51,11 @@ pub enum Failure {
     Unavailable(#[from] Unavailable),
     #[error(transparent)]
     Error(#[from] Error),
+    /// Scheduling answered with an older version of the event than the change being handled announces (a read
+    /// from before the change): handling waits until it answers with that version, so the letter never shows
+    /// the event or agenda from before the change.
+    #[error("{0}")]
+    Stale(String),
 }
 
 impl From<sea_orm::DbErr> for Failure {
@@ -72,10 +77,20 @@ struct RegistrationPayload {
     waitlist_position: Option<i64>,
 }
 
+/// The payload of `registration.erased` (contract 3): no personal data, only whose.
+#[derive(Debug, Clone, Deserialize)]
+struct ErasedPayload {
+    registration_id: Uuid,
+    event_id: Uuid,
+}
+
 /// The payload of `event.*` events (what is used of it).
 #[derive(Debug, Clone, Deserialize)]
 struct EventPayload {
     event_id: Uuid,
+    /// The event's sequence after the change.
+    #[serde(default)]
+    sequence: Option<i32>,
     #[serde(default)]
     action: Option<String>,
     #[serde(default)]
@@ -200,6 +215,14 @@ impl Notifier {
         })
     }
 
+    /// The same notifier with a directory of its own ([`Directory::scoped`]): what it reads is kept only while it
+    /// lives — one run through a claim, or one reminder.
+    pub fn scoped(&self) -> Self {
+        let mut scoped = self.clone();
+        scoped.directory = self.directory.scoped();
+        scoped
+    }
+
     /// Handles one claimed inbox event: gathers, then commits everything it causes with the processed mark.
     /// `Ok(false)`: the claim was lost to another worker and nothing was written.
     pub async fn handle(&self, claimed: &Claimed) -> Result<bool, Failure> {
@@ -229,6 +252,10 @@ impl Notifier {
                     Err(error) => Work::note(format!("ignored: {error}")),
                 }
             }
+            "registration.erased" => match serde_json::from_value::<ErasedPayload>(payload) {
+                Ok(p) => return self.erase(claimed, &p).await,
+                Err(error) => Work::note(format!("ignored: {error}")),
+            },
             kind if kind.starts_with("registration.") => {
                 match serde_json::from_value::<RegistrationPayload>(payload) {
                     Ok(p) => self.registration(kind, &p).await?,
@@ -302,6 +329,25 @@ impl Notifier {
         Ok(true)
     }
 
+    /// `registration.erased` (contract 3): in one transaction with the processed mark, the person's address, name
+    /// and the texts sent to them leave the delivery log, the invite ledger and the stored payloads of that
+    /// registration's events; the rows stay, so counts are unchanged. Reminders hold nothing of anyone (they are
+    /// per event; their letters are in the delivery log).
+    async fn erase(&self, claimed: &Claimed, p: &ErasedPayload) -> Result<bool, Failure> {
+        let txn = cloverleaf_service_kit::db::begin_write(&self.db).await?;
+        if !inbox::finish(&txn, claimed, "personal data erased").await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let messages = messages::erase_registration(&txn, p.registration_id).await?;
+        let invites = ledger::erase_registration(&txn, p.event_id, p.registration_id).await?;
+        let payloads = inbox::erase_registration(&txn, p.registration_id).await?;
+        txn.commit().await?;
+        tracing::info!(registration_id = %p.registration_id, event_id = %p.event_id, messages, invites, payloads,
+            "a registration's personal data was erased");
+        Ok(true)
+    }
+
     async fn event_published(&self, p: &EventPayload) -> Result<Work, Failure> {
         let Some(event) = self.directory.event(p.event_id).await? else {
             return Ok(Work::note("ignored: scheduling no longer knows the event"));
@@ -321,8 +367,23 @@ impl Notifier {
         work
     }
 
+    /// The event as scheduling has it now, which must be at least the version the change announced.
+    async fn event_after(&self, p: &EventPayload) -> Result<Option<Event>, Failure> {
+        let event = self.directory.event(p.event_id).await?;
+        if let (Some(event), Some(announced)) = (&event, p.sequence)
+            && event.sequence < announced
+        {
+            self.directory.forget(p.event_id);
+            return Err(Failure::Stale(format!(
+                "scheduling answered event {} at sequence {}, older than the change's {announced}",
+                event.id, event.sequence
+            )));
+        }
+        Ok(event)
+    }
+
     async fn event_updated(&self, p: &EventPayload) -> Result<Work, Failure> {
-        let Some(event) = self.directory.event(p.event_id).await? else {
+        let Some(event) = self.event_after(p).await? else {
             return Ok(Work::note("ignored: scheduling no longer knows the event"));
         };
         if event.is_cancelled() {
@@ -333,12 +394,12 @@ impl Notifier {
         let agenda = self.directory.agenda(event.id).await?;
         let confirmed = self.directory.attendees(event.id, "confirmed").await?;
         let sent = ledger::of_event(&self.db, event.id).await?;
-        let item_title = p.item_ids.first().and_then(|id| {
-            agenda
-                .iter()
-                .find(|item| item.id == *id)
-                .map(|item| item.title.clone())
-        });
+        let item = p
+            .item_ids
+            .first()
+            .and_then(|id| agenda.iter().find(|item| item.id == *id));
+        let item_title = item.map(|item| item.title.clone());
+        let item_title_zh = item.and_then(|item| item.title_zh.clone());
         let item_title = item_title.or_else(|| {
             p.changes
                 .iter()
@@ -350,6 +411,9 @@ impl Notifier {
             action: p.action.clone().unwrap_or_else(|| "updated".to_owned()),
             changes: p.changes.clone(),
             item_title,
+            item_title_zh,
+            item_timezone: item.and_then(|item| item.timezone.parse().ok()),
+            item_end_timezone: item.and_then(|item| item.end_zone().parse().ok()),
         };
         let mut work = Work::default();
         for attendee in &confirmed {
@@ -382,7 +446,7 @@ impl Notifier {
     }
 
     async fn event_cancelled(&self, p: &EventPayload) -> Result<Work, Failure> {
-        let Some(event) = self.directory.event(p.event_id).await? else {
+        let Some(event) = self.event_after(p).await? else {
             return Ok(Work::note("ignored: scheduling no longer knows the event"));
         };
         let agenda = self.directory.agenda(event.id).await?;
@@ -391,7 +455,13 @@ impl Notifier {
             drop_reminders: Some(event.id),
             ..Work::default()
         };
-        for attendee in self.directory.attendees(event.id, "confirmed").await? {
+        // Registration ends the event's registrations (`event_cancelled`, contract 2), perhaps before this is
+        // handled: those are asked for too. Whoever holds an invite gets the CANCEL; the others a plain letter.
+        for attendee in self
+            .directory
+            .attendees_in(event.id, &["confirmed", "event_cancelled"])
+            .await?
+        {
             let Some(to) = Addressee::from_attendee(&attendee) else {
                 continue;
             };
@@ -399,6 +469,19 @@ impl Notifier {
                 Some(row) => Some(LedgerEntry::try_from(row)?),
                 None => None,
             };
+            let invited = last.as_ref().is_some_and(|l| l.method == Method::Request);
+            if attendee.status == "event_cancelled" && !invited {
+                work.outgoing.push(self.plain_letter(
+                    LetterKind::EventCancelledWaitlist,
+                    &event,
+                    &to,
+                    Extras {
+                        waitlist_position: attendee.waitlist_position,
+                        ..Extras::default()
+                    },
+                )?);
+                continue;
+            }
             if let Some(outgoing) = self.invite_letter(
                 LetterKind::EventCancelled,
                 &event,
@@ -411,16 +494,21 @@ impl Notifier {
                 work.outgoing.push(outgoing);
             }
         }
-        for status in ["waitlisted", "pending_approval"] {
-            for attendee in self.directory.attendees(event.id, status).await? {
-                if let Some(to) = Addressee::from_attendee(&attendee) {
-                    work.outgoing.push(self.plain_letter(
-                        LetterKind::EventCancelledWaitlist,
-                        &event,
-                        &to,
-                        Extras::default(),
-                    )?);
-                }
+        for attendee in self
+            .directory
+            .attendees_in(event.id, &["waitlisted", "pending_approval"])
+            .await?
+        {
+            if let Some(to) = Addressee::from_attendee(&attendee) {
+                work.outgoing.push(self.plain_letter(
+                    LetterKind::EventCancelledWaitlist,
+                    &event,
+                    &to,
+                    Extras {
+                        waitlist_position: attendee.waitlist_position,
+                        ..Extras::default()
+                    },
+                )?);
             }
         }
         Ok(work)
@@ -536,30 +624,25 @@ impl Notifier {
         Ok(work)
     }
 
-    /// What the letters say about the event.
-    fn facts(&self, event: &Event) -> Result<EventFacts, Error> {
-        let timezone: Tz = event.timezone.parse().map_err(|_| {
-            Error::Corrupt(format!(
-                "event {} has an unknown zone {:?}",
-                event.id, event.timezone
-            ))
-        })?;
-        let location = event.venue.as_ref().map(|venue| {
-            [
-                Some(venue.name.as_str()),
-                venue.address.as_deref(),
-                venue.city.as_deref(),
-                venue.country.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|part| !part.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(", ")
-        });
+    /// What the letters say about the event, in the reader's language.
+    fn facts(&self, event: &Event, locale: Locale) -> Result<EventFacts, Error> {
+        let zone = |name: &str| -> Result<Tz, Error> {
+            name.parse().map_err(|_| {
+                Error::Corrupt(format!("event {} has an unknown zone {name:?}", event.id))
+            })
+        };
+        let timezone = zone(&event.timezone)?;
+        let end_timezone = zone(event.end_zone()).unwrap_or(timezone);
+        let location = event
+            .venue
+            .as_ref()
+            .map(|venue| invites::venue_line(venue, locale));
         let links = self.links(event);
         Ok(EventFacts {
-            title: event.title.clone(),
+            title: locale
+                .pick(&event.title, event.title_zh.as_deref())
+                .to_owned(),
+            end_timezone,
             kind: event.kind.clone(),
             starts_at: event.starts_at.with_timezone(&Utc),
             ends_at: event.ends_at.with_timezone(&Utc),
@@ -581,13 +664,12 @@ impl Notifier {
         }
     }
 
+    /// `{public_url}/m/{token}` (contract 4: the short manage token; the portal serves it as the manage page).
     fn manage_url(&self, to: &Addressee) -> Option<String> {
-        match (to.registration_id, &to.manage_token) {
-            (Some(id), Some(token)) => {
-                Some(format!("{}/manage/{id}?token={token}", self.public_url))
-            }
-            _ => None,
-        }
+        let token = to.manage_token.as_deref().filter(|t| !t.is_empty())?;
+        to.registration_id?;
+        let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        Some(format!("{}/m/{token}", self.public_url))
     }
 
     fn render(
@@ -598,7 +680,7 @@ impl Notifier {
         extras: Extras<'_>,
         calendar: Option<CalendarNote>,
     ) -> Result<Letter, Error> {
-        let facts = self.facts(event)?;
+        let facts = self.facts(event, to.locale)?;
         let recipient = Recipient {
             name: to.name.clone(),
             email: to.email.clone(),
@@ -656,8 +738,17 @@ impl Notifier {
         let attendee = to.person();
         let links = self.links(event);
         let now = Utc::now();
-        let draft = invites::vevent(event, agenda, &links, &attendee, event.sequence, None, now)
-            .map_err(Error::Corrupt)?;
+        let draft = invites::vevent(
+            event,
+            agenda,
+            &links,
+            &attendee,
+            to.locale,
+            event.sequence,
+            None,
+            now,
+        )
+        .map_err(Error::Corrupt)?;
         let whole_event = intent == Intent::CancelEvent;
         // Hash what the calendar would hold after this message: the status is part of it.
         let shaped = |method| invites::calendar(method, draft.clone(), whole_event);
@@ -733,9 +824,9 @@ impl Notifier {
     /// A due reminder: emails to every confirmed attendee, committed with the reminder's `sent` mark. `Ok(false)`:
     /// the claim was lost.
     pub async fn send_reminder(&self, claimed: &reminders::Claimed) -> Result<bool, Failure> {
-        // Reminders are rare and must see the event as it is now.
-        self.directory.forget(claimed.event_id);
-        let event = self.directory.event(claimed.event_id).await?;
+        // Reminders are rare and must see the event as it is now: nothing read before is used, nor kept after.
+        let scoped = self.scoped();
+        let event = scoped.directory.event(claimed.event_id).await?;
         let now = self.clock.now();
         let drop_note = match &event {
             None => Some("scheduling no longer knows the event"),
@@ -755,7 +846,7 @@ impl Notifier {
         let (event, outgoing) = match (event, drop_note) {
             (Some(event), None) => {
                 let mut outgoing = Vec::new();
-                for attendee in self.directory.attendees(event.id, "confirmed").await? {
+                for attendee in scoped.directory.attendees(event.id, "confirmed").await? {
                     if let Some(to) = Addressee::from_attendee(&attendee) {
                         outgoing.push(self.plain_letter(
                             LetterKind::Reminder,

@@ -15,7 +15,8 @@ use chrono_tz::Tz;
 use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
 use sha2::{Digest, Sha256};
 
-use crate::directory::{AgendaItem, Event};
+use crate::directory::{AgendaItem, Event, Venue};
+use crate::domain::when::{self, Locale};
 
 /// At most this many agenda items are listed in an invite's description; the feed has them all.
 const AGENDA_LINES: usize = 40;
@@ -119,12 +120,34 @@ pub struct Links {
     pub feed: Option<String>,
 }
 
-/// The attendee's VEVENT for the event as it is now.
+/// A venue as one line: "name, address, city, country"; in Chinese joined with "，".
+pub fn venue_line(venue: &Venue, locale: Locale) -> String {
+    let separator = match locale {
+        Locale::En => ", ",
+        Locale::ZhCn => "，",
+    };
+    [
+        Some(venue.name.as_str()),
+        venue.address.as_deref(),
+        venue.city.as_deref(),
+        venue.country.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(separator)
+}
+
+/// The attendee's VEVENT for the event as it is now, in their language (SUMMARY and DESCRIPTION).
+#[allow(clippy::too_many_arguments)]
 pub fn vevent(
     event: &Event,
     agenda: &[AgendaItem],
     links: &Links,
     attendee: &Person,
+    locale: Locale,
     sequence: i32,
     status: Option<EventStatus>,
     dtstamp: DateTime<Utc>,
@@ -136,19 +159,7 @@ pub fn vevent(
         )
     })?;
     let location = match (&event.venue, &event.online_url) {
-        (Some(venue), _) => Some(
-            [
-                Some(venue.name.as_str()),
-                venue.address.as_deref(),
-                venue.city.as_deref(),
-                venue.country.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|part| !part.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
-        ),
+        (Some(venue), _) => Some(venue_line(venue, locale)),
         (None, Some(online)) => Some(online.clone()),
         (None, None) => None,
     };
@@ -159,8 +170,10 @@ pub fn vevent(
         starts_at: event.starts_at.with_timezone(&Utc),
         ends_at: event.ends_at.with_timezone(&Utc),
         timezone,
-        summary: event.title.clone(),
-        description: Some(description(event, agenda, links)),
+        summary: locale
+            .pick(&event.title, event.title_zh.as_deref())
+            .to_owned(),
+        description: Some(description(event, agenda, links, locale)),
         location,
         url: event.online_url.clone().or_else(|| links.page.clone()),
         organizer: Some(Person::new(&event.organiser.name, &event.organiser.email)),
@@ -172,49 +185,80 @@ pub fn vevent(
     })
 }
 
-/// The invite's description: the summary, the agenda (each item in its own zone), and the links.
-fn description(event: &Event, agenda: &[AgendaItem], links: &Links) -> String {
+/// When an agenda item takes place, each end in its own zone and with its date, in `locale` (an overnight item
+/// keeps its end date: "Saturday 15 May 2027, 18:00 – Sunday 16 May 2027, 06:30 UTC+8 (Asia/Shanghai)").
+pub fn item_when(item: &AgendaItem, event_zone: Tz, locale: Locale) -> String {
+    let start_zone = item.timezone.parse::<Tz>().unwrap_or(event_zone);
+    let end_zone = item.end_zone().parse::<Tz>().unwrap_or(start_zone);
+    when::span_between(
+        item.starts_at.with_timezone(&Utc),
+        start_zone,
+        item.ends_at.with_timezone(&Utc),
+        end_zone,
+        locale,
+    )
+}
+
+/// The invite's description in the attendee's language: the summary, the agenda (each item in its own zones, with
+/// its dates), and the links.
+fn description(event: &Event, agenda: &[AgendaItem], links: &Links, locale: Locale) -> String {
+    let event_zone = event.timezone.parse::<Tz>().unwrap_or(Tz::UTC);
+    let label = |en: &'static str, zh: &'static str| match locale {
+        Locale::En => en,
+        Locale::ZhCn => zh,
+    };
     let mut out = String::new();
-    if let Some(summary) = event.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+    let summary = locale.pick(
+        event.summary.as_deref().unwrap_or(""),
+        event.summary_zh.as_deref(),
+    );
+    if !summary.trim().is_empty() {
         out.push_str(summary.trim());
         out.push_str("\n\n");
     }
     if !agenda.is_empty() {
-        out.push_str("Agenda:\n");
+        out.push_str(label("Agenda:\n", "日程：\n"));
         for item in agenda.iter().take(AGENDA_LINES) {
-            let zone = item.timezone.parse::<Tz>().ok();
-            let (start, end) = match zone {
-                Some(tz) => (
-                    item.starts_at
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string(),
-                    item.ends_at.with_timezone(&tz).format("%H:%M").to_string(),
-                ),
-                None => (
-                    item.starts_at.format("%Y-%m-%d %H:%M").to_string(),
-                    item.ends_at.format("%H:%M").to_string(),
-                ),
-            };
-            out.push_str(&format!("{start}–{end} {} · {}", item.timezone, item.title));
+            let title = locale.pick(&item.title, item.title_zh.as_deref());
+            let mut line = format!("{} · {title}", item_when(item, event_zone, locale));
             if let Some(location) = item.location.as_deref().filter(|l| !l.trim().is_empty()) {
-                out.push_str(&format!(" ({location})"));
+                match locale {
+                    Locale::En => line.push_str(&format!(" ({})", location.trim())),
+                    Locale::ZhCn => line.push_str(&format!("（{}）", location.trim())),
+                }
+            }
+            match locale {
+                Locale::En => out.push_str(&line),
+                Locale::ZhCn => out.push_str(&when::zh_tidy(&line)),
             }
             out.push('\n');
         }
         if agenda.len() > AGENDA_LINES {
-            out.push_str(&format!("… and {} more\n", agenda.len() - AGENDA_LINES));
+            let more = agenda.len() - AGENDA_LINES;
+            match locale {
+                Locale::En => out.push_str(&format!("… and {more} more\n")),
+                Locale::ZhCn => out.push_str(&format!("……另有{more}项\n")),
+            }
         }
         out.push('\n');
     }
     if let Some(online) = &event.online_url {
-        out.push_str(&format!("Join online: {online}\n"));
+        out.push_str(&format!(
+            "{}{online}\n",
+            label("Join online: ", "在线参会链接：")
+        ));
     }
     if let Some(page) = &links.page {
-        out.push_str(&format!("Event page: {page}\n"));
+        out.push_str(&format!("{}{page}\n", label("Event page: ", "活动页面：")));
     }
     if let Some(feed) = &links.feed {
-        out.push_str(&format!("Full agenda for your calendar: {feed}\n"));
+        out.push_str(&format!(
+            "{}{feed}\n",
+            label(
+                "Full agenda for your calendar: ",
+                "在日历应用中订阅完整日程："
+            )
+        ));
     }
     out.trim_end().to_owned()
 }

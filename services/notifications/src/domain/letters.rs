@@ -87,6 +87,9 @@ pub struct EventFacts {
     pub ends_at: DateTime<Utc>,
     #[serde(skip)]
     pub timezone: Tz,
+    /// The zone of its end (a tour that ends in another city's); usually `timezone`.
+    #[serde(skip)]
+    pub end_timezone: Tz,
     /// The venue as one line, "name, address, city, country", or None.
     pub location: Option<String>,
     pub online_url: Option<String>,
@@ -125,6 +128,11 @@ pub struct ChangeSet {
     pub changes: Vec<FieldChange>,
     /// The agenda item's title when action is item_*; None otherwise.
     pub item_title: Option<String>,
+    /// Its Chinese title, if it has one.
+    pub item_title_zh: Option<String>,
+    /// The item's zones as it is now (item_updated): its times are shown in them.
+    pub item_timezone: Option<Tz>,
+    pub item_end_timezone: Option<Tz>,
 }
 
 /// Everything one letter needs.
@@ -368,18 +376,27 @@ impl Templates {
     /// "Title: Old → New", "Online link changed", "Location: A → B". Times (starts_at, ends_at, check_in,
     /// check_out: RFC 3339 strings or null) are shown in `tz`; unknown fields get "<field> changed"
     /// ("<field>已更改"); a null value reads "(none)" ("（无）").
-    pub fn describe_changes(changes: &ChangeSet, tz: Tz, locale: Locale) -> Vec<String> {
+    ///
+    /// An item's times are shown in its own zones (labelled with offset and name, never in the event's zone
+    /// unlabelled); the event's start in `tz` and its end in `end_tz`.
+    pub fn describe_changes(
+        changes: &ChangeSet,
+        tz: Tz,
+        end_tz: Tz,
+        locale: Locale,
+    ) -> Vec<String> {
         match changes.action.as_str() {
             "item_added" => vec![item_added(changes, tz, locale)],
             "item_removed" => vec![item_removed(changes, tz, locale)],
             "item_updated" => {
-                let title = item_title(changes, false);
+                let title = item_title(changes, false, locale);
+                let (start_zone, end_zone) = item_zones(changes, tz, false);
                 changes
                     .changes
                     .iter()
                     .filter(|change| change.before != change.after)
                     .map(|change| {
-                        let line = describe_field(change, tz, locale);
+                        let line = describe_field(change, start_zone, end_zone, locale);
                         match (locale, &title) {
                             (Locale::En, Some(title)) => {
                                 format!("Agenda: “{title}” – {}", line.english())
@@ -398,7 +415,7 @@ impl Templates {
                 .iter()
                 .filter(|change| change.before != change.after)
                 .map(|change| {
-                    let line = describe_field(change, tz, locale);
+                    let line = describe_field(change, tz, end_tz, locale);
                     match locale {
                         Locale::En => line.english(),
                         Locale::ZhCn => line.chinese(""),
@@ -481,11 +498,20 @@ impl<'a> Vars<'a> {
     fn new(ctx: &'a LetterContext<'a>) -> Self {
         let event = ctx.event;
         let locale = ctx.recipient.locale;
-        let when = when::span(event.starts_at, event.ends_at, event.timezone, locale);
+        let when = when::span_between(
+            event.starts_at,
+            event.timezone,
+            event.ends_at,
+            event.end_timezone,
+            locale,
+        );
         let when_local = ctx
             .recipient
             .timezone
-            .filter(|own| !when::same_offset(event.starts_at, event.timezone, *own))
+            .filter(|own| {
+                !when::same_offset(event.starts_at, event.timezone, *own)
+                    || !when::same_offset(event.ends_at, event.end_timezone, *own)
+            })
             .map(|own| when::span(event.starts_at, event.ends_at, own, locale));
         Vars {
             kind: ctx.kind.as_str(),
@@ -502,7 +528,9 @@ impl<'a> Vars<'a> {
             waitlist_position: ctx.waitlist_position,
             changes: ctx
                 .changes
-                .map(|changes| Templates::describe_changes(changes, event.timezone, locale))
+                .map(|changes| {
+                    Templates::describe_changes(changes, event.timezone, event.end_timezone, locale)
+                })
                 .unwrap_or_default(),
             reminder_in: ctx
                 .reminder_minutes
@@ -748,6 +776,8 @@ enum FieldLine {
     },
     /// "Online link changed"
     Changed { label: String },
+    /// A whole line of its own in each language ("Agenda: all 3 items moved by 1 hour").
+    Line { english: String, chinese: String },
 }
 
 impl FieldLine {
@@ -759,6 +789,7 @@ impl FieldLine {
                 after,
             } => format!("{label}: {before} → {after}"),
             FieldLine::Changed { label } => format!("{label} changed"),
+            FieldLine::Line { english, .. } => english.clone(),
         }
     }
 
@@ -769,8 +800,9 @@ impl FieldLine {
                 label,
                 before,
                 after,
-            } => format!("{prefix}{label}：{before} → {after}"),
+            } => when::zh_tidy(&format!("{prefix}{label}：{before} → {after}")),
             FieldLine::Changed { label } => format!("{prefix}{label}已更改"),
+            FieldLine::Line { chinese, .. } => chinese.clone(),
         }
     }
 }
@@ -790,6 +822,21 @@ enum Shown {
 /// Chinese.
 const FIELDS: &[(&str, Shown, &str, &str)] = &[
     ("title", Shown::Values, "Title", "标题"),
+    ("title_zh", Shown::Values, "Chinese title", "中文标题"),
+    ("agenda", Shown::Changed, "Agenda", "日程"),
+    ("end_timezone", Shown::Values, "End time zone", "结束时区"),
+    (
+        "summary_zh",
+        Shown::Changed,
+        "Chinese summary",
+        "活动摘要（中文）",
+    ),
+    (
+        "description_zh",
+        Shown::Changed,
+        "Chinese description",
+        "活动介绍（中文）",
+    ),
     ("starts_at", Shown::Times, "Start", "开始时间"),
     ("ends_at", Shown::Times, "End", "结束时间"),
     ("check_in", Shown::Times, "Check-in", "入住时间"),
@@ -828,7 +875,44 @@ const ZH_KINDS: &[(&str, &str)] = &[
     ("other", "其他"),
 ];
 
-fn describe_field(change: &FieldChange, tz: Tz, locale: Locale) -> FieldLine {
+/// `agenda` in an event's change (contract 5): its items moved with its start, `{moved_by_seconds, items}`.
+fn agenda_moved(change: &FieldChange) -> Option<FieldLine> {
+    let seconds = change.after.get("moved_by_seconds")?.as_i64()?;
+    let items = change
+        .after
+        .get("items")
+        .and_then(serde_json::Value::as_i64);
+    let minutes = seconds.abs() / 60;
+    let (en_by, zh_by) = (
+        duration(minutes, Locale::En)?,
+        duration(minutes, Locale::ZhCn)?,
+    );
+    let (en_which, zh_which) = match items {
+        Some(1) => ("the item".to_owned(), "1项安排".to_owned()),
+        Some(n) => (format!("all {n} items"), format!("全部{n}项安排")),
+        None => ("every item".to_owned(), "全部安排".to_owned()),
+    };
+    let (english, chinese) = if seconds >= 0 {
+        (
+            format!("Agenda: {en_which} moved {en_by} later, with the start"),
+            format!("日程：{zh_which}随开始时间推迟{zh_by}"),
+        )
+    } else {
+        (
+            format!("Agenda: {en_which} moved {en_by} earlier, with the start"),
+            format!("日程：{zh_which}随开始时间提前{zh_by}"),
+        )
+    };
+    Some(FieldLine::Line { english, chinese })
+}
+
+/// `tz`: the zone start times are shown in; `end_tz`: end times'.
+fn describe_field(change: &FieldChange, tz: Tz, end_tz: Tz, locale: Locale) -> FieldLine {
+    if change.field == "agenda"
+        && let Some(line) = agenda_moved(change)
+    {
+        return line;
+    }
     let Some(&(field, shown, en, zh)) = FIELDS.iter().find(|(name, ..)| *name == change.field)
     else {
         return FieldLine::Changed {
@@ -847,6 +931,11 @@ fn describe_field(change: &FieldChange, tz: Tz, locale: Locale) -> FieldLine {
             after: value_text(&change.after, field, locale),
         },
         Shown::Times => {
+            let tz = if matches!(field, "ends_at" | "check_out") {
+                end_tz
+            } else {
+                tz
+            };
             let (before, after) = (time_value(&change.before), time_value(&change.after));
             let text =
                 |value: &serde_json::Value, at: Option<DateTime<Utc>>, with_date: bool| match at {
@@ -891,7 +980,10 @@ fn value_text(value: &serde_json::Value, field: &str, locale: Locale) -> String 
             .iter()
             .map(|item| value_text(item, field, locale))
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(match locale {
+                Locale::En => ", ",
+                Locale::ZhCn => "、",
+            }),
         Json::Object(map) => {
             let parts = ["name", "institution", "address", "city", "country", "email"]
                 .iter()
@@ -901,19 +993,22 @@ fn value_text(value: &serde_json::Value, field: &str, locale: Locale) -> String 
             if parts.is_empty() {
                 value.to_string()
             } else {
-                parts.join(", ")
+                parts.join(match locale {
+                    Locale::En => ", ",
+                    Locale::ZhCn => "，",
+                })
             }
         }
     }
 }
 
-/// The agenda item's title: the one given, else its title field (after, or before when `removed`).
-fn item_title(changes: &ChangeSet, removed: bool) -> Option<String> {
-    changes.item_title.clone().or_else(|| {
+/// The agenda item's title in `locale`: the one given, else its title fields (after, or before when `removed`).
+fn item_title(changes: &ChangeSet, removed: bool, locale: Locale) -> Option<String> {
+    let field = |name: &str| {
         changes
             .changes
             .iter()
-            .find(|change| change.field == "title")
+            .find(|change| change.field == name)
             .and_then(|change| {
                 let value = if removed {
                     &change.before
@@ -922,10 +1017,42 @@ fn item_title(changes: &ChangeSet, removed: bool) -> Option<String> {
                 };
                 value.as_str().map(str::to_owned)
             })
-    })
+    };
+    let english = changes.item_title.clone().or_else(|| field("title"))?;
+    let chinese = changes.item_title_zh.clone().or_else(|| field("title_zh"));
+    Some(locale.pick(&english, chinese.as_deref()).to_owned())
 }
 
-/// When an added or removed item takes place: its start and end (after, or before when `removed`), in `tz`.
+/// The zones an item's start and end are shown in: as it is now (given), else the zone its change names (after,
+/// or before when `removed`), else the event's; the end's own zone, else the start's.
+fn item_zones(changes: &ChangeSet, event_zone: Tz, removed: bool) -> (Tz, Tz) {
+    let named = |name: &str| {
+        changes
+            .changes
+            .iter()
+            .find(|change| change.field == name)
+            .and_then(|change| {
+                if removed {
+                    change.before.as_str()
+                } else {
+                    change.after.as_str().or(change.before.as_str())
+                }
+            })
+            .and_then(|zone| zone.parse::<Tz>().ok())
+    };
+    let start = changes
+        .item_timezone
+        .or_else(|| named("timezone"))
+        .unwrap_or(event_zone);
+    let end = changes
+        .item_end_timezone
+        .or_else(|| named("end_timezone"))
+        .unwrap_or(start);
+    (start, end)
+}
+
+/// When an added or removed item takes place: its start and end (after, or before when `removed`), each in the
+/// item's own zone and labelled with it.
 fn item_time(changes: &ChangeSet, tz: Tz, locale: Locale, removed: bool) -> Option<String> {
     let field = |name: &str| {
         changes
@@ -940,15 +1067,18 @@ fn item_time(changes: &ChangeSet, tz: Tz, locale: Locale, removed: bool) -> Opti
                 })
             })
     };
+    let (start_zone, end_zone) = item_zones(changes, tz, removed);
     match (field("starts_at"), field("ends_at")) {
-        (Some(starts), Some(ends)) => Some(when::span_without_zone(starts, ends, tz, locale)),
-        (Some(starts), None) => Some(when::stamp(starts, tz, locale, true)),
+        (Some(starts), Some(ends)) => Some(when::span_between(
+            starts, start_zone, ends, end_zone, locale,
+        )),
+        (Some(starts), None) => Some(when::instant(starts, start_zone, locale)),
         _ => None,
     }
 }
 
 fn item_added(changes: &ChangeSet, tz: Tz, locale: Locale) -> String {
-    let title = item_title(changes, false);
+    let title = item_title(changes, false, locale);
     let time = item_time(changes, tz, locale, false);
     match locale {
         Locale::En => {
@@ -960,31 +1090,31 @@ fn item_added(changes: &ChangeSet, tz: Tz, locale: Locale) -> String {
         }
         Locale::ZhCn => {
             let what = title.map_or_else(|| "一项安排".to_owned(), |title| format!("“{title}”"));
-            match time {
+            when::zh_tidy(&match time {
                 Some(time) => format!("日程：新增{what}，{time}"),
                 None => format!("日程：新增{what}"),
-            }
+            })
         }
     }
 }
 
 fn item_removed(changes: &ChangeSet, tz: Tz, locale: Locale) -> String {
-    let title = item_title(changes, true);
+    let title = item_title(changes, true, locale);
     let time = item_time(changes, tz, locale, true);
     match locale {
         Locale::En => {
             let what = title.map_or_else(|| "an item".to_owned(), |title| format!("“{title}”"));
             match time {
-                Some(time) => format!("Agenda: {what} removed ({time})"),
+                Some(time) => format!("Agenda: {what} removed – it was on {time}"),
                 None => format!("Agenda: {what} removed"),
             }
         }
         Locale::ZhCn => {
             let what = title.map_or_else(|| "一项安排".to_owned(), |title| format!("“{title}”"));
-            match time {
+            when::zh_tidy(&match time {
                 Some(time) => format!("日程：原定于{time}的{what}已取消"),
                 None => format!("日程：{what}已取消"),
-            }
+            })
         }
     }
 }
@@ -1008,6 +1138,7 @@ mod tests {
             starts_at: utc(2027, 5, 15, 7, 0),
             ends_at: utc(2027, 5, 15, 8, 30),
             timezone: chrono_tz::Europe::Berlin,
+            end_timezone: chrono_tz::Europe::Berlin,
             location: None,
             online_url: Some("https://meet.example.org/j/42".to_owned()),
             page_url: Some("https://events.example.org/e/data-sharing".to_owned()),
@@ -1026,6 +1157,7 @@ mod tests {
             starts_at: utc(2027, 5, 12, 7, 0),
             ends_at: utc(2027, 5, 14, 15, 0),
             timezone: chrono_tz::Europe::Berlin,
+            end_timezone: chrono_tz::Europe::Berlin,
             location: Some(
                 "DKFZ Communication Centre, Im Neuenheimer Feld 280, Heidelberg, Germany"
                     .to_owned(),
@@ -1072,6 +1204,7 @@ mod tests {
                 },
             ],
             item_title: None,
+            ..ChangeSet::default()
         }
     }
 
@@ -1240,7 +1373,7 @@ mod tests {
              A calendar invitation is attached, so you can add the event to your calendar.\n\
              \n\
              Event: Data sharing in personalised medicine\n\
-             When: Saturday 15 May 2027, 09:00–10:30 CEST (Europe/Berlin)\n\
+             When: Saturday 15 May 2027, 09:00–10:30 UTC+2 (Europe/Berlin)\n\
              Online: https://meet.example.org/j/42\n\
              Event page: https://events.example.org/e/data-sharing\n\
              Subscribe to the agenda in your calendar app: https://events.example.org/e/data-sharing/agenda.ics\n\
@@ -1283,8 +1416,8 @@ mod tests {
              邮件附有日历邀请，您可以将活动添加到自己的日历中。\n\
              \n\
              活动：Data sharing in personalised medicine\n\
-             时间：2027年5月15日（星期六）09:00–10:30（Europe/Berlin）\n\
-             您所在时区的时间：2027年5月15日（星期六）15:00–16:30（Asia/Shanghai）\n\
+             时间：2027年5月15日（周六）09:00–10:30 UTC+2（Europe/Berlin）\n\
+             您所在时区的时间：2027年5月15日（周六）15:00–16:30 UTC+8（Asia/Shanghai）\n\
              在线参会链接：https://meet.example.org/j/42\n\
              活动页面：https://events.example.org/e/data-sharing\n\
              在日历应用中订阅活动日程：https://events.example.org/e/data-sharing/agenda.ics\n\
@@ -1310,11 +1443,11 @@ mod tests {
         for (locale, local) in [
             (
                 Locale::En,
-                "In your time zone: Thursday 14 January 2027, 16:00–17:00 CST (Asia/Shanghai)",
+                "In your time zone: Thursday 14 January 2027, 16:00–17:00 UTC+8 (Asia/Shanghai)",
             ),
             (
                 Locale::ZhCn,
-                "您所在时区的时间：2027年1月14日（星期四）16:00–17:00（Asia/Shanghai）",
+                "您所在时区的时间：2027年1月14日（周四）16:00–17:00 UTC+8（Asia/Shanghai）",
             ),
         ] {
             let recipient = recipient(locale, Some(chrono_tz::Asia::Shanghai));
@@ -1372,11 +1505,9 @@ mod tests {
                 &changes,
             ))
             .unwrap();
-        assert!(
-            letter.text.contains(
-                "In your time zone: Saturday 15 May 2027, 08:00–09:30 BST (Europe/London)"
-            )
-        );
+        assert!(letter.text.contains(
+            "In your time zone: Saturday 15 May 2027, 08:00–09:30 UTC+1 (Europe/London)"
+        ));
     }
 
     #[test]
@@ -1393,7 +1524,7 @@ mod tests {
             ))
             .unwrap();
         assert!(en.text.contains(
-            "When: Wednesday 12 May 2027, 09:00 – Friday 14 May 2027, 17:00 CEST (Europe/Berlin)"
+            "When: Wednesday 12 May 2027, 09:00 – Friday 14 May 2027, 17:00 UTC+2 (Europe/Berlin)"
         ));
         assert!(
             en.text.contains(
@@ -1413,7 +1544,7 @@ mod tests {
             ))
             .unwrap();
         assert!(zh.text.contains(
-            "时间：2027年5月12日（星期三）09:00 至 2027年5月14日（星期五）17:00（Europe/Berlin）"
+            "时间：2027年5月12日（周三）09:00 至 2027年5月14日（周五）17:00 UTC+2（Europe/Berlin）"
         ));
         assert!(
             zh.text
@@ -1490,7 +1621,7 @@ mod tests {
         ctx.reminder_minutes = Some(2880);
         let en = templates.render(&ctx).unwrap();
         assert!(en.text.contains(
-            "This is a reminder that Data sharing in personalised medicine starts in 2 days: Saturday 15 May 2027, 09:00–10:30 CEST (Europe/Berlin).\n\nJoin online: https://meet.example.org/j/42\n"
+            "This is a reminder that Data sharing in personalised medicine starts in 2 days: Saturday 15 May 2027, 09:00–10:30 UTC+2 (Europe/Berlin).\n\nJoin online: https://meet.example.org/j/42\n"
         ), "{}", en.text);
         let zh_recipient = recipient(Locale::ZhCn, None);
         let zh = templates
@@ -1503,7 +1634,7 @@ mod tests {
             .unwrap();
         assert!(
             zh.text.contains(
-                "将于24小时后开始，时间为2027年5月15日（星期六）09:00–10:30（Europe/Berlin）。"
+                "将于24小时后开始，时间为2027年5月15日（周六）09:00–10:30 UTC+2（Europe/Berlin）。"
             ),
             "{}",
             zh.text
@@ -1631,7 +1762,7 @@ mod tests {
         assert!(html.contains("<table"));
         assert!(html.contains("<th scope=\"row\""));
         assert!(html.contains(
-            "<li style=\"margin:0 0 4px;\">Start: Saturday 15 May 2027, 09:30 CEST → 10:30 CEST</li>"
+            "<li style=\"margin:0 0 4px;\">Start: Saturday 15 May 2027, 09:30 UTC+2 → 10:30 UTC+2</li>"
         ), "{html}");
         assert!(html.contains("<li style=\"margin:0 0 4px;\">Online link changed</li>"));
         for url in [
@@ -1649,7 +1780,7 @@ mod tests {
         assert!(!html.contains("http://"), "no external resources: {html}");
         assert!(!html.contains("<img") && !html.contains("<link") && !html.contains("<script"));
         assert!(letter.text.contains(
-            "Here is what is different:\n\n- Start: Saturday 15 May 2027, 09:30 CEST → 10:30 CEST\n- Online link changed\n"
+            "Here is what is different:\n\n- Start: Saturday 15 May 2027, 09:30 UTC+2 → 10:30 UTC+2\n- Online link changed\n"
         ), "{}", letter.text);
         assert!(
             letter
@@ -1855,16 +1986,16 @@ mod tests {
         let tz = chrono_tz::Europe::Berlin;
         let changes = start_change();
         assert_eq!(
-            Templates::describe_changes(&changes, tz, Locale::En),
+            Templates::describe_changes(&changes, tz, tz, Locale::En),
             vec![
-                "Start: Saturday 15 May 2027, 09:30 CEST → 10:30 CEST",
+                "Start: Saturday 15 May 2027, 09:30 UTC+2 → 10:30 UTC+2",
                 "Online link changed"
             ]
         );
         assert_eq!(
-            Templates::describe_changes(&changes, tz, Locale::ZhCn),
+            Templates::describe_changes(&changes, tz, tz, Locale::ZhCn),
             vec![
-                "开始时间：2027年5月15日（星期六）09:30 → 10:30",
+                "开始时间：2027年5月15日（周六）09:30 UTC+2 → 10:30 UTC+2",
                 "在线参会链接已更改"
             ]
         );
@@ -1877,14 +2008,15 @@ mod tests {
                 after: json!("2027-05-16T09:00:00Z"),
             }],
             item_title: None,
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&moved, tz, Locale::En),
-            vec!["End: Saturday 15 May 2027, 11:00 CEST → Sunday 16 May 2027, 11:00 CEST"]
+            Templates::describe_changes(&moved, tz, tz, Locale::En),
+            vec!["End: Saturday 15 May 2027, 11:00 UTC+2 → Sunday 16 May 2027, 11:00 UTC+2"]
         );
         assert_eq!(
-            Templates::describe_changes(&moved, tz, Locale::ZhCn),
-            vec!["结束时间：2027年5月15日（星期六）11:00 → 2027年5月16日（星期日）11:00"]
+            Templates::describe_changes(&moved, tz, tz, Locale::ZhCn),
+            vec!["结束时间：2027年5月15日（周六）11:00 UTC+2 → 2027年5月16日（周日）11:00 UTC+2"]
         );
     }
 
@@ -1916,14 +2048,17 @@ mod tests {
                 },
             ],
             item_title: Some("Keynote".to_owned()),
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&added, tz, Locale::En),
-            vec!["Agenda: “Keynote” added, Saturday 15 May 2027, 10:00–11:00"]
+            Templates::describe_changes(&added, tz, tz, Locale::En),
+            vec![
+                "Agenda: “Keynote” added, Saturday 15 May 2027, 10:00–11:00 UTC+2 (Europe/Berlin)"
+            ]
         );
         assert_eq!(
-            Templates::describe_changes(&added, tz, Locale::ZhCn),
-            vec!["日程：新增“Keynote”，2027年5月15日（星期六）10:00–11:00"]
+            Templates::describe_changes(&added, tz, tz, Locale::ZhCn),
+            vec!["日程：新增“Keynote”，2027年5月15日（周六）10:00–11:00 UTC+2（Europe/Berlin）"]
         );
 
         let removed = ChangeSet {
@@ -1946,28 +2081,105 @@ mod tests {
                 },
             ],
             item_title: None,
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&removed, tz, Locale::En),
-            vec!["Agenda: “Lunch” removed (Saturday 15 May 2027, 12:00–13:00)"]
+            Templates::describe_changes(&removed, tz, tz, Locale::En),
+            vec![
+                "Agenda: “Lunch” removed – it was on Saturday 15 May 2027, 12:00–13:00 UTC+2 (Europe/Berlin)"
+            ]
         );
         assert_eq!(
-            Templates::describe_changes(&removed, tz, Locale::ZhCn),
-            vec!["日程：原定于2027年5月15日（星期六）12:00–13:00的“Lunch”已取消"]
+            Templates::describe_changes(&removed, tz, tz, Locale::ZhCn),
+            vec![
+                "日程：原定于2027年5月15日（周六）12:00–13:00 UTC+2（Europe/Berlin）的“Lunch”已取消"
+            ]
         );
 
         let bare = ChangeSet {
             action: "item_removed".to_owned(),
             changes: vec![],
             item_title: Some("Lunch".to_owned()),
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&bare, tz, Locale::En),
+            Templates::describe_changes(&bare, tz, tz, Locale::En),
             vec!["Agenda: “Lunch” removed"]
         );
         assert_eq!(
-            Templates::describe_changes(&bare, tz, Locale::ZhCn),
+            Templates::describe_changes(&bare, tz, tz, Locale::ZhCn),
             vec!["日程：“Lunch”已取消"]
+        );
+    }
+
+    #[test]
+    fn a_removed_item_is_shown_in_its_own_zone_labelled() {
+        // A tour kept in Berlin's zone; the dinner in Shanghai was 19:00–21:00 there (13:00–15:00 in Berlin).
+        let berlin = chrono_tz::Europe::Berlin;
+        let removed = ChangeSet {
+            action: "item_removed".to_owned(),
+            changes: vec![
+                FieldChange {
+                    field: "title".to_owned(),
+                    before: json!("Welcome dinner"),
+                    after: json!(null),
+                },
+                FieldChange {
+                    field: "title_zh".to_owned(),
+                    before: json!("欢迎晚宴"),
+                    after: json!(null),
+                },
+                FieldChange {
+                    field: "timezone".to_owned(),
+                    before: json!("Asia/Shanghai"),
+                    after: json!(null),
+                },
+                FieldChange {
+                    field: "starts_at".to_owned(),
+                    before: json!("2027-05-12T19:00:00+08:00"),
+                    after: json!(null),
+                },
+                FieldChange {
+                    field: "ends_at".to_owned(),
+                    before: json!("2027-05-12T21:00:00+08:00"),
+                    after: json!(null),
+                },
+            ],
+            ..ChangeSet::default()
+        };
+        assert_eq!(
+            Templates::describe_changes(&removed, berlin, berlin, Locale::En),
+            vec![
+                "Agenda: “Welcome dinner” removed – it was on Wednesday 12 May 2027, 19:00–21:00 UTC+8 (Asia/Shanghai)"
+            ]
+        );
+        assert_eq!(
+            Templates::describe_changes(&removed, berlin, berlin, Locale::ZhCn),
+            vec![
+                "日程：原定于2027年5月12日（周三）19:00–21:00 UTC+8（Asia/Shanghai）的“欢迎晚宴”已取消"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agenda_moved_with_its_event_says_so() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let moved = ChangeSet {
+            action: "updated".to_owned(),
+            changes: vec![FieldChange {
+                field: "agenda".to_owned(),
+                before: json!(null),
+                after: json!({ "moved_by_seconds": 3600, "items": 3 }),
+            }],
+            ..ChangeSet::default()
+        };
+        assert_eq!(
+            Templates::describe_changes(&moved, berlin, berlin, Locale::En),
+            vec!["Agenda: all 3 items moved 1 hour later, with the start"]
+        );
+        assert_eq!(
+            Templates::describe_changes(&moved, berlin, berlin, Locale::ZhCn),
+            vec!["日程：全部3项安排随开始时间推迟1小时"]
         );
     }
 
@@ -1994,19 +2206,20 @@ mod tests {
                 },
             ],
             item_title: Some("Keynote".to_owned()),
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&updated, tz, Locale::En),
+            Templates::describe_changes(&updated, tz, tz, Locale::En),
             vec![
-                "Agenda: “Keynote” – Start: Saturday 15 May 2027, 10:00 CEST → 10:30 CEST",
+                "Agenda: “Keynote” – Start: Saturday 15 May 2027, 10:00 UTC+2 → 10:30 UTC+2",
                 "Agenda: “Keynote” – Room changed",
                 "Agenda: “Keynote” – Type: talk → panel",
             ]
         );
         assert_eq!(
-            Templates::describe_changes(&updated, tz, Locale::ZhCn),
+            Templates::describe_changes(&updated, tz, tz, Locale::ZhCn),
             vec![
-                "日程“Keynote”的开始时间：2027年5月15日（星期六）10:00 → 10:30",
+                "日程“Keynote”的开始时间：2027年5月15日（周六）10:00 UTC+2 → 10:30 UTC+2",
                 "日程“Keynote”的会议室已更改",
                 "日程“Keynote”的类型：报告 → 圆桌讨论",
             ]
@@ -2046,9 +2259,10 @@ mod tests {
                 },
             ],
             item_title: None,
+            ..ChangeSet::default()
         };
         assert_eq!(
-            Templates::describe_changes(&changes, tz, Locale::En),
+            Templates::describe_changes(&changes, tz, tz, Locale::En),
             vec![
                 "Title: Old → New",
                 "Location: (none) → Hall B, Main St 1, Heidelberg, Germany",
@@ -2057,10 +2271,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            Templates::describe_changes(&changes, tz, Locale::ZhCn),
+            Templates::describe_changes(&changes, tz, tz, Locale::ZhCn),
             vec![
                 "标题：Old → New",
-                "地点：（无） → Hall B, Main St 1, Heidelberg, Germany",
+                "地点：（无）→ Hall B，Main St 1，Heidelberg，Germany",
                 "地点：A → B",
                 "capacity已更改",
             ]

@@ -110,8 +110,10 @@ impl InboxWorker {
     /// One programme event's claimed events, in order; stops at the first failure and gives the rest back.
     async fn work_through(&self, queue: Vec<inbox::Claimed>) -> Result<Round, DbErr> {
         let mut round = Round::default();
+        // What is read of the event is kept for this run through its claimed events only.
+        let notifier = self.notifier.scoped();
         for (index, claimed) in queue.iter().enumerate() {
-            match self.notifier.handle(claimed).await {
+            match notifier.handle(claimed).await {
                 Ok(true) => round.processed += 1,
                 // Another worker took it over; its result stands.
                 Ok(false) => {}
@@ -124,10 +126,10 @@ impl InboxWorker {
                     );
                     let reason = failure.to_string();
                     match &failure {
-                        Failure::Unavailable(_) => {
+                        Failure::Unavailable(_) | Failure::Stale(_) => {
                             tracing::warn!(event_id = %claimed.id, event_type = %claimed.event_type,
                             attempts = claimed.attempts, retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
-                            error = %reason, "inbox event put off: another service cannot be reached")
+                            error = %reason, "inbox event put off: another service cannot be reached or answered an older version")
                         }
                         Failure::Error(_) => {
                             tracing::error!(event_id = %claimed.id, event_type = %claimed.event_type,

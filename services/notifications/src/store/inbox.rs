@@ -222,6 +222,63 @@ pub async fn retry_later(
     Ok(())
 }
 
+/// The fields of a `registration.*` payload kept once its person is erased: none of them personal.
+const KEPT_WHEN_ERASED: &[&str] = &[
+    "registration_id",
+    "event_id",
+    "status",
+    "previous_status",
+    "waitlist_position",
+    "locale",
+];
+
+/// Erases a registration's person from the stored payloads of its events (contract 3): each keeps only
+/// [`KEPT_WHEN_ERASED`] and says `"erased": true`; rows, types and processing marks stay. Registration's events
+/// have the registration as their aggregate. Returns how many were rewritten.
+pub async fn erase_registration<C: ConnectionTrait>(
+    txn: &C,
+    registration_id: Uuid,
+) -> Result<u64, Error> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let rows = inbox_event::Entity::find()
+        .filter(inbox_event::Column::AggregateId.eq(registration_id))
+        .filter(inbox_event::Column::EventType.like("registration.%"))
+        .all(txn)
+        .await?;
+    let mut erased = 0;
+    for row in rows {
+        let payload: serde_json::Value =
+            serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null);
+        let mut kept = serde_json::Map::new();
+        if let Some(object) = payload.as_object() {
+            for key in KEPT_WHEN_ERASED {
+                if let Some(value) = object.get(*key) {
+                    kept.insert((*key).to_owned(), value.clone());
+                }
+            }
+        }
+        kept.insert("erased".to_owned(), serde_json::Value::Bool(true));
+        let scrubbed = serde_json::Value::Object(kept).to_string();
+        if scrubbed == row.payload {
+            continue;
+        }
+        inbox_event::Entity::update_many()
+            .col_expr(
+                inbox_event::Column::Payload,
+                sea_orm::sea_query::Expr::value(scrubbed),
+            )
+            .col_expr(
+                inbox_event::Column::LastError,
+                sea_orm::sea_query::Expr::value(None::<String>),
+            )
+            .filter(inbox_event::Column::Id.eq(row.id))
+            .exec(txn)
+            .await?;
+        erased += 1;
+    }
+    Ok(erased)
+}
+
 /// How many received events are not processed yet.
 pub async fn unprocessed(db: &DatabaseConnection) -> Result<i64, DbErr> {
     #[derive(FromQueryResult)]

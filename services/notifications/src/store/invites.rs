@@ -83,6 +83,25 @@ pub async fn of_event<C: ConnectionTrait>(
         .collect())
 }
 
+/// Erases a registration's person from the invite ledger (contract 3): their rows keep the UID, SEQUENCE and
+/// METHOD, but the address is replaced by `erased:{registration id}` (the address is part of the key).
+pub async fn erase_registration<C: ConnectionTrait>(
+    txn: &C,
+    event_id: Uuid,
+    registration_id: Uuid,
+) -> Result<u64, Error> {
+    let result = invite::Entity::update_many()
+        .col_expr(
+            invite::Column::AttendeeEmail,
+            sea_orm::sea_query::Expr::value(format!("erased:{registration_id}")),
+        )
+        .filter(invite::Column::EventId.eq(event_id))
+        .filter(invite::Column::RegistrationId.eq(registration_id))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// One invite sent: what the ledger records.
 #[derive(Debug, Clone)]
 pub struct Sent<'a> {

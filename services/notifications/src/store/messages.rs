@@ -296,6 +296,47 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<message::Model
         .ok_or_else(|| Problem::not_found("This message").into())
 }
 
+/// What the delivery log shows instead of an erased person's address.
+pub const ERASED_ADDRESS: &str = "erased";
+
+/// Erases a registration's person from the delivery log (contract 3): each of their messages keeps its row — kind,
+/// status, attempts and times, so the counts stay right — but loses the address (shown as [`ERASED_ADDRESS`]),
+/// the name and the text sent (`raw`); the subject, which names only the event, stays. A message not sent yet is
+/// not sent any more: it is marked failed, saying why. Returns how many messages were touched.
+pub async fn erase_registration<C: ConnectionTrait>(
+    txn: &C,
+    registration_id: Uuid,
+) -> Result<u64, Error> {
+    message::Entity::update_many()
+        .col_expr(
+            message::Column::Status,
+            Expr::value(Status::Failed.as_str()),
+        )
+        .col_expr(
+            message::Column::LastError,
+            Expr::value(Some("the recipient's data was erased before it was sent")),
+        )
+        .filter(message::Column::RegistrationId.eq(registration_id))
+        .filter(message::Column::Status.eq(Status::Queued.as_str()))
+        .exec(txn)
+        .await?;
+    let erased = message::Entity::update_many()
+        .col_expr(message::Column::ToEmail, Expr::value(ERASED_ADDRESS))
+        .col_expr(message::Column::ToName, Expr::value(""))
+        .col_expr(message::Column::Raw, Expr::value(""))
+        .filter(message::Column::RegistrationId.eq(registration_id))
+        .exec(txn)
+        .await?;
+    // A failure's reason may quote the address; the queued ones were given theirs above.
+    message::Entity::update_many()
+        .col_expr(message::Column::LastError, Expr::value(None::<String>))
+        .filter(message::Column::RegistrationId.eq(registration_id))
+        .filter(message::Column::Status.ne(Status::Failed.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(erased.rows_affected)
+}
+
 /// Messages not yet sent or failed (the `cloverleaf_mail_queued` gauge).
 pub async fn pending<C: ConnectionTrait>(db: &C) -> Result<i64, Error> {
     let n: Option<i64> = message::Entity::find()
