@@ -152,6 +152,38 @@ impl System {
                 "CLOVERLEAF__RATE_LIMIT__REGISTRATIONS_BURST".into(),
                 "1000000000".into(),
             ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__REGISTRATIONS_PER_MINUTE_PER_EVENT".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__REGISTRATIONS_BURST_PER_EVENT".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__REGISTRATIONS_PER_HOUR_PER_EMAIL".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__REGISTRATIONS_BURST_PER_EMAIL".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__LOGINS_PER_MINUTE".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__LOGINS_BURST".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__LOGINS_PER_HOUR_PER_ACCOUNT".into(),
+                "1000000000".into(),
+            ),
+            (
+                "CLOVERLEAF__RATE_LIMIT__LOGINS_BURST_PER_ACCOUNT".into(),
+                "1000000000".into(),
+            ),
             ("CLOVERLEAF__MAIL__TRANSPORT".into(), "smtp".into()),
             ("CLOVERLEAF__MAIL__SMTP_HOST".into(), "127.0.0.1".into()),
             ("CLOVERLEAF__MAIL__SMTP_PORT".into(), smtp_port.to_string()),

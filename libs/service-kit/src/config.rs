@@ -63,6 +63,17 @@ pub struct HttpSettings {
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
     pub shutdown_grace_secs: u64,
+    /// The proxies (addresses or networks) whose `X-Forwarded-For` the services and the portal believe: the edge's
+    /// and the portal's addresses. Anyone else's is ignored (see [`crate::forwarded`]).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl HttpSettings {
+    /// [`HttpSettings::trusted_proxies`], parsed (checked when the settings were loaded).
+    pub fn trusted_proxies(&self) -> crate::forwarded::TrustedProxies {
+        crate::forwarded::TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,9 +125,23 @@ pub struct EdgeSettings {
     /// `/services/…` (empty: `portal.url`).
     #[serde(default)]
     pub portal_instances: Vec<String>,
+    /// Proxies in front of the edge (a load balancer) whose `X-Forwarded-For` the edge believes; empty: the edge is
+    /// the first hop and each caller is its own address.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The operator credential for the edge's `/metrics` and `/services/<name>/…` (sent as
+    /// `Authorization: Bearer <token>`). Empty: the edge does not serve them at all (404); operators reach each
+    /// service directly. A secret.
+    #[serde(default = "empty_secret")]
+    pub operator_token: SecretString,
 }
 
 impl EdgeSettings {
+    /// [`EdgeSettings::trusted_proxies`], parsed (checked when the settings were loaded).
+    pub fn trusted_proxies(&self) -> crate::forwarded::TrustedProxies {
+        crate::forwarded::TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
+    }
+
     /// The instances configured for a service (may be empty).
     pub fn instances(&self, name: ServiceName) -> &[String] {
         match name {
@@ -148,20 +173,42 @@ pub struct ServiceSettings {
     pub subscribers: Vec<String>,
 }
 
-/// Limits on public endpoints, per client address.
+/// Limits on public endpoints (429 with `Retry-After` beyond them). Each is a token bucket: `burst` at once, then
+/// the average. What each defends against is in the README ("Rate limits").
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct RateLimitSettings {
-    /// Registrations one client address may send per minute, on average.
+    /// Registrations one client address may send per minute, on average (sized for a campus behind one address).
     pub registrations_per_minute: u32,
     /// How many it may send at once before the average applies.
     pub registrations_burst: u32,
+    /// Registrations for one email address (any event) per hour, on average, and at once.
+    pub registrations_per_hour_per_email: u32,
+    pub registrations_burst_per_email: u32,
+    /// Registrations for one event (from everyone) per minute, on average, and at once.
+    pub registrations_per_minute_per_event: u32,
+    pub registrations_burst_per_event: u32,
+    /// Login attempts from one client address (any account) per minute, on average, and at once.
+    pub logins_per_minute: u32,
+    pub logins_burst: u32,
+    /// Login attempts for one account from one client address per hour, on average, and at once.
+    pub logins_per_hour_per_account: u32,
+    pub logins_burst_per_account: u32,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self {
-            registrations_per_minute: 30,
-            registrations_burst: 10,
+            registrations_per_minute: 600,
+            registrations_burst: 600,
+            registrations_per_hour_per_email: 10,
+            registrations_burst_per_email: 5,
+            registrations_per_minute_per_event: 1200,
+            registrations_burst_per_event: 1200,
+            logins_per_minute: 10,
+            logins_burst: 20,
+            logins_per_hour_per_account: 10,
+            logins_burst_per_account: 10,
         }
     }
 }
@@ -393,6 +440,8 @@ impl Settings {
             .with_list_parse_key("edge.scheduling_instances")
             .with_list_parse_key("edge.notifications_instances")
             .with_list_parse_key("edge.portal_instances")
+            .with_list_parse_key("edge.trusted_proxies")
+            .with_list_parse_key("http.trusted_proxies")
             .try_parsing(true)
             .source(environment);
         for name in ServiceName::ALL {
@@ -454,6 +503,13 @@ impl Settings {
                     return Err(invalid(&field, &format!("{subscriber} is listed twice")));
                 }
             }
+        }
+        for (field, list) in [
+            ("http.trusted_proxies", &self.http.trusted_proxies),
+            ("edge.trusted_proxies", &self.edge.trusted_proxies),
+        ] {
+            crate::forwarded::TrustedProxies::parse(list)
+                .map_err(|message| invalid(field, &message))?;
         }
         let outbox = &self.outbox;
         if outbox.poll_interval_ms == 0 {

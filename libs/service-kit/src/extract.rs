@@ -1,10 +1,60 @@
-//! Request extractors whose rejections are problem+json naming the field, instead of axum's plain-text defaults.
+//! Request extractors whose rejections are problem+json naming the field, instead of axum's plain-text defaults;
+//! and [`refuse_nul`], which keeps NUL characters from outside (in the path, the query or a JSON string) away from
+//! every handler — PostgreSQL cannot store them in text and answers an error that would become a 500.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::{FieldError, Problem};
+
+const NUL_MESSAGE: &str = "must not contain a NUL character";
+
+/// The middleware every service runs before routing: a path with a NUL character (`%00`) names nothing there is
+/// (404); a query parameter with one is invalid (422 naming it). JSON bodies are checked by [`Json`].
+pub async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if has_escaped_nul(uri.path()) {
+        return Problem::not_found("This resource")
+            .with_detail("the path contains a NUL character")
+            .into_response();
+    }
+    if let Some(query) = uri.query()
+        && has_escaped_nul(query)
+    {
+        let fields = url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(name, value)| name.contains('\0') || value.contains('\0'))
+            .map(|(name, _)| {
+                let name = name.replace('\0', "");
+                FieldError::new(
+                    if name.is_empty() {
+                        "query".to_owned()
+                    } else {
+                        name
+                    },
+                    "invalid",
+                    NUL_MESSAGE,
+                )
+            })
+            .collect::<Vec<_>>();
+        if !fields.is_empty() {
+            return Problem::invalid(fields).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether percent-encoded text holds `%00` (a raw NUL byte cannot be in a URI at all).
+fn has_escaped_nul(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
 
 /// The rejection of these extractors: a [`Problem`].
 #[derive(Debug)]
@@ -17,10 +67,99 @@ impl axum::response::IntoResponse for Rejection {
 }
 
 /// `axum::Json`, rejecting with problem+json: 415 without a JSON content type, 400 for JSON that does not parse,
-/// 422 naming the field whose value has the wrong type or is missing.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(Rejection))]
+/// 422 naming the field whose value has the wrong type or is missing, or whose text (or key) holds a NUL character.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !json_content_type(request.headers()) {
+            return Err(Rejection(unsupported_media_type()));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| Rejection(Problem::bad_request(rejection.body_text())))?;
+        // JSON writes a NUL only as the escape \u0000; look closer only when one is there.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+            && let Ok(value) = serde_json::from_slice::<Value>(&bytes)
+            && let Some(field) = nul_field(&value, "")
+        {
+            return Err(Rejection(Problem::invalid(vec![FieldError::new(
+                if field.is_empty() {
+                    "body".to_owned()
+                } else {
+                    field
+                },
+                "invalid",
+                NUL_MESSAGE,
+            )])));
+        }
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(value)| Self(value))
+            .map_err(Rejection::from)
+    }
+}
+
+fn unsupported_media_type() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Expected a JSON body",
+    )
+    .with_detail("send Content-Type: application/json")
+}
+
+/// `application/json` or any `application/*+json`, as axum's own `Json` accepts.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// The path (`answers.topic`, `items.2`) of the first string or key holding a NUL character.
+fn nul_field(value: &Value, at: &str) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) => text.contains('\0').then(|| at.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_field(item, &join(&i.to_string()))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "")))
+            } else {
+                nul_field(item, &join(key))
+            }
+        }),
+        _ => None,
+    }
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
@@ -35,12 +174,7 @@ impl From<JsonRejection> for Rejection {
                 let (field, message) = split_serde_path(&error.body_text());
                 Problem::invalid(vec![FieldError::new(field, "invalid", message)])
             }
-            JsonRejection::MissingJsonContentType(_) => Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Expected a JSON body",
-            )
-            .with_detail("send Content-Type: application/json"),
+            JsonRejection::MissingJsonContentType(_) => unsupported_media_type(),
             other => Problem::bad_request(other.body_text()),
         })
     }
@@ -94,7 +228,18 @@ fn split_serde_path(text: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_serde_path;
+    use super::{has_escaped_nul, nul_field, split_serde_path};
+
+    #[test]
+    fn nul_characters_are_found_with_their_field() {
+        assert!(has_escaped_nul("/v1/events/a%00b"));
+        assert!(!has_escaped_nul("/v1/events/a%2500b"));
+        let value = serde_json::json!({"email": "a@b.org", "answers": {"topic": "x\u{0}y"}, "tags": ["a", "\u{0}"]});
+        assert_eq!(nul_field(&value, "").as_deref(), Some("answers.topic"));
+        let value = serde_json::json!({"tags": ["a", "\u{0}"]});
+        assert_eq!(nul_field(&value, "").as_deref(), Some("tags.1"));
+        assert_eq!(nul_field(&serde_json::json!({"a": "b"}), ""), None);
+    }
 
     #[test]
     fn field_paths_are_taken_from_serde_messages() {

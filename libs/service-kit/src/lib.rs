@@ -6,6 +6,7 @@
 //! - [`db`]: connecting (SQLite: WAL, foreign keys, busy timeout; PostgreSQL) and migrating.
 //! - [`health`]: `/healthz`, `/readyz`; [`metrics`]: Prometheus `/metrics`; [`docs`]: `/openapi.json` and `/docs`.
 //! - [`auth`]: the verifier, issuers and service tokens a service needs, built from settings.
+//! - [`forwarded`]: the caller's address, believing `X-Forwarded-For` from configured proxies only.
 //! - [`client`]: HTTP calls to another service with a service token, the request id, timeouts and retries.
 //! - [`validate`]: request checks every service shares (one 422 naming every invalid field, one-line texts, email
 //!   addresses).
@@ -23,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod docs;
 pub mod extract;
+pub mod forwarded;
 pub mod health;
 pub mod metrics;
 pub mod observe;

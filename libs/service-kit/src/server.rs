@@ -61,7 +61,7 @@ impl ServiceParts {
                     .route("/metrics", get(metrics::handler))
                     .with_state(self.metrics.clone()),
             )
-            .merge(crate::docs::router(self.openapi));
+            .merge(crate::docs::router(self.name, self.openapi));
         let router = self
             .api
             .merge(platform)
@@ -77,6 +77,7 @@ impl ServiceParts {
                 request_timeout(timeout, request, next)
             }))
             .layer(DefaultBodyLimit::max(self.http.body_limit_bytes))
+            .layer(middleware::from_fn(crate::extract::refuse_nul))
             .layer(CatchPanicLayer::custom(|_| {
                 tracing::error!("a handler panicked");
                 Problem::internal().into_response()

@@ -355,6 +355,28 @@ pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
             .contains(service.as_str())
     );
 
+    // The same document at its public path (the one the edge's /docs/ loads it from).
+    let public: serde_json::Value = get(crate::docs::public_path(service))
+        .await
+        .expect("public openapi")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        public,
+        openapi,
+        "the same document at {}",
+        crate::docs::public_path(service)
+    );
+
+    // A NUL character from outside never reaches a handler (PostgreSQL cannot store it): 422 naming the parameter.
+    let nul = get("/readyz?probe=a%00b").await.expect("nul");
+    assert_eq!(nul.status(), 422);
+    let problem: serde_json::Value = nul.json().await.expect("problem");
+    assert_eq!(problem["errors"][0]["field"], "probe", "{problem}");
+    let nul = get("/v1/a%00b").await.expect("nul path");
+    assert_eq!(nul.status(), 404);
+
     let docs = get("/docs/").await.expect("docs");
     assert_eq!(docs.status(), 200);
     let page = docs.text().await.expect("page");
@@ -369,7 +391,8 @@ pub async fn assert_platform_endpoints(app: &TestApp, service: ServiceName) {
         config.contains(r#""validatorUrl": "none""#),
         "no validator badge from the internet: {config}"
     );
-    assert!(config.contains("/openapi.json"), "{config}");
+    // Relative to the page, so it loads wherever a proxy mounts the service (`/services/<name>/docs/`).
+    assert!(config.contains(r#""url": "../openapi.json""#), "{config}");
     for text in [&page, &config] {
         assert!(
             !text.contains("https://"),

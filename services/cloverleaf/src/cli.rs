@@ -268,6 +268,7 @@ fn print_urls(running: &system::RunningSystem) {
     );
     println!("  edge           {edge}");
     println!("  pages          {edge}/   (organisers: {edge}/organiser)");
+    println!("  API docs       {edge}/docs/   (the three APIs, through the edge)");
     for name in ServiceName::ALL {
         let url = running.service_url(name);
         println!(

@@ -1,9 +1,19 @@
 //! The edge router: one port in front of the three services and the portal. It forwards `/v1/<collection>/…` to the
 //! service that owns the collection (DESIGN.md), `/.well-known/jwks.json` to registration and every other path to
 //! the portal (the web pages), gives every request an `x-request-id` (keeping a sane one the caller sent) that the
-//! services log and pass on, and streams bodies both ways. `/services/<name>/…` reaches a service's own root (its
-//! `/readyz`, `/metrics`, `/openapi.json`; `portal` too) for operators. An unknown `/v1` collection stays a 404
-//! problem; without a portal configured, so does any other path.
+//! services log and pass on, and streams bodies both ways. An unknown `/v1` collection stays a 404 problem; without
+//! a portal configured, so does any other path.
+//!
+//! The public API docs: `/docs/` (Swagger UI compiled in) lists the three services' OpenAPI documents, each at
+//! `/openapi/<service>.json` (forwarded to the service's `/openapi.json`).
+//!
+//! For operators only: the edge's `/metrics` and `/services/<name>/…` (a service's own root — its `/metrics`,
+//! `/openapi.json`, `/docs/`; `portal` too) need `Authorization: Bearer <edge.operator_token>`, and are not served at
+//! all while no token is configured. `/services/<name>/healthz` and `/readyz` stay open.
+//!
+//! The `X-Forwarded-For` sent on names the caller last: the caller's own address, or — from a proxy listed in
+//! `edge.trusted_proxies` — the chain that proxy sent. A caller's own header is otherwise dropped, so it cannot choose
+//! the address the services count their limits under.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,10 +27,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use cloverleaf_service_kit::config::ServiceName;
+use cloverleaf_service_kit::forwarded::TrustedProxies;
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::observe::{self, ObserveState};
 use cloverleaf_service_kit::{Problem, Settings};
 use futures::TryStreamExt;
+use secrecy::{ExposeSecret, SecretString};
 
 /// What the edge forwards to: one of the three services, or the portal (the web pages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,12 +180,67 @@ pub struct EdgeSetupError(String);
 pub fn router_from_settings(settings: &Settings) -> Result<Router, EdgeSetupError> {
     let metrics = Metrics::new("edge").map_err(|e| EdgeSetupError(e.to_string()))?;
     let timeout = Duration::from_secs(settings.http.request_timeout_secs);
-    Ok(router(
+    Ok(router_with(
         Upstreams::from_settings(settings),
         timeout,
         settings.http.body_limit_bytes,
         metrics,
+        Access::from_settings(settings),
     ))
+}
+
+/// Who the edge believes and lets in: the proxies in front of it, and the operator credential.
+#[derive(Clone, Default)]
+pub struct Access {
+    /// Proxies whose `X-Forwarded-For` the edge passes on (`edge.trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
+    /// `edge.operator_token`; `None`: the operator paths are not served.
+    pub operator_token: Option<SecretString>,
+}
+
+impl Access {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let token = settings.edge.operator_token.expose_secret().trim();
+        Self {
+            trusted_proxies: settings.edge.trusted_proxies(),
+            operator_token: (!token.is_empty()).then(|| SecretString::from(token.to_owned())),
+        }
+    }
+
+    /// `None` when the request may reach an operator path; else the answer: 404 while no token is configured, 401
+    /// without the right one.
+    fn refuse_operator(&self, headers: &HeaderMap) -> Option<Response> {
+        let Some(expected) = &self.operator_token else {
+            return Some(Problem::not_found("This path").into_response());
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match given {
+            Some(given) if same_secret(given, expected.expose_secret()) => None,
+            _ => Some(
+                Problem::unauthorized("this path is for operators: send the operator token")
+                    .with_header(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer realm=\"operator\""),
+                    )
+                    .into_response(),
+            ),
+        }
+    }
+}
+
+/// Compares without stopping at the first difference, so the time taken does not tell how much of a guess is right.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (given, expected) = (given.as_bytes(), expected.as_bytes());
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0_u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }
 
 #[derive(Clone)]
@@ -182,13 +249,32 @@ struct Edge {
     client: reqwest::Client,
     /// Request bodies are read whole (so one can be sent to the next instance); larger ones get 413.
     body_limit: usize,
+    access: Access,
+    metrics: Metrics,
 }
 
+/// [`router_with`] trusting no proxy in front and serving no operator paths.
 pub fn router(
     upstreams: Upstreams,
     request_timeout: Duration,
     body_limit: usize,
     metrics: Metrics,
+) -> Router {
+    router_with(
+        upstreams,
+        request_timeout,
+        body_limit,
+        metrics,
+        Access::default(),
+    )
+}
+
+pub fn router_with(
+    upstreams: Upstreams,
+    request_timeout: Duration,
+    body_limit: usize,
+    metrics: Metrics,
+    access: Access,
 ) -> Router {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -201,21 +287,21 @@ pub fn router(
         upstreams,
         client,
         body_limit,
+        access,
+        metrics: metrics.clone(),
     };
     Router::new()
         .route("/healthz", get(cloverleaf_service_kit::health::healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(operator_metrics))
         .route("/v1/{collection}", any(forward_collection))
         .route("/v1/{collection}/{*rest}", any(forward_collection))
         .route("/.well-known/jwks.json", any(forward_jwks))
+        .route("/openapi/{document}", get(forward_openapi))
         .route("/services/{service}/{*rest}", any(forward_service))
         .fallback(forward_portal)
         .with_state(edge)
-        .merge(
-            Router::new()
-                .route("/metrics", get(cloverleaf_service_kit::metrics::handler))
-                .with_state(metrics.clone()),
-        )
+        .merge(cloverleaf_service_kit::docs::public_router())
         .layer(axum::middleware::from_fn_with_state(
             ObserveState {
                 service: "edge",
@@ -239,6 +325,32 @@ async fn forward_collection(
         }
         None => Problem::not_found("This collection")
             .with_detail(format!("no service owns /v1/{collection}"))
+            .into_response(),
+    }
+}
+
+/// The edge's own metrics, for operators.
+async fn operator_metrics(State(edge): State<Edge>, headers: HeaderMap) -> Response {
+    if let Some(refused) = edge.access.refuse_operator(&headers) {
+        return refused;
+    }
+    cloverleaf_service_kit::metrics::handler(State(edge.metrics)).await
+}
+
+/// `/openapi/<service>.json`: a service's OpenAPI document, for the edge's `/docs/`.
+async fn forward_openapi(
+    State(edge): State<Edge>,
+    Path(document): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let service = document
+        .strip_suffix(".json")
+        .and_then(|name| name.parse::<ServiceName>().ok());
+    match service {
+        Some(service) => forward(&edge, service.into(), "/openapi.json", client, request).await,
+        None => Problem::not_found("This API document")
+            .with_detail("the documents are /openapi/registration.json, /openapi/scheduling.json and /openapi/notifications.json")
             .into_response(),
     }
 }
@@ -278,6 +390,12 @@ async fn forward_service(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    // Liveness and readiness stay open (they tell nothing but "up"); everything else there is for operators.
+    if !matches!(rest.as_str(), "healthz" | "readyz")
+        && let Some(refused) = edge.access.refuse_operator(request.headers())
+    {
+        return refused;
+    }
     let Some(service) = upstream_named(&service) else {
         return Problem::not_found("This service").into_response();
     };
@@ -332,15 +450,13 @@ async fn forward(
     };
     let mut headers = HeaderMap::new();
     copy_headers(&parts.headers, &mut headers);
-    let forwarded_for = match parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
+    headers.remove("x-forwarded-for");
+    if let Some(chain) = edge
+        .access
+        .trusted_proxies
+        .chain_to_forward(Some(client), &parts.headers)
+        && let Ok(value) = HeaderValue::from_str(&chain)
     {
-        Some(earlier) => format!("{earlier}, {}", client.ip()),
-        None => client.ip().to_string(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
         headers.insert("x-forwarded-for", value);
     }
     if let Some(host) = parts.headers.get(header::HOST) {
@@ -455,5 +571,33 @@ mod tests {
         assert_eq!(owner_of("messages"), Some(ServiceName::Notifications));
         assert_eq!(owner_of("reminders"), Some(ServiceName::Notifications));
         assert_eq!(owner_of("secrets"), None);
+    }
+
+    #[test]
+    fn operator_paths_need_the_configured_token() {
+        let mut headers = HeaderMap::new();
+        let closed = Access::default();
+        assert_eq!(
+            closed.refuse_operator(&headers).map(|r| r.status()),
+            Some(StatusCode::NOT_FOUND)
+        );
+        let open = Access {
+            operator_token: Some(SecretString::from("s3cret-token".to_owned())),
+            ..Access::default()
+        };
+        assert_eq!(
+            open.refuse_operator(&headers).map(|r| r.status()),
+            Some(StatusCode::UNAUTHORIZED)
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret-tokem"),
+        );
+        assert!(open.refuse_operator(&headers).is_some());
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret-token"),
+        );
+        assert!(open.refuse_operator(&headers).is_none());
     }
 }

@@ -8,7 +8,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::any;
-use cloverleaf::edge::{Upstreams, router};
+use cloverleaf::edge::{Access, Upstreams, router, router_with};
+use cloverleaf_service_kit::forwarded::TrustedProxies;
 use cloverleaf_service_kit::metrics::Metrics;
 
 async fn echo_upstream() -> String {
@@ -46,12 +47,16 @@ async fn echo_upstream() -> String {
 }
 
 async fn edge(upstreams: Upstreams) -> String {
-    let app = router(
+    serve_edge(router(
         upstreams,
         Duration::from_secs(5),
         1 << 20,
         Metrics::new("edge").expect("metrics"),
-    );
+    ))
+    .await
+}
+
+async fn serve_edge(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -70,6 +75,40 @@ async fn edge(upstreams: Upstreams) -> String {
 fn dead_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     format!("http://{}", listener.local_addr().expect("addr"))
+}
+
+/// Catches a caller choosing the address the services count it under (issue 16.6): the edge passed the caller's own
+/// X-Forwarded-For on ahead of the caller's address. It names only the caller — unless the caller is a proxy listed
+/// in `edge.trusted_proxies`, whose chain (ending with its client) goes on as it came.
+#[tokio::test]
+async fn the_edge_passes_on_only_the_callers_address_unless_the_caller_is_a_trusted_proxy() {
+    let registration = echo_upstream().await;
+    let forwarded = |edge: String| async move {
+        let seen: serde_json::Value = reqwest::Client::new()
+            .post(format!("{edge}/v1/registrations"))
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        seen["forwarded_for"].as_str().expect("header").to_owned()
+    };
+    let untrusting = edge(Upstreams::new(registration.clone(), dead_url(), dead_url())).await;
+    assert_eq!(forwarded(untrusting).await, "127.0.0.1");
+    let behind_a_proxy = serve_edge(router_with(
+        Upstreams::new(registration, dead_url(), dead_url()),
+        Duration::from_secs(5),
+        1 << 20,
+        Metrics::new("edge").expect("metrics"),
+        Access {
+            trusted_proxies: TrustedProxies::parse(&["127.0.0.1".to_owned()]).expect("proxies"),
+            operator_token: None,
+        },
+    ))
+    .await;
+    assert_eq!(forwarded(behind_a_proxy).await, "198.51.100.1, 203.0.113.9");
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ pub fn build(settings: &Settings) -> Result<Portal, Error> {
         pages,
         catalog,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
+        trusted_proxies: settings.http.trusted_proxies(),
     };
     let metrics = Metrics::new(NAME).map_err(|e| Error::Metrics(e.to_string()))?;
     let timeout = Duration::from_secs(settings.http.request_timeout_secs.max(1));
@@ -67,6 +68,9 @@ pub fn build(settings: &Settings) -> Result<Portal, Error> {
                 .route("/metrics", get(cloverleaf_service_kit::metrics::handler))
                 .with_state(metrics.clone()),
         )
+        // The public API docs (the three services' documents at /openapi/<service>.json), for an Ingress that sends
+        // every other path here; behind `cloverleaf edge` the edge serves this page itself.
+        .merge(cloverleaf_service_kit::docs::public_router())
         .merge(pages)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a page panicked");

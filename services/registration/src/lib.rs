@@ -36,8 +36,9 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         desk: store::desk::RegistrationDesk::open(base.db.clone(), outbox.subscribers().to_vec()),
         outbox,
         events,
-        registration_limit: Arc::new(http::registrations::client_limiter(
+        limits: Arc::new(http::limits::Limits::new(
             &base.settings.rate_limit,
+            base.settings.http.trusted_proxies(),
         )),
     };
     let (api, openapi) = http::router(state).split_for_parts();

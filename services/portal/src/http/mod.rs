@@ -12,7 +12,7 @@ pub mod manage;
 pub mod organiser;
 pub mod public;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -27,6 +27,8 @@ use base64::Engine;
 use minijinja::{Value, context};
 use rand::RngCore;
 use serde::Deserialize;
+
+use cloverleaf_service_kit::forwarded::TrustedProxies;
 
 use crate::Error;
 use crate::backend::Backends;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Where people reach Cloverleaf (the edge): absolute links (calendar entries) start with it.
     pub public_url: String,
+    /// The proxies (the edge) whose `X-Forwarded-For` is passed on (`http.trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Who is asking, as [`pages`] worked it out.
@@ -245,26 +249,14 @@ fn sane_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The address chain to pass on: a proxy's (the edge's) `X-Forwarded-For` when the peer is one on loopback or a
-/// private network — its last address is the visitor — else the peer itself.
-fn forwarded_for(peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<String> {
-    let chain = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match peer {
-        None => chain,
-        Some(peer) => {
-            let trusted = match peer.ip() {
-                IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
-                IpAddr::V6(v6) => v6.is_loopback(),
-            };
-            match chain {
-                Some(chain) if trusted => Some(chain),
-                _ => Some(peer.ip().to_string()),
-            }
-        }
-    }
+/// The address chain to pass on: a trusted proxy's (the edge's) `X-Forwarded-For` — its last address is the visitor —
+/// else the peer itself (a caller's own header is dropped, so it cannot choose the address registration limits).
+fn forwarded_for(
+    trusted: &TrustedProxies,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Option<String> {
+    trusted.chain_to_forward(peer, headers)
 }
 
 /// The middleware every page passes (see the module's text).
@@ -294,7 +286,7 @@ pub async fn pages(State(state): State<AppState>, mut request: Request, next: Ne
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
         method: request.method().clone(),
-        forwarded_for: forwarded_for(peer, request.headers()),
+        forwarded_for: forwarded_for(&state.trusted_proxies, peer, request.headers()),
         secure: state.secure(request.headers()),
     };
     request.extensions_mut().insert(visitor.clone());
@@ -333,10 +325,21 @@ pub struct NextQuery {
     pub next: Option<String>,
 }
 
-/// Where to go after a switch or a login: a path of this site only (never `//host` or a full URL).
+/// Where to go after a switch or a login: a path of this site only, else `default`. Browsers drop tabs and line
+/// breaks from a URL and read a backslash as `/`, so `/<TAB>/evil.example` would lead to another site: refused are
+/// anything that does not start with a single `/` (so `//host` and every `scheme:`), any control character and any
+/// backslash. What passes is also a valid `Location` header value (a CR or LF there was a 500).
 pub fn safe_next(next: Option<&str>, default: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && HeaderValue::from_str(n).is_ok() =>
+        {
+            n.to_owned()
+        }
         _ => default.to_owned(),
     }
 }
@@ -456,6 +459,14 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example"), "/"), "/");
         assert_eq!(safe_next(Some("https://evil.example"), "/"), "/");
         assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example"), "/"), "/");
+        assert_eq!(safe_next(Some("/\n/x"), "/"), "/");
+        assert_eq!(safe_next(Some("/\r\n/x"), "/"), "/");
+        assert_eq!(safe_next(Some("/\u{0}/x"), "/"), "/");
+        assert_eq!(safe_next(Some("/\u{85}/x"), "/"), "/");
+        assert_eq!(safe_next(Some("javascript:alert(1)"), "/"), "/");
+        assert_eq!(safe_next(Some(" /x"), "/"), "/");
+        assert_eq!(safe_next(Some("/events/x#agenda"), "/"), "/events/x#agenda");
         assert_eq!(safe_next(None, "/organiser"), "/organiser");
     }
 
@@ -465,13 +476,24 @@ mod tests {
         headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
         let edge: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
         let stranger: SocketAddr = "198.51.100.7:5000".parse().expect("addr");
+        let trusted = TrustedProxies::parse(&["127.0.0.1".to_owned()]).expect("proxies");
         assert_eq!(
-            forwarded_for(Some(edge), &headers).as_deref(),
+            forwarded_for(&trusted, Some(edge), &headers).as_deref(),
             Some("203.0.113.9")
         );
         assert_eq!(
-            forwarded_for(Some(stranger), &headers).as_deref(),
+            forwarded_for(&trusted, Some(stranger), &headers).as_deref(),
             Some("198.51.100.7")
+        );
+        // A private or loopback caller is not trusted for being one: only configured proxies are.
+        let private: SocketAddr = "10.1.2.3:5000".parse().expect("addr");
+        assert_eq!(
+            forwarded_for(&trusted, Some(private), &headers).as_deref(),
+            Some("10.1.2.3")
+        );
+        assert_eq!(
+            forwarded_for(&TrustedProxies::none(), Some(edge), &headers).as_deref(),
+            Some("127.0.0.1")
         );
     }
 }

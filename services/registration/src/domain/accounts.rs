@@ -1,28 +1,28 @@
 //! Organiser and admin accounts, free of I/O: what a valid account is (a lower-case email address, a one-line name, a
 //! role, a password of 12–1024 characters), password hashing with argon2id, what an admin may not do to their own
-//! account, and the login throttle — after [`SLOW_AFTER_FAILURES`] consecutive failures for an address each further
-//! attempt is answered [`SLOW_DOWN`] later; after [`LOCK_AFTER_FAILURES`] the address is refused for [`LOCK_FOR`].
+//! account, and the login slow-down — after [`SLOW_AFTER_FAILURES`] consecutive failures for an address (from
+//! anywhere) each further attempt is answered later, [`FIRST_DELAY`] doubling per failure up to [`LONGEST_DELAY`].
+//! It never refuses: a guesser cannot lock a real organiser out. Refusing (429) is left to the limits per client
+//! address and per account and client address (`http::limits`), which a guesser elsewhere cannot drain.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use cloverleaf_auth::Role;
 use cloverleaf_service_kit::validate::{self, EmailAddress};
 use serde::{Deserialize, Serialize};
 
-/// Consecutive failed logins for one address after which every further attempt is slowed down.
+/// Consecutive failed logins for one address after which every further attempt is slowed down. Only a successful
+/// login resets the count.
 pub const SLOW_AFTER_FAILURES: i32 = 5;
-/// Consecutive failed logins for one address after which it is refused (429) for [`LOCK_FOR`], whatever the
-/// password; a failure after the lock has run out locks it again. Only a successful login resets the count.
-pub const LOCK_AFTER_FAILURES: i32 = 10;
-/// How much later a slowed-down attempt is answered.
-pub const SLOW_DOWN: Duration = Duration::from_secs(1);
-/// How long a locked address is refused.
-pub const LOCK_FOR: TimeDelta = TimeDelta::minutes(15);
-/// Failures older than this, on an address that is not locked, are forgotten (so addresses tried once do not pile up).
+/// How much later the first slowed-down attempt is answered; each further failure doubles it.
+pub const FIRST_DELAY: Duration = Duration::from_secs(1);
+/// The longest a slowed-down attempt waits, however many failures came before.
+pub const LONGEST_DELAY: Duration = Duration::from_secs(8);
+/// Failures older than this are forgotten (so addresses tried once do not pile up).
 pub const FORGET_FAILURES_AFTER: TimeDelta = TimeDelta::days(1);
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
@@ -172,56 +172,32 @@ pub fn verify_login(hash: Option<&str>, password: &str) -> bool {
     }
 }
 
-/// What the throttle says about one more login attempt for an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginGate {
-    /// Go ahead; answer [`SLOW_DOWN`] later when `slow`.
-    Open { slow: bool },
-    /// Refused until then, whatever the password.
-    Locked { until: DateTime<Utc> },
-}
-
-/// The throttle's state for one address: consecutive failures (attempts in flight count as failures until they
-/// succeed) and the end of a lock.
+/// The slow-down's state for one address: consecutive failures (attempts in flight count as failures until they
+/// succeed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LoginFailures {
     pub failures: i32,
-    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl LoginFailures {
-    /// Decides on one more attempt at `now` and gives the state to store before it is checked. The attempt is
-    /// counted as a failure at once (a success resets the count afterwards), so parallel attempts cannot all slip
-    /// past the threshold before any of them is counted; the attempt that reaches [`LOCK_AFTER_FAILURES`] sets the
-    /// lock. A refused attempt changes nothing (and does not extend the lock).
-    pub fn attempt(self, now: DateTime<Utc>) -> (LoginGate, Self) {
-        if let Some(until) = self.locked_until
-            && until > now
-        {
-            return (LoginGate::Locked { until }, self);
-        }
-        let failures = self.failures.saturating_add(1);
-        let locked_until = if failures >= LOCK_AFTER_FAILURES {
-            Some(now + LOCK_FOR)
-        } else {
-            None
+    /// Decides on one more attempt and gives the state to store before it is checked: how much later to answer it.
+    /// The attempt is counted as a failure at once (a success resets the count afterwards), so parallel attempts
+    /// cannot all slip past the threshold before any of them is counted. Never a refusal.
+    pub fn attempt(self) -> (Duration, Self) {
+        let delay = match u32::try_from(self.failures - SLOW_AFTER_FAILURES) {
+            Ok(doublings) => FIRST_DELAY
+                .checked_mul(2_u32.saturating_pow(doublings.min(16)))
+                .unwrap_or(LONGEST_DELAY)
+                .min(LONGEST_DELAY),
+            Err(_) => Duration::ZERO,
         };
         (
-            LoginGate::Open {
-                slow: self.failures >= SLOW_AFTER_FAILURES,
-            },
+            delay,
             Self {
-                failures,
-                locked_until,
+                failures: self.failures.saturating_add(1),
             },
         )
     }
-}
-
-/// Whole seconds until `until`, at least 1: the `Retry-After` of a refused login.
-pub fn retry_after_secs(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
-    millis.div_ceil(1000).max(1)
 }
 
 /// What an admin asks to change about an account.
@@ -309,36 +285,18 @@ mod tests {
     }
 
     #[test]
-    fn the_throttle_slows_after_5_failures_and_locks_at_10() {
-        let now = Utc::now();
+    fn logins_slow_down_after_5_failures_doubling_up_to_8_seconds_and_are_never_refused() {
         let mut state = LoginFailures::default();
-        for n in 1..=LOCK_AFTER_FAILURES {
-            let (gate, next) = state.attempt(now);
-            assert_eq!(
-                gate,
-                LoginGate::Open {
-                    slow: n > SLOW_AFTER_FAILURES
-                },
-                "attempt {n}"
-            );
-            assert_eq!(next.failures, n);
-            assert_eq!(next.locked_until.is_some(), n == LOCK_AFTER_FAILURES);
+        let mut delays = Vec::new();
+        for _ in 0..12 {
+            let (delay, next) = state.attempt();
+            delays.push(delay.as_secs());
             state = next;
         }
-        let until = now + LOCK_FOR;
-        let (gate, unchanged) = state.attempt(now + TimeDelta::minutes(5));
-        assert_eq!(gate, LoginGate::Locked { until });
-        assert_eq!(
-            unchanged, state,
-            "a refused attempt does not extend the lock"
-        );
-        assert_eq!(retry_after_secs(until, now), 900);
-        assert_eq!(retry_after_secs(now, now), 1);
-        // After the lock runs out: one slowed attempt, which locks again if it fails.
-        let later = until + TimeDelta::seconds(1);
-        let (gate, next) = state.attempt(later);
-        assert_eq!(gate, LoginGate::Open { slow: true });
-        assert_eq!(next.locked_until, Some(later + LOCK_FOR));
+        assert_eq!(delays, [0, 0, 0, 0, 0, 1, 2, 4, 8, 8, 8, 8]);
+        assert_eq!(state.failures, 12);
+        let (delay, _) = LoginFailures { failures: i32::MAX }.attempt();
+        assert_eq!(delay, LONGEST_DELAY);
     }
 
     #[test]

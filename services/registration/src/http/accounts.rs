@@ -2,14 +2,15 @@
 //!
 //! - `POST /v1/auth/token`: email and password in, a short-lived access token good at every service out. A wrong
 //!   password, an unknown address and a disabled account get the same 401, after the same argon2 work; repeated
-//!   failures for an address are slowed down, then refused for a while with 429 (see
-//!   [`crate::domain::accounts`]).
+//!   failures for an address are slowed down, never locked ([`crate::domain::accounts`]); attempts from one client
+//!   address, and for one account from one client address, are limited (429, [`super::limits`]).
 //! - `/v1/accounts` (admins only): list, create, read and change accounts. Password hashes never leave the service.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use cloverleaf_auth::{Admin, TokenRequest};
@@ -25,8 +26,7 @@ use uuid::Uuid;
 use super::AppState;
 use crate::Error;
 use crate::domain::accounts::{
-    self, AccountChange, AccountEmail, AccountRole, EMAIL_MAX_OCTETS, LoginGate,
-    PASSWORD_MAX_CHARS, Password, SLOW_DOWN,
+    self, AccountChange, AccountEmail, AccountRole, EMAIL_MAX_OCTETS, PASSWORD_MAX_CHARS, Password,
 };
 use crate::store::accounts::{self as store, NewAccount, account};
 
@@ -66,37 +66,30 @@ fn login_failed() -> Error {
     Problem::unauthorized("the email address or the password is not right").into()
 }
 
-fn too_many_attempts(until: DateTime<Utc>) -> Error {
-    let secs = accounts::retry_after_secs(until, Utc::now());
-    Problem::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too-many-logins",
-        "Too many failed logins",
-    )
-    .with_detail(format!(
-        "too many failed logins for this email address; try again in {} minutes",
-        secs.div_ceil(60)
-    ))
-    .with_header(header::RETRY_AFTER, HeaderValue::from(secs))
-    .into()
-}
-
 /// Log in with email and password; the token is good at every service for `expires_in` seconds.
 ///
-/// After 5 consecutive failures for an address each further attempt is answered a second later; after 10 the
-/// address is refused for 15 minutes (429 with `Retry-After`), even with the right password. A success resets the
-/// count.
+/// After 5 consecutive failures for an address (from anywhere) each further attempt is answered later: 1 s, doubling
+/// per failure up to 8 s; never refused for them, so nobody can lock a real organiser out. A success resets the
+/// count. Attempts from one client address (any account), and for one account from one client address, are limited
+/// (`rate_limit.logins_*`): beyond them 429 with `Retry-After`.
 #[utoipa::path(post, path = "/v1/auth/token", tag = "auth", request_body = TokenInput,
     responses(
         (status = 200, body = TokenView),
         (status = 401, description = "wrong email address or password, or the account is disabled", body = Problem),
         (status = 422, body = Problem),
-        (status = 429, description = "too many failed logins for this address; see Retry-After", body = Problem),
+        (status = 429, description = "too many login attempts from this client address; see Retry-After", body = Problem),
     ))]
 pub async fn issue_token(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Json(input): Json<TokenInput>,
 ) -> Result<impl IntoResponse, Error> {
+    let client = state.limits.client(
+        peer.map(|axum::Extension(ConnectInfo(addr))| addr),
+        &headers,
+    );
+    state.limits.login_from(client)?;
     let email = accounts::login_key(&input.email);
     if email.len() > EMAIL_MAX_OCTETS || input.password.chars().count() > PASSWORD_MAX_CHARS {
         // No account has such an address or password: refused after the same work, and not counted (nothing
@@ -104,11 +97,11 @@ pub async fn issue_token(
         store::check_password(None, String::new()).await?;
         return Err(login_failed());
     }
+    state.limits.login_for(client, &email)?;
     let now = Utc::now();
-    match store::begin_login_attempt(&state.db, &email, now).await? {
-        LoginGate::Locked { until } => return Err(too_many_attempts(until)),
-        LoginGate::Open { slow: true } => tokio::time::sleep(SLOW_DOWN).await,
-        LoginGate::Open { slow: false } => {}
+    let delay = store::begin_login_attempt(&state.db, &email, now).await?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let found = store::account_by_email(&state.db, &email).await?;
     let right = store::check_password(

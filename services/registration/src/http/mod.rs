@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub mod accounts;
 pub mod forms;
 pub mod jwks;
+pub mod limits;
 pub mod registrations;
 
 /// What every handler can reach.
@@ -34,8 +35,8 @@ pub struct AppState {
     pub events: crate::scheduling::EventDirectory,
     /// Where new registrations are written, several per transaction.
     pub desk: crate::store::desk::RegistrationDesk,
-    /// Registrations per client address (429 beyond it).
-    pub registration_limit: Arc<registrations::ClientLimiter>,
+    /// The rate limits on registering and logging in (429 beyond them).
+    pub limits: Arc<limits::Limits>,
 }
 
 #[derive(OpenApi)]

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use crate::Error;
 use crate::domain::accounts::{
-    self, AccountChange, AccountEmail, AccountRole, FORGET_FAILURES_AFTER, LoginFailures,
-    LoginGate, Password,
+    self, AccountChange, AccountEmail, AccountRole, FORGET_FAILURES_AFTER, LoginFailures, Password,
 };
 use cloverleaf_service_kit::{FieldError, Problem, db};
 
@@ -61,6 +60,7 @@ pub mod login_failure {
         pub email: String,
         pub failures: i32,
         pub last_failure_at: DateTimeUtc,
+        /// No longer set: logins are slowed down, never locked (rows written by earlier versions may hold a time).
         pub locked_until: Option<DateTimeUtc>,
     }
 
@@ -234,14 +234,14 @@ pub async fn update_account(
     Ok(updated)
 }
 
-/// Counts one login attempt for `email` (a [`accounts::login_key`]) before its password is checked, and says whether
-/// it may go ahead. The row is locked for the decision (PostgreSQL `FOR UPDATE`; SQLite `BEGIN IMMEDIATE`), so
-/// parallel attempts are counted one after another and none slips past the lock.
+/// Counts one login attempt for `email` (a [`accounts::login_key`]) before its password is checked, and says how much
+/// later to answer it. The row is locked for the decision (PostgreSQL `FOR UPDATE`; SQLite `BEGIN IMMEDIATE`), so
+/// parallel attempts are counted one after another and none slips past the slow-down.
 pub async fn begin_login_attempt(
     db: &DatabaseConnection,
     email: &str,
     now: DateTime<Utc>,
-) -> Result<LoginGate, Error> {
+) -> Result<std::time::Duration, Error> {
     let txn = db::begin_write(db).await?;
     // The row must exist before it can be locked; the first attempts for an address may race to create it.
     login_failure::Entity::insert(login_failure::ActiveModel {
@@ -262,18 +262,15 @@ pub async fn begin_login_attempt(
         ))?;
     let state = LoginFailures {
         failures: row.failures,
-        locked_until: row.locked_until,
     };
-    let (gate, next) = state.attempt(now);
-    if next != state {
-        let mut model: login_failure::ActiveModel = row.into();
-        model.failures = Set(next.failures);
-        model.locked_until = Set(next.locked_until);
-        model.last_failure_at = Set(now);
-        model.update(&txn).await?;
-    }
+    let (delay, next) = state.attempt();
+    let mut model: login_failure::ActiveModel = row.into();
+    model.failures = Set(next.failures);
+    model.locked_until = Set(None);
+    model.last_failure_at = Set(now);
+    model.update(&txn).await?;
     txn.commit().await?;
-    Ok(gate)
+    Ok(delay)
 }
 
 /// A login succeeded: the address's failures are forgotten and the account's last login noted.
@@ -297,8 +294,8 @@ pub async fn login_succeeded(
     Ok(())
 }
 
-/// Forgets the failures of addresses that have been quiet for a day and are not locked, so that addresses tried once
-/// (most of them without an account) do not pile up.
+/// Forgets the failures of addresses that have been quiet for a day, so that addresses tried once (most of them
+/// without an account) do not pile up. (A lock written by an earlier version is kept until it has run out.)
 pub async fn forget_stale_failures<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
