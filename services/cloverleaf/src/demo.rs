@@ -1143,6 +1143,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_webinars_beijing_time_is_worked_out_for_its_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().expect("date");
+        let winter = beijing_time(day("2026-12-31"), 10, 0);
+        assert_eq!(
+            winter.english,
+            "10:00 in Brussels (UTC+1) is 17:00 in Beijing (UTC+8)."
+        );
+        assert_eq!(
+            winter.chinese,
+            "布鲁塞尔时间10:00（UTC+1）即北京时间17:00（UTC+8）。"
+        );
+        let summer = beijing_time(day("2027-06-15"), 10, 0);
+        assert_eq!(
+            summer.english,
+            "10:00 in Brussels (UTC+2) is 16:00 in Beijing (UTC+8)."
+        );
+        let late = beijing_time(day("2027-01-10"), 20, 30);
+        assert_eq!(
+            late.english,
+            "20:30 in Brussels (UTC+1) is 03:30 the next day in Beijing (UTC+8)."
+        );
+        assert_eq!(
+            late.chinese,
+            "布鲁塞尔时间20:30（UTC+1）即北京时间次日03:30（UTC+8）。"
+        );
+        let webinar = programme(day("2026-12-01")).remove(0);
+        let description = webinar.event["description"].as_str().expect("description");
+        assert!(
+            description.ends_with("10:00 in Brussels (UTC+1) is 17:00 in Beijing (UTC+8)."),
+            "{description}"
+        );
+        assert!(
+            webinar.event["description_zh"]
+                .as_str()
+                .expect("zh")
+                .contains("北京时间17:00")
+        );
+    }
+
+    #[test]
     fn passwords_are_random_16_letters_and_digits() {
         let (a, b) = (new_password(), new_password());
         assert_eq!(a.chars().count(), 16);

@@ -493,6 +493,9 @@ pub(crate) async fn move_all<C: ConnectionTrait>(
     Ok(count)
 }
 
+/// An item's id, event, end, zone and end zone: what [`last_end_zones`] reads.
+type EndRow = (Uuid, Uuid, DateTime<Utc>, Option<String>, Option<String>);
+
 /// For each event, the zone in which its last-ending agenda item ends (the item's `end_timezone`, else its own
 /// zone, else the event's): what an event's end is shown in when no end zone is set. Events without items are
 /// absent. One query for all of them.
@@ -502,18 +505,17 @@ pub async fn last_end_zones<C: ConnectionTrait>(
 ) -> Result<HashMap<Uuid, TimeZone>, Error> {
     let mut zones = HashMap::new();
     for chunk in events.chunks(500) {
-        let rows: Vec<(Uuid, Uuid, DateTime<Utc>, Option<String>, Option<String>)> =
-            agenda_item::Entity::find()
-                .select_only()
-                .column(agenda_item::Column::Id)
-                .column(agenda_item::Column::EventId)
-                .column(agenda_item::Column::EndsAt)
-                .column(agenda_item::Column::Timezone)
-                .column(agenda_item::Column::EndTimezone)
-                .filter(agenda_item::Column::EventId.is_in(chunk.iter().map(|e| e.id)))
-                .into_tuple()
-                .all(db)
-                .await?;
+        let rows: Vec<EndRow> = agenda_item::Entity::find()
+            .select_only()
+            .column(agenda_item::Column::Id)
+            .column(agenda_item::Column::EventId)
+            .column(agenda_item::Column::EndsAt)
+            .column(agenda_item::Column::Timezone)
+            .column(agenda_item::Column::EndTimezone)
+            .filter(agenda_item::Column::EventId.is_in(chunk.iter().map(|e| e.id)))
+            .into_tuple()
+            .all(db)
+            .await?;
         let mut last: HashMap<Uuid, (DateTime<Utc>, Uuid, Option<String>)> = HashMap::new();
         for (id, event_id, ends_at, zone, end_zone) in rows {
             let later = last
