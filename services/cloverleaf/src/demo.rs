@@ -81,6 +81,54 @@ fn at(day: NaiveDate, time: &str) -> String {
     format!("{day}T{time}")
 }
 
+/// "10:00 in Brussels is 17:00 in Beijing", in English and Chinese.
+struct BeijingTime {
+    english: String,
+    chinese: String,
+}
+
+/// What `hour:minute` in Brussels on `day` is in Beijing, with both UTC offsets, worked out for that day (Brussels
+/// is UTC+1 in winter and UTC+2 in summer; Beijing UTC+8 all year): "10:00 in Brussels (UTC+1) is 17:00 in Beijing
+/// (UTC+8)." Empty texts for a time the clocks skip in Brussels.
+fn beijing_time(day: NaiveDate, hour: u32, minute: u32) -> BeijingTime {
+    use chrono::{Offset as _, TimeZone as _};
+    let offset = |seconds: i32| match (seconds / 3600, seconds % 3600 / 60) {
+        (hours, 0) => format!("UTC{hours:+}"),
+        (hours, minutes) => format!("UTC{hours:+}:{:02}", minutes.abs()),
+    };
+    let Some(brussels) = day.and_hms_opt(hour, minute, 0).and_then(|local| {
+        chrono_tz::Europe::Brussels
+            .from_local_datetime(&local)
+            .earliest()
+    }) else {
+        return BeijingTime {
+            english: String::new(),
+            chinese: String::new(),
+        };
+    };
+    let beijing = brussels.with_timezone(&chrono_tz::Asia::Shanghai);
+    let (from, to) = (
+        offset(brussels.offset().fix().local_minus_utc()),
+        offset(beijing.offset().fix().local_minus_utc()),
+    );
+    let (here, there) = (brussels.format("%H:%M"), beijing.format("%H:%M"));
+    let next_day = if beijing.date_naive() > brussels.date_naive() {
+        (" the next day", "次日")
+    } else {
+        ("", "")
+    };
+    BeijingTime {
+        english: format!(
+            "{here} in Brussels ({from}) is {there}{} in Beijing ({to}).",
+            next_day.0
+        ),
+        chinese: format!(
+            "布鲁塞尔时间{here}（{from}）即北京时间{}{there}（{to}）。",
+            next_day.1
+        ),
+    }
+}
+
 /// `days` after `today`.
 fn after(today: NaiveDate, days: u64) -> NaiveDate {
     today + Days::new(days)
@@ -94,18 +142,23 @@ pub fn programme(today: NaiveDate) -> Vec<DemoEvent> {
 /// An online webinar in a month: two talks and a panel, confirmed automatically.
 fn webinar(today: NaiveDate) -> DemoEvent {
     let day = after(today, 30);
+    let in_beijing = beijing_time(day, 10, 0);
     DemoEvent {
         event: json!({
             "kind": "webinar",
             "slug": WEBINAR_SLUG,
             "title": "Sino-EU PerMed Science and Technology Webinar: Pharmacogenomics from Cohorts to the Clinic",
+            "title_zh": "中欧个性化医学科技网络研讨会：药物基因组学从队列研究走向临床",
             "timezone": "Europe/Brussels",
             "starts_at": at(day, "10:00"),
             "ends_at": at(day, "12:00"),
             "summary": "How large cohorts in China and Europe turn pharmacogenomics into everyday clinical practice.",
-            "description": "Two short talks and a panel on pharmacogenomics research in China and Europe, \
-                the data and infrastructures behind it, and how researchers can build joint consortia. \
-                10:00 in Brussels is 16:00 in Beijing.",
+            "summary_zh": "中国和欧洲的大型队列研究如何让药物基因组学走进日常临床实践。",
+            "description": format!("Two short talks and a panel on pharmacogenomics research in China and Europe, \
+                the data and infrastructures behind it, and how researchers can build joint consortia. {}",
+                in_beijing.english),
+            "description_zh": format!("两场简短报告和一场圆桌讨论，介绍中国和欧洲的药物基因组学研究、\
+                其背后的数据与基础设施，以及研究人员如何组建联合研究团队。{}", in_beijing.chinese),
             "online_url": "https://meet.example.org/sino-eu-permed/science-technology-webinar",
         }),
         people: vec![
@@ -129,21 +182,21 @@ fn webinar(today: NaiveDate) -> DemoEvent {
         items: vec![
             json!({
                 "kind": "talk",
-                "title": "Pharmacogenomics in China: from national cohorts to clinical practice",
+                "title": "Pharmacogenomics in China: from national cohorts to clinical practice", "title_zh": "中国的药物基因组学：从国家队列到临床实践",
                 "starts_at": at(day, "10:00"),
                 "ends_at": at(day, "10:45"),
                 "speakers": ["wang-lei"],
             }),
             json!({
                 "kind": "talk",
-                "title": "Personalised medicine in Europe: what the partnership funds and how to join",
+                "title": "Personalised medicine in Europe: what the partnership funds and how to join", "title_zh": "欧洲的个性化医学：合作伙伴计划资助哪些研究，如何加入",
                 "starts_at": at(day, "10:45"),
                 "ends_at": at(day, "11:20"),
                 "speakers": ["de-vries"],
             }),
             json!({
                 "kind": "panel",
-                "title": "Panel: building Sino-European research consortia",
+                "title": "Panel: building Sino-European research consortia", "title_zh": "圆桌讨论：组建中欧联合研究团队",
                 "starts_at": at(day, "11:20"),
                 "ends_at": at(day, "12:00"),
                 "speakers": ["wang-lei", "de-vries"],
@@ -202,6 +255,7 @@ fn workshop(today: NaiveDate) -> DemoEvent {
             "kind": "workshop",
             "slug": WORKSHOP_SLUG,
             "title": "Sino-EU PerMed Stakeholder Workshop: Sharing Health Data for Personalised Medicine",
+            "title_zh": "中欧个性化医学利益相关方研讨会：为个性化医学共享健康数据",
             "timezone": "Europe/Rome",
             "starts_at": at(first, "09:00"),
             "ends_at": at(second, "14:00"),
@@ -210,6 +264,10 @@ fn workshop(today: NaiveDate) -> DemoEvent {
             "description": "Two days in Siena on the legal, technical and ethical sides of sharing health data \
                 between Europe and China: GDPR and PIPL, biobanks and cohorts, AI in clinical decision support, \
                 and priorities for the next joint call. Seats are limited; the organisers select participants.",
+            "summary_zh": "来自欧洲和中国的研究人员、资助机构、临床医生和患者组织共同商定如何为联合研究共享健康数据。",
+            "description_zh": "在锡耶纳举行的为期两天的研讨会，探讨欧洲与中国之间共享健康数据的法律、技术和伦理问题：\
+                《通用数据保护条例》（GDPR）与《个人信息保护法》（PIPL），生物样本库与队列研究，人工智能辅助临床决策，\
+                以及下一轮联合征集的优先方向。名额有限，参会者由主办方遴选。",
             "venue": {
                 "name": "Università di Siena, Palazzo del Rettorato",
                 "address": "Banchi di Sotto 55",
@@ -245,62 +303,62 @@ fn workshop(today: NaiveDate) -> DemoEvent {
         ],
         items: vec![
             json!({
-                "kind": "session", "title": "Welcome and opening",
+                "kind": "session", "title": "Welcome and opening", "title_zh": "欢迎致辞与开幕",
                 "starts_at": at(first, "09:00"), "ends_at": at(first, "09:30"),
                 "location": "Aula Magna", "host": "moretti",
             }),
             json!({
-                "kind": "session", "title": "Session 1: Sharing data across borders — GDPR and PIPL",
+                "kind": "session", "title": "Session 1: Sharing data across borders — GDPR and PIPL", "title_zh": "第一场：跨境数据共享——GDPR与PIPL",
                 "starts_at": at(first, "09:30"), "ends_at": at(first, "11:00"),
                 "location": "Aula Magna", "speakers": ["moretti", "zhou-min"],
             }),
             json!({
-                "kind": "break", "title": "Coffee break",
+                "kind": "break", "title": "Coffee break", "title_zh": "茶歇",
                 "starts_at": at(first, "11:00"), "ends_at": at(first, "11:30"),
                 "location": "Cortile del Rettorato",
             }),
             json!({
-                "kind": "panel", "title": "Panel: aligning European and Chinese funding for personalised medicine",
+                "kind": "panel", "title": "Panel: aligning European and Chinese funding for personalised medicine", "title_zh": "圆桌讨论：协调欧洲与中国的个性化医学资助",
                 "starts_at": at(first, "11:30"), "ends_at": at(first, "13:00"),
                 "location": "Aula Magna", "speakers": ["zhou-min", "li-xiaoyan"],
             }),
             json!({
-                "kind": "meal", "title": "Lunch",
+                "kind": "meal", "title": "Lunch", "title_zh": "午餐",
                 "starts_at": at(first, "13:00"), "ends_at": at(first, "14:00"),
                 "location": "Sala delle Lupe",
             }),
             json!({
-                "kind": "session", "title": "Session 2: Biobanks and cohorts",
+                "kind": "session", "title": "Session 2: Biobanks and cohorts", "title_zh": "第二场：生物样本库与队列研究",
                 "starts_at": at(first, "14:00"), "ends_at": at(first, "16:00"),
                 "location": "Aula Magna", "speakers": ["li-xiaoyan"],
             }),
             json!({
-                "kind": "meal", "title": "Workshop dinner",
+                "kind": "meal", "title": "Workshop dinner", "title_zh": "研讨会晚宴",
                 "starts_at": at(first, "19:30"), "ends_at": at(first, "22:00"),
                 "location": "Piazza del Campo, Siena",
             }),
             json!({
-                "kind": "session", "title": "Session 3: AI in clinical decision support",
+                "kind": "session", "title": "Session 3: AI in clinical decision support", "title_zh": "第三场：人工智能辅助临床决策",
                 "starts_at": at(second, "09:00"), "ends_at": at(second, "10:30"),
                 "location": "Aula Magna", "speakers": ["zhou-min"],
             }),
             json!({
-                "kind": "break", "title": "Coffee break",
+                "kind": "break", "title": "Coffee break", "title_zh": "茶歇",
                 "starts_at": at(second, "10:30"), "ends_at": at(second, "11:00"),
                 "location": "Cortile del Rettorato",
             }),
             json!({
-                "kind": "session", "title": "Breakout groups: priorities for the next joint call",
+                "kind": "session", "title": "Breakout groups: priorities for the next joint call", "title_zh": "分组讨论：下一轮联合征集的优先方向",
                 "starts_at": at(second, "11:00"), "ends_at": at(second, "12:30"),
                 "location": "Seminar rooms, first floor",
             }),
             json!({
-                "kind": "session", "title": "Conclusions and next steps",
+                "kind": "session", "title": "Conclusions and next steps", "title_zh": "总结与下一步工作",
                 "starts_at": at(second, "12:30"), "ends_at": at(second, "13:00"),
                 "location": "Aula Magna", "host": "moretti",
             }),
             json!({
-                "kind": "meal", "title": "Farewell lunch",
+                "kind": "meal", "title": "Farewell lunch", "title_zh": "告别午餐",
                 "starts_at": at(second, "13:00"), "ends_at": at(second, "14:00"),
                 "location": "Sala delle Lupe",
             }),
@@ -354,48 +412,53 @@ fn workshop(today: NaiveDate) -> DemoEvent {
 /// itinerary has no conflicts (every visit after the transfer into its city, no transfer during a visit).
 fn tour(today: NaiveDate) -> DemoEvent {
     let day = |n: u64| after(today, 90 + n);
-    // China has one zone, without daylight saving time: +08:00 all year.
-    let china = |n: u64, time: &str| format!("{}T{time}:00+08:00", day(n));
     DemoEvent {
         event: json!({
             "kind": "tour",
             "slug": TOUR_SLUG,
             "title": "Clover Leaf Delegation Tour: Berlin – Guangzhou – Nanjing",
+            "title_zh": "Clover Leaf代表团考察：柏林—广州—南京",
             "timezone": "Europe/Berlin",
+            // It starts in Berlin and ends in Nanjing: its end is read and shown in Nanjing's zone.
+            "end_timezone": "Asia/Shanghai",
             "starts_at": at(day(0), "09:00"),
-            "ends_at": china(5, "12:00"),
+            "ends_at": at(day(5), "12:00"),
             "summary": "A European delegation visits personalised-medicine research centres in Guangzhou and Nanjing.",
+            "summary_zh": "欧洲代表团走访广州和南京的个性化医学研究中心。",
             "description": "Six days, two cities, four host institutions: after a briefing in Berlin the delegation \
                 flies to Guangzhou (Sun Yat-sen University, Guangzhou Institutes of Biomedicine and Health), takes \
                 the high-speed train to Nanjing (Nanjing University, Nanjing Medical University) and closes with a \
                 debrief on joint projects. Up to 20 participants, selected by the organisers.",
+            "description_zh": "六天，两座城市，四家接待机构：代表团在柏林参加行前说明会后飞往广州（中山大学、\
+                中国科学院广州生物医药与健康研究院），再乘高铁前往南京（南京大学、南京医科大学），最后就联合项目进行总结交流。\
+                最多20名参与者，由主办方遴选。",
         }),
         people: vec![],
         items: vec![
             json!({
-                "kind": "session", "title": "Delegation briefing: programme, travel and etiquette",
+                "kind": "session", "title": "Delegation briefing: programme, travel and etiquette", "title_zh": "代表团行前说明会：日程、差旅与礼仪",
                 "timezone": "Europe/Berlin",
                 "starts_at": at(day(0), "10:00"), "ends_at": at(day(0), "12:30"),
                 "location": "Berlin Institute of Health at Charité, Anna-Louisa-Karsch-Straße 2, Berlin",
             }),
             json!({
-                "kind": "transfer", "title": "Flight Berlin → Guangzhou",
-                "timezone": "Europe/Berlin",
-                // Leaves at 18:00 Berlin time, lands the next day at 12:30 Guangzhou time.
-                "starts_at": at(day(0), "18:00"), "ends_at": china(1, "12:30"),
+                "kind": "transfer", "title": "Flight Berlin → Guangzhou", "title_zh": "航班：柏林→广州",
+                // Leaves at 18:00 Berlin time, lands the next day at 12:30 Guangzhou time: each end in its zone.
+                "timezone": "Europe/Berlin", "end_timezone": "Asia/Shanghai",
+                "starts_at": at(day(0), "18:00"), "ends_at": at(day(1), "12:30"),
                 "location": "Berlin Brandenburg Airport (BER)",
                 "transfer": {"from": "Berlin", "to": "Guangzhou", "carrier": "China Southern Airlines",
                     "number": "CZ 346"},
             }),
             json!({
-                "kind": "hotel", "title": "Hotel in Guangzhou",
+                "kind": "hotel", "title": "Hotel in Guangzhou", "title_zh": "广州住宿",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(1), "14:00"), "ends_at": at(day(3), "08:00"),
                 "hotel": {"name": "The Garden Hotel Guangzhou",
                     "address": "368 Huanshi East Road, Yuexiu District", "city": "Guangzhou"},
             }),
             json!({
-                "kind": "visit", "title": "Visit: Sun Yat-sen University, Zhongshan School of Medicine",
+                "kind": "visit", "title": "Visit: Sun Yat-sen University, Zhongshan School of Medicine", "title_zh": "参访：中山大学中山医学院",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(2), "09:30"), "ends_at": at(day(2), "12:00"),
                 "visit": {
@@ -405,7 +468,7 @@ fn tour(today: NaiveDate) -> DemoEvent {
                 },
             }),
             json!({
-                "kind": "visit", "title": "Visit: Guangzhou Institutes of Biomedicine and Health",
+                "kind": "visit", "title": "Visit: Guangzhou Institutes of Biomedicine and Health", "title_zh": "参访：中国科学院广州生物医药与健康研究院",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(2), "14:30"), "ends_at": at(day(2), "17:00"),
                 "visit": {
@@ -415,26 +478,27 @@ fn tour(today: NaiveDate) -> DemoEvent {
                 },
             }),
             json!({
-                "kind": "meal", "title": "Welcome dinner with the Guangzhou hosts",
+                "kind": "meal", "title": "Welcome dinner with the Guangzhou hosts", "title_zh": "广州接待方欢迎晚宴",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(2), "19:00"), "ends_at": at(day(2), "21:00"),
                 "location": "Yuexiu District, Guangzhou",
             }),
             json!({
                 "kind": "transfer", "title": "High-speed train Guangzhou South → Nanjing South",
-                "timezone": "Asia/Shanghai",
+                "title_zh": "高铁：广州南站→南京南站",
+                "timezone": "Asia/Shanghai", "end_timezone": "Asia/Shanghai",
                 "starts_at": at(day(3), "09:00"), "ends_at": at(day(3), "15:40"),
                 "location": "Guangzhou South Railway Station",
                 "transfer": {"from": "Guangzhou", "to": "Nanjing", "carrier": "China Railway", "number": "G1102"},
             }),
             json!({
-                "kind": "hotel", "title": "Hotel in Nanjing",
+                "kind": "hotel", "title": "Hotel in Nanjing", "title_zh": "南京住宿",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(3), "17:00"), "ends_at": at(day(5), "08:00"),
                 "hotel": {"name": "Jinling Hotel", "address": "2 Hanzhong Road, Gulou District", "city": "Nanjing"},
             }),
             json!({
-                "kind": "visit", "title": "Visit: Nanjing University Medical School",
+                "kind": "visit", "title": "Visit: Nanjing University Medical School", "title_zh": "参访：南京大学医学院",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(4), "09:30"), "ends_at": at(day(4), "12:00"),
                 "visit": {
@@ -444,7 +508,7 @@ fn tour(today: NaiveDate) -> DemoEvent {
                 },
             }),
             json!({
-                "kind": "visit", "title": "Visit: Nanjing Medical University",
+                "kind": "visit", "title": "Visit: Nanjing Medical University", "title_zh": "参访：南京医科大学",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(4), "14:00"), "ends_at": at(day(4), "17:00"),
                 "visit": {
@@ -454,7 +518,7 @@ fn tour(today: NaiveDate) -> DemoEvent {
                 },
             }),
             json!({
-                "kind": "session", "title": "Closing debrief: joint projects and next steps",
+                "kind": "session", "title": "Closing debrief: joint projects and next steps", "title_zh": "总结交流：联合项目与下一步工作",
                 "timezone": "Asia/Shanghai",
                 "starts_at": at(day(5), "09:00"), "ends_at": at(day(5), "11:00"),
                 "location": "Jinling Hotel, Nanjing",
@@ -1077,6 +1141,46 @@ fn describe(method: &Method, path: &str, status: StatusCode, body: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webinars_beijing_time_is_worked_out_for_its_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().expect("date");
+        let winter = beijing_time(day("2026-12-31"), 10, 0);
+        assert_eq!(
+            winter.english,
+            "10:00 in Brussels (UTC+1) is 17:00 in Beijing (UTC+8)."
+        );
+        assert_eq!(
+            winter.chinese,
+            "布鲁塞尔时间10:00（UTC+1）即北京时间17:00（UTC+8）。"
+        );
+        let summer = beijing_time(day("2027-06-15"), 10, 0);
+        assert_eq!(
+            summer.english,
+            "10:00 in Brussels (UTC+2) is 16:00 in Beijing (UTC+8)."
+        );
+        let late = beijing_time(day("2027-01-10"), 20, 30);
+        assert_eq!(
+            late.english,
+            "20:30 in Brussels (UTC+1) is 03:30 the next day in Beijing (UTC+8)."
+        );
+        assert_eq!(
+            late.chinese,
+            "布鲁塞尔时间20:30（UTC+1）即北京时间次日03:30（UTC+8）。"
+        );
+        let webinar = programme(day("2026-12-01")).remove(0);
+        let description = webinar.event["description"].as_str().expect("description");
+        assert!(
+            description.ends_with("10:00 in Brussels (UTC+1) is 17:00 in Beijing (UTC+8)."),
+            "{description}"
+        );
+        assert!(
+            webinar.event["description_zh"]
+                .as_str()
+                .expect("zh")
+                .contains("北京时间17:00")
+        );
+    }
 
     #[test]
     fn passwords_are_random_16_letters_and_digits() {

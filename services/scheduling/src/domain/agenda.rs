@@ -108,19 +108,25 @@ pub struct ItemInput {
     #[schema(value_type = String, example = "talk")]
     pub kind: Option<String>,
     pub title: Option<String>,
+    /// The title in Simplified Chinese (optional; the English one is the fallback).
+    pub title_zh: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in the item's zone.
     pub starts_at: Option<String>,
+    /// RFC 3339 with an offset, or a wall-clock time in the item's end zone.
     pub ends_at: Option<String>,
     /// IANA name; the event's when absent.
     pub timezone: Option<String>,
+    /// IANA zone of the item's end (a flight arrives in another zone than it departs in); `timezone` when absent.
+    pub end_timezone: Option<String>,
     pub description: Option<String>,
+    pub description_zh: Option<String>,
     pub location: Option<String>,
     /// A room of a venue (`/v1/venues`); double bookings are reported as conflicts.
     pub room_id: Option<Uuid>,
     /// A person (`/v1/people`) hosting the item.
     pub host: Option<Uuid>,
-    /// People (`/v1/people`) speaking.
-    #[serde(default)]
+    /// People (`/v1/people`) speaking; `null` is none.
+    #[serde(default, deserialize_with = "null_is_empty")]
     pub speakers: Vec<Uuid>,
     pub visit: Option<Visit>,
     pub transfer: Option<Transfer>,
@@ -133,6 +139,9 @@ pub struct ItemInput {
 pub struct ItemPatch {
     pub kind: Option<String>,
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub title_zh: Option<Option<String>>,
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -140,7 +149,13 @@ pub struct ItemPatch {
     pub timezone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
+    pub end_timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description_zh: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub location: Option<Option<String>>,
@@ -173,8 +188,11 @@ impl ItemPatch {
         }
         keep_or_set!(kind, title, starts_at, ends_at);
         nullable_set!(
+            title_zh,
             timezone,
+            end_timezone,
             description,
+            description_zh,
             location,
             room_id,
             host,
@@ -203,10 +221,14 @@ pub enum Details {
 pub struct ItemDetails {
     pub kind: ItemKind,
     pub title: String,
+    pub title_zh: Option<String>,
     pub span: Span,
     /// Its own zone; `None` follows the event's.
     pub timezone: Option<TimeZone>,
+    /// The zone of its end; `None` is its start's zone.
+    pub end_timezone: Option<TimeZone>,
     pub description: Option<String>,
+    pub description_zh: Option<String>,
     pub location: Option<String>,
     pub room_id: Option<Uuid>,
     pub host: Option<Uuid>,
@@ -215,10 +237,12 @@ pub struct ItemDetails {
 }
 
 /// The item fields an attendee's calendar shows: changing one after publishing raises the event's sequence.
-pub const CALENDAR_FIELDS: [&str; 9] = [
+pub const CALENDAR_FIELDS: [&str; 11] = [
     "kind",
     "title",
+    "title_zh",
     "timezone",
+    "end_timezone",
     "starts_at",
     "ends_at",
     "location",
@@ -246,32 +270,32 @@ impl ItemInput {
             "title",
             required(&self.title).and_then(|t| fields::line(&t, fields::TITLE_MAX)),
         );
-        let own_zone = match self
-            .timezone
-            .as_deref()
-            .map(str::trim)
-            .filter(|z| !z.is_empty())
-        {
-            None => Some(None),
-            Some(zone) => f.check("timezone", TimeZone::parse(zone)).map(Some),
-        };
-        let span = match own_zone {
-            Some(zone) => {
+        let title_zh = f
+            .check(
+                "title_zh",
+                fields::optional_line(self.title_zh.as_deref(), fields::TITLE_MAX),
+            )
+            .flatten();
+        let own_zone = optional_zone(&mut f, "timezone", self.timezone.as_deref());
+        let end_zone = optional_zone(&mut f, "end_timezone", self.end_timezone.as_deref());
+        let span = match (own_zone, end_zone) {
+            (Some(zone), Some(end_zone)) => {
                 let zone = zone.unwrap_or(event.timezone);
+                let end_zone = end_zone.unwrap_or(zone);
                 let starts_at = f.check(
                     "starts_at",
                     required(&self.starts_at).and_then(|s| parse_instant(&s, zone)),
                 );
                 let ends_at = f.check(
                     "ends_at",
-                    required(&self.ends_at).and_then(|s| parse_instant(&s, zone)),
+                    required(&self.ends_at).and_then(|s| parse_instant(&s, end_zone)),
                 );
                 match (starts_at, ends_at) {
                     (Some(s), Some(e)) => f.check("ends_at", Span::new(s, e)),
                     _ => None,
                 }
             }
-            None => None,
+            _ => None,
         };
         if let Some(span) = span {
             if span.starts_at < event.span.starts_at || span.starts_at >= event.span.ends_at {
@@ -294,6 +318,12 @@ impl ItemInput {
                 fields::optional_text(self.description.as_deref(), fields::LONG_TEXT_MAX),
             )
             .flatten();
+        let description_zh = f
+            .check(
+                "description_zh",
+                fields::optional_text(self.description_zh.as_deref(), fields::LONG_TEXT_MAX),
+            )
+            .flatten();
         let location = f
             .check(
                 "location",
@@ -310,34 +340,36 @@ impl ItemInput {
         }
         let details = kind.and_then(|kind| self.details(kind, &mut f));
         f.finish()?;
-        match (kind, title, span, own_zone) {
-            (Some(kind), Some(title), Some(span), Some(timezone)) => Ok(ItemDetails {
-                kind,
-                title,
-                span,
-                timezone,
-                description,
-                location,
-                room_id: self.room_id,
-                host: self.host,
-                speakers,
-                details,
-            }),
+        match (kind, title, span, own_zone, end_zone) {
+            (Some(kind), Some(title), Some(span), Some(timezone), Some(end_timezone)) => {
+                Ok(ItemDetails {
+                    kind,
+                    title,
+                    title_zh,
+                    span,
+                    timezone,
+                    end_timezone,
+                    description,
+                    description_zh,
+                    location,
+                    room_id: self.room_id,
+                    host: self.host,
+                    speakers,
+                    details,
+                })
+            }
             _ => Err(Problem::invalid(Vec::new())),
         }
     }
 
-    /// A visit names its institution and address, a transfer where from and to; each only on its own kind.
+    /// A visit's institution and address and a transfer's from and to may wait until the hosts are confirmed (such
+    /// an item is reported incomplete by [`ItemDetails::missing`]); details belong to their own kind only.
     fn details(&self, kind: ItemKind, f: &mut Fields) -> Option<Details> {
-        let line = |f: &mut Fields, field: &str, value: &Option<String>, required: bool| match value
+        let line = |f: &mut Fields, field: &str, value: &Option<String>| match value
             .as_deref()
             .map(str::trim)
             .filter(|v| !v.is_empty())
         {
-            None if required => {
-                f.push(field, "required", "is required");
-                None
-            }
             None => None,
             Some(v) => f.check(field, fields::line(v, fields::SHORT_TEXT_MAX)),
         };
@@ -358,7 +390,7 @@ impl ItemInput {
             ItemKind::Visit => {
                 let visit = self.visit.clone().unwrap_or_default();
                 let contact = visit.contact.map(|c| Contact {
-                    name: line(f, "visit.contact.name", &c.name, false),
+                    name: line(f, "visit.contact.name", &c.name),
                     email: c
                         .email
                         .as_deref()
@@ -368,35 +400,52 @@ impl ItemInput {
                             f.check("visit.contact.email", EmailAddress::parse(e))
                                 .map(EmailAddress::into_string)
                         }),
-                    phone: line(f, "visit.contact.phone", &c.phone, false),
+                    phone: line(f, "visit.contact.phone", &c.phone),
                 });
                 Some(Details::Visit(Visit {
-                    institution: line(f, "visit.institution", &visit.institution, true),
-                    address: line(f, "visit.address", &visit.address, true),
-                    city: line(f, "visit.city", &visit.city, false),
+                    institution: line(f, "visit.institution", &visit.institution),
+                    address: line(f, "visit.address", &visit.address),
+                    city: line(f, "visit.city", &visit.city),
                     contact,
                 }))
             }
             ItemKind::Transfer => {
                 let transfer = self.transfer.clone().unwrap_or_default();
                 Some(Details::Transfer(Transfer {
-                    from: line(f, "transfer.from", &transfer.from, true),
-                    to: line(f, "transfer.to", &transfer.to, true),
-                    carrier: line(f, "transfer.carrier", &transfer.carrier, false),
-                    number: line(f, "transfer.number", &transfer.number, false),
+                    from: line(f, "transfer.from", &transfer.from),
+                    to: line(f, "transfer.to", &transfer.to),
+                    carrier: line(f, "transfer.carrier", &transfer.carrier),
+                    number: line(f, "transfer.number", &transfer.number),
                 }))
             }
             ItemKind::Hotel => {
                 let hotel = self.hotel.clone().unwrap_or_default();
                 Some(Details::Hotel(Hotel {
-                    name: line(f, "hotel.name", &hotel.name, false),
-                    address: line(f, "hotel.address", &hotel.address, false),
-                    city: line(f, "hotel.city", &hotel.city, false),
+                    name: line(f, "hotel.name", &hotel.name),
+                    address: line(f, "hotel.address", &hotel.address),
+                    city: line(f, "hotel.city", &hotel.city),
                 }))
             }
             _ => None,
         }
     }
+}
+
+/// An optional IANA zone: `Some(None)` when absent, `None` when invalid (the error is recorded).
+fn optional_zone(f: &mut Fields, field: &str, value: Option<&str>) -> Option<Option<TimeZone>> {
+    match value.map(str::trim).filter(|z| !z.is_empty()) {
+        None => Some(None),
+        Some(zone) => f.check(field, TimeZone::parse(zone)).map(Some),
+    }
+}
+
+/// A list that may be sent as `null`, meaning none.
+fn null_is_empty<'de, T, D>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<Vec<T>>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 fn required(value: &Option<String>) -> Result<String, Invalid> {
@@ -417,10 +466,13 @@ impl From<&ItemDetails> for ItemInput {
         Self {
             kind: Some(d.kind.as_str().to_owned()),
             title: Some(d.title.clone()),
+            title_zh: d.title_zh.clone(),
             starts_at: Some(d.span.starts_at.to_rfc3339()),
             ends_at: Some(d.span.ends_at.to_rfc3339()),
             timezone: d.timezone.map(|z| z.name().to_owned()),
+            end_timezone: d.end_timezone.map(|z| z.name().to_owned()),
             description: d.description.clone(),
+            description_zh: d.description_zh.clone(),
             location: d.location.clone(),
             room_id: d.room_id,
             host: d.host,
@@ -436,6 +488,42 @@ impl ItemDetails {
     /// The zone the item is shown in.
     pub fn zone(&self, event_zone: TimeZone) -> TimeZone {
         self.timezone.unwrap_or(event_zone)
+    }
+
+    /// The zone the item's end is shown in: its end zone, else its start's.
+    pub fn end_zone(&self, event_zone: TimeZone) -> TimeZone {
+        self.end_timezone.unwrap_or_else(|| self.zone(event_zone))
+    }
+
+    /// The details a visit or transfer still lacks (`institution`, `address`, `from`, `to`): it can be planned
+    /// before its host is confirmed, and is listed as incomplete until then.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let mut lacks = |name: &'static str, value: &Option<String>| {
+            if value.is_none() {
+                missing.push(name);
+            }
+        };
+        match (&self.kind, &self.details) {
+            (ItemKind::Visit, details) => {
+                let visit = match details {
+                    Some(Details::Visit(v)) => v.clone(),
+                    _ => Visit::default(),
+                };
+                lacks("institution", &visit.institution);
+                lacks("address", &visit.address);
+            }
+            (ItemKind::Transfer, details) => {
+                let transfer = match details {
+                    Some(Details::Transfer(t)) => t.clone(),
+                    _ => Transfer::default(),
+                };
+                lacks("from", &transfer.from);
+                lacks("to", &transfer.to);
+            }
+            _ => {}
+        }
+        missing
     }
 
     pub fn visit(&self) -> Option<&Visit> {
@@ -494,16 +582,23 @@ impl ItemDetails {
     /// The fields as JSON values by their API names, for change records.
     pub fn field_values(&self, event_zone: TimeZone) -> Vec<(&'static str, Value)> {
         let zone = self.zone(event_zone);
+        let end_zone = self.end_zone(event_zone);
         vec![
             ("kind", json!(self.kind.as_str())),
             ("title", json!(self.title)),
+            ("title_zh", json!(self.title_zh)),
             ("timezone", json!(self.timezone.map(TimeZone::name))),
+            ("end_timezone", json!(self.end_timezone.map(TimeZone::name))),
             (
                 "starts_at",
                 json!(zone.local(self.span.starts_at).to_rfc3339()),
             ),
-            ("ends_at", json!(zone.local(self.span.ends_at).to_rfc3339())),
+            (
+                "ends_at",
+                json!(end_zone.local(self.span.ends_at).to_rfc3339()),
+            ),
             ("description", json!(self.description)),
+            ("description_zh", json!(self.description_zh)),
             ("location", json!(self.location)),
             ("room_id", json!(self.room_id)),
             ("host", json!(self.host)),
@@ -589,6 +684,6 @@ mod tests {
         .validate(&tour())
         .expect_err("invalid");
         let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["starts_at", "visit", "transfer.to"]);
+        assert_eq!(fields, ["starts_at", "visit"]);
     }
 }

@@ -9,6 +9,9 @@
 //!    last transfer that arrived before the visit starts (before the first transfer, the city it leaves from).
 //! 5. **Tours, transfer during a visit**: a transfer that overlaps a visit.
 //!
+//! 6. **Incomplete**: a visit without its institution or address, a transfer without where from or to (planned
+//!    before the host is confirmed). Listed beside the conflicts with what is `missing`.
+//!
 //! Conflicts are reported, never refused: organisers may publish with them, and the publish answer lists them.
 
 use serde::Serialize;
@@ -32,6 +35,8 @@ pub struct Scheduled {
     pub city: Option<String>,
     /// A transfer's (from, to).
     pub route: Option<(String, String)>,
+    /// The details it still lacks ([`super::agenda::ItemDetails::missing`]).
+    pub missing: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -42,6 +47,7 @@ pub enum ConflictKind {
     OutsideEvent,
     VisitBeforeArrival,
     TransferDuringVisit,
+    Incomplete,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +58,8 @@ pub struct Conflict {
     pub item_ids: Vec<Uuid>,
     pub person_id: Option<Uuid>,
     pub room_id: Option<Uuid>,
+    /// For `incomplete`: the details the item lacks (`institution`, `address`, `from`, `to`).
+    pub missing: Vec<&'static str>,
 }
 
 /// Every conflict of an event's items `own`, checked among themselves and against `others` (items of other events
@@ -71,6 +79,7 @@ pub fn find(
                 item_ids: vec![item.id],
                 person_id: None,
                 room_id: None,
+                missing: Vec::new(),
             });
         }
     }
@@ -101,6 +110,7 @@ pub fn find(
                 item_ids: vec![a.id, b.id],
                 person_id: None,
                 room_id: Some(room),
+                missing: Vec::new(),
             });
         }
         for person in a.people.iter().filter(|p| b.people.contains(p)) {
@@ -113,11 +123,22 @@ pub fn find(
                 item_ids: vec![a.id, b.id],
                 person_id: Some(*person),
                 room_id: None,
+                missing: Vec::new(),
             });
         }
     }
     if kind == EventKind::Tour {
         tour_conflicts(own, &mut conflicts);
+    }
+    for item in own.iter().filter(|i| !i.missing.is_empty()) {
+        conflicts.push(Conflict {
+            kind: ConflictKind::Incomplete,
+            message: format!("“{}” has no {} yet", item.title, item.missing.join(" or ")),
+            item_ids: vec![item.id],
+            person_id: None,
+            room_id: None,
+            missing: item.missing.clone(),
+        });
     }
     conflicts
 }
@@ -150,6 +171,7 @@ fn tour_conflicts(own: &[Scheduled], conflicts: &mut Vec<Conflict>) {
                     item_ids: vec![visit.id, transfer.id],
                     person_id: None,
                     room_id: None,
+                    missing: Vec::new(),
                 });
             }
         }
@@ -200,6 +222,7 @@ fn tour_conflicts(own: &[Scheduled], conflicts: &mut Vec<Conflict>) {
             item_ids: ids,
             person_id: None,
             room_id: None,
+            missing: Vec::new(),
         });
     }
 }
@@ -226,6 +249,7 @@ mod tests {
             people: Vec::new(),
             city: None,
             route: None,
+            missing: Vec::new(),
         }
     }
 

@@ -110,15 +110,23 @@ pub struct EventInput {
     #[schema(value_type = String, example = "webinar")]
     pub kind: Option<String>,
     pub title: Option<String>,
+    /// The title in Simplified Chinese (optional; the English one is the fallback).
+    pub title_zh: Option<String>,
     /// Made from the title when absent.
     pub slug: Option<String>,
     /// IANA name, e.g. `Europe/Berlin`.
     pub timezone: Option<String>,
+    /// IANA zone of the event's end (a tour Berlin → Nanjing ends in Asia/Shanghai). When absent, views derive it:
+    /// the zone of the agenda item that ends last, else `timezone`.
+    pub end_timezone: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in `timezone`.
     pub starts_at: Option<String>,
+    /// RFC 3339 with an offset, or a wall-clock time in `end_timezone` (else `timezone`).
     pub ends_at: Option<String>,
     pub summary: Option<String>,
+    pub summary_zh: Option<String>,
     pub description: Option<String>,
+    pub description_zh: Option<String>,
     pub online_url: Option<String>,
     pub venue: Option<VenueInput>,
     pub organiser: Option<OrganiserInput>,
@@ -160,11 +168,16 @@ pub struct Organiser {
 pub struct EventDetails {
     pub kind: EventKind,
     pub title: String,
+    pub title_zh: Option<String>,
     pub slug: Option<String>,
     pub timezone: TimeZone,
+    /// Set explicitly; `None` lets views derive it (see [`EventInput::end_timezone`]).
+    pub end_timezone: Option<TimeZone>,
     pub span: Span,
     pub summary: Option<String>,
+    pub summary_zh: Option<String>,
     pub description: Option<String>,
+    pub description_zh: Option<String>,
     pub online_url: Option<String>,
     pub venue: Option<Venue>,
     pub organiser: Organiser,
@@ -172,9 +185,11 @@ pub struct EventDetails {
 
 /// The fields whose change an attendee's calendar shows; each change to one of them after publishing raises the
 /// event's `sequence` by one, so calendars replace the entry instead of keeping the old one.
-pub const CALENDAR_FIELDS: [&str; 7] = [
+pub const CALENDAR_FIELDS: [&str; 9] = [
     "title",
+    "title_zh",
     "timezone",
+    "end_timezone",
     "starts_at",
     "ends_at",
     "online_url",
@@ -207,18 +222,34 @@ impl EventInput {
             "timezone",
             required(&self.timezone).and_then(|z| TimeZone::parse(&z)),
         );
-        let (starts_at, ends_at) = match timezone {
-            Some(zone) => (
+        let title_zh = f
+            .check(
+                "title_zh",
+                fields::optional_line(self.title_zh.as_deref(), fields::TITLE_MAX),
+            )
+            .flatten();
+        let end_timezone = match self
+            .end_timezone
+            .as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+        {
+            None => Some(None),
+            Some(zone) => f.check("end_timezone", TimeZone::parse(zone)).map(Some),
+        };
+        let (starts_at, ends_at) = match (timezone, end_timezone) {
+            (Some(zone), Some(end_zone)) => (
                 f.check(
                     "starts_at",
                     required(&self.starts_at).and_then(|s| parse_instant(&s, zone)),
                 ),
                 f.check(
                     "ends_at",
-                    required(&self.ends_at).and_then(|s| parse_instant(&s, zone)),
+                    required(&self.ends_at)
+                        .and_then(|s| parse_instant(&s, end_zone.unwrap_or(zone))),
                 ),
             ),
-            None => (None, None),
+            _ => (None, None),
         };
         let span = match (starts_at, ends_at) {
             (Some(s), Some(e)) => f.check("ends_at", Span::new(s, e)),
@@ -230,10 +261,22 @@ impl EventInput {
                 fields::optional_line(self.summary.as_deref(), fields::SHORT_TEXT_MAX),
             )
             .flatten();
+        let summary_zh = f
+            .check(
+                "summary_zh",
+                fields::optional_line(self.summary_zh.as_deref(), fields::SHORT_TEXT_MAX),
+            )
+            .flatten();
         let description = f
             .check(
                 "description",
                 fields::optional_text(self.description.as_deref(), fields::LONG_TEXT_MAX),
+            )
+            .flatten();
+        let description_zh = f
+            .check(
+                "description_zh",
+                fields::optional_text(self.description_zh.as_deref(), fields::LONG_TEXT_MAX),
             )
             .flatten();
         let online_url = match self
@@ -304,25 +347,48 @@ impl EventInput {
             }
         };
         f.finish()?;
-        match (kind, title, timezone, span, organiser) {
-            (Some(kind), Some(title), Some(timezone), Some(span), Some(organiser)) => {
-                Ok(EventDetails {
-                    kind,
-                    title,
-                    slug,
-                    timezone,
-                    span,
-                    summary,
-                    description,
-                    online_url,
-                    venue,
-                    organiser,
-                })
-            }
+        match (kind, title, timezone, end_timezone, span, organiser) {
+            (
+                Some(kind),
+                Some(title),
+                Some(timezone),
+                Some(end_timezone),
+                Some(span),
+                Some(organiser),
+            ) => Ok(EventDetails {
+                kind,
+                title,
+                title_zh,
+                slug,
+                timezone,
+                end_timezone,
+                span,
+                summary,
+                summary_zh,
+                description,
+                description_zh,
+                online_url,
+                venue,
+                organiser,
+            }),
             // Every None above recorded an error, so finish() returned already.
             _ => Err(Problem::invalid(Vec::new())),
         }
     }
+}
+
+/// `english`, or the Chinese text when `chinese` is asked for and there is one.
+pub fn pick<'a>(chinese: bool, english: &'a str, zh: Option<&'a str>) -> &'a str {
+    match zh {
+        Some(zh) if chinese => zh,
+        _ => english,
+    }
+}
+
+/// Whether a `lang` (a `?lang=` value or a locale) asks for Simplified Chinese.
+pub fn wants_chinese(lang: Option<&str>) -> bool {
+    lang.map(str::trim)
+        .is_some_and(|l| l.eq_ignore_ascii_case("zh") || l.to_ascii_lowercase().starts_with("zh-"))
 }
 
 fn required(value: &Option<String>) -> Result<String, Invalid> {
@@ -346,16 +412,32 @@ where
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub title_zh: Option<Option<String>>,
     pub slug: Option<String>,
     pub timezone: Option<String>,
+    /// `null` goes back to the derived end zone.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub end_timezone: Option<Option<String>>,
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
+    /// With a new `starts_at`: move every agenda item by as much as the start moves, in the same change.
+    #[serde(default)]
+    pub move_items: bool,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub summary: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
+    pub summary_zh: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description_zh: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub online_url: Option<Option<String>>,
@@ -379,11 +461,17 @@ impl EventPatch {
         set(&mut input.timezone, self.timezone);
         set(&mut input.starts_at, self.starts_at);
         set(&mut input.ends_at, self.ends_at);
-        if let Some(summary) = self.summary {
-            input.summary = summary;
-        }
-        if let Some(description) = self.description {
-            input.description = description;
+        for (field, value) in [
+            (&mut input.title_zh, self.title_zh),
+            (&mut input.end_timezone, self.end_timezone),
+            (&mut input.summary, self.summary),
+            (&mut input.summary_zh, self.summary_zh),
+            (&mut input.description, self.description),
+            (&mut input.description_zh, self.description_zh),
+        ] {
+            if let Some(value) = value {
+                *field = value;
+            }
         }
         if let Some(url) = self.online_url {
             input.online_url = url;
@@ -410,12 +498,16 @@ impl From<&EventDetails> for EventInput {
         Self {
             kind: Some(d.kind.as_str().to_owned()),
             title: Some(d.title.clone()),
+            title_zh: d.title_zh.clone(),
             slug: d.slug.clone(),
             timezone: Some(d.timezone.name().to_owned()),
+            end_timezone: d.end_timezone.map(|z| z.name().to_owned()),
             starts_at: Some(d.span.starts_at.to_rfc3339()),
             ends_at: Some(d.span.ends_at.to_rfc3339()),
             summary: d.summary.clone(),
+            summary_zh: d.summary_zh.clone(),
             description: d.description.clone(),
+            description_zh: d.description_zh.clone(),
             online_url: d.online_url.clone(),
             venue: d.venue.as_ref().map(|v| VenueInput {
                 id: v.id,
@@ -433,22 +525,44 @@ impl From<&EventDetails> for EventInput {
 }
 
 impl EventDetails {
+    /// The zone the end is read and shown in when nothing else decides it: the explicit one, else the start's.
+    pub fn end_zone(&self) -> TimeZone {
+        self.end_timezone.unwrap_or(self.timezone)
+    }
+
+    /// The zone of the event's end in every view: the explicit one; else `last_item_zone` (the end zone of the
+    /// agenda item that ends last, when there is an agenda); else the start's zone.
+    pub fn derived_end_zone(&self, last_item_zone: Option<TimeZone>) -> TimeZone {
+        self.end_timezone
+            .or(last_item_zone)
+            .unwrap_or(self.timezone)
+    }
+
+    /// The title in `lang` (`zh-CN`/`zh` pick the Chinese one when there is one; English is the fallback).
+    pub fn title_in(&self, chinese: bool) -> &str {
+        pick(chinese, &self.title, self.title_zh.as_deref())
+    }
+
     /// The fields as JSON values, by the names the API uses, for change records.
     pub fn field_values(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("title", json!(self.title)),
+            ("title_zh", json!(self.title_zh)),
             ("slug", json!(self.slug)),
             ("timezone", json!(self.timezone.name())),
+            ("end_timezone", json!(self.end_timezone.map(TimeZone::name))),
             (
                 "starts_at",
                 json!(self.timezone.local(self.span.starts_at).to_rfc3339()),
             ),
             (
                 "ends_at",
-                json!(self.timezone.local(self.span.ends_at).to_rfc3339()),
+                json!(self.end_zone().local(self.span.ends_at).to_rfc3339()),
             ),
             ("summary", json!(self.summary)),
+            ("summary_zh", json!(self.summary_zh)),
             ("description", json!(self.description)),
+            ("description_zh", json!(self.description_zh)),
             ("online_url", json!(self.online_url)),
             ("venue", json!(self.venue)),
             ("organiser", json!(self.organiser)),

@@ -15,18 +15,40 @@ use uuid::Uuid;
 /// Which feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeedKey {
-    /// An event's agenda (`/v1/events/{id}/calendar.ics`), by the event's id.
-    Agenda(Uuid),
-    /// Every published event (`/v1/events.ics?kind=`), by the kind asked for.
-    Events(Option<&'static str>),
+    /// An event's agenda (`/v1/events/{id}/calendar.ics`), by the event's id and the language asked for.
+    Agenda(Uuid, FeedLang),
+    /// Every published event (`/v1/events.ics?kind=`), by the kind and the language asked for.
+    Events(Option<&'static str>, FeedLang),
+}
+
+/// The language of a feed's texts (`?lang=`): English, or Simplified Chinese where there is a Chinese text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeedLang {
+    En,
+    ZhCn,
+}
+
+impl FeedLang {
+    pub fn is_chinese(self) -> bool {
+        self == Self::ZhCn
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::En => "",
+            Self::ZhCn => "/zh-CN",
+        }
+    }
 }
 
 /// How the key is written into the feed's version (stable across processes and builds).
 impl std::fmt::Display for FeedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Agenda(id) => write!(f, "agenda/{id}"),
-            Self::Events(kind) => write!(f, "events/{}", kind.unwrap_or("*")),
+            Self::Agenda(id, lang) => write!(f, "agenda/{id}{}", lang.suffix()),
+            Self::Events(kind, lang) => {
+                write!(f, "events/{}{}", kind.unwrap_or("*"), lang.suffix())
+            }
         }
     }
 }
@@ -133,7 +155,7 @@ mod tests {
     use super::*;
 
     fn key(n: u128) -> FeedKey {
-        FeedKey::Agenda(Uuid::from_u128(n))
+        FeedKey::Agenda(Uuid::from_u128(n), FeedLang::En)
     }
 
     #[test]

@@ -26,19 +26,21 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, LastModified};
 use chrono::{DateTime, SecondsFormat, Utc};
 use cloverleaf_auth::Viewer;
-use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus as IcsStatus, Method, Person};
-use cloverleaf_service_kit::Problem;
+use cloverleaf_calendar::{CalendarEvent, EventStatus as IcsStatus, Method, Person};
 use cloverleaf_service_kit::extract::{Path, Query};
+use cloverleaf_service_kit::{FieldError, Problem};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::AppState;
 use super::events::{kind_filter, visible_event};
-use super::feed_cache::{FeedKey, Version};
+use super::feed_cache::{FeedKey, FeedLang, Version};
+use super::ics::{self, Entry};
 use crate::Error;
 use crate::domain::calendar_uid;
-use crate::domain::event::{EventDetails, EventKind, EventStatus};
+use crate::domain::event::{EventDetails, EventKind, EventStatus, wants_chinese};
+use crate::domain::time::TimeZone;
 use crate::store::entities::{event, person};
 use crate::store::items::StoredItem;
 use crate::store::stamps::{self, AgendaStamp};
@@ -59,31 +61,55 @@ fn organizer(details: &EventDetails) -> Person {
     )
 }
 
-fn event_description(details: &EventDetails) -> Option<String> {
-    let text = [details.summary.as_deref(), details.description.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("\n\n");
+/// A text in the feed's language: the Chinese one when asked for and there is one, else the English one.
+fn text<'a>(lang: FeedLang, english: Option<&'a str>, chinese: Option<&'a str>) -> Option<&'a str> {
+    match chinese {
+        Some(zh) if lang.is_chinese() => Some(zh),
+        _ => english,
+    }
+}
+
+fn event_description(details: &EventDetails, lang: FeedLang) -> Option<String> {
+    let text = [
+        text(
+            lang,
+            details.summary.as_deref(),
+            details.summary_zh.as_deref(),
+        ),
+        text(
+            lang,
+            details.description.as_deref(),
+            details.description_zh.as_deref(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n\n");
+    let join = if lang.is_chinese() {
+        "参会链接："
+    } else {
+        "Join: "
+    };
     let text = match &details.online_url {
-        Some(url) => format!("{text}\n\nJoin: {url}").trim().to_owned(),
+        Some(url) => format!("{text}\n\n{join}{url}").trim().to_owned(),
         None => text,
     };
     (!text.is_empty()).then_some(text)
 }
 
-/// The event itself as one calendar entry (its UID is the one invites carry).
-fn event_entry(model: &event::Model) -> Result<CalendarEvent, Error> {
+/// The event itself as one calendar entry (its UID is the one invites carry), ending in `end_zone`.
+fn event_entry(model: &event::Model, end_zone: TimeZone, lang: FeedLang) -> Result<Entry, Error> {
     let details = event_details(model)?;
-    Ok(CalendarEvent {
+    let event = CalendarEvent {
         uid: calendar_uid(model.id),
         sequence: u32::try_from(model.sequence).unwrap_or_default(),
         dtstamp: model.updated_at,
         starts_at: details.span.starts_at,
         ends_at: details.span.ends_at,
         timezone: details.timezone.tz(),
-        summary: details.title.clone(),
-        description: event_description(&details),
+        summary: details.title_in(lang.is_chinese()).to_owned(),
+        description: event_description(&details, lang),
         location: details.location(),
         url: details.online_url.clone(),
         organizer: Some(organizer(&details)),
@@ -92,6 +118,10 @@ fn event_entry(model: &event::Model) -> Result<CalendarEvent, Error> {
         created: Some(model.created_at),
         last_modified: Some(model.updated_at),
         categories: vec![details.kind.as_str().to_owned()],
+    };
+    Ok(Entry {
+        event,
+        end_zone: end_zone.tz(),
     })
 }
 
@@ -101,25 +131,37 @@ fn item_entry(
     details: &EventDetails,
     item: &StoredItem,
     people: &str,
-) -> Result<CalendarEvent, Error> {
+    lang: FeedLang,
+) -> Result<Entry, Error> {
     let item_details = item.details()?;
     let zone = item_details.zone(details.timezone);
     let description = [
         (!people.is_empty()).then(|| people.to_owned()),
-        item_details.description.clone(),
+        text(
+            lang,
+            item_details.description.as_deref(),
+            item_details.description_zh.as_deref(),
+        )
+        .map(str::to_owned),
     ]
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
     .join("\n\n");
-    Ok(CalendarEvent {
+    let event = CalendarEvent {
         uid: calendar_uid(item.model.id),
         sequence: u32::try_from(item.model.sequence).unwrap_or_default(),
         dtstamp: item.model.updated_at,
         starts_at: item_details.span.starts_at,
         ends_at: item_details.span.ends_at,
         timezone: zone.tz(),
-        summary: item_details.title.clone(),
+        summary: text(
+            lang,
+            Some(&item_details.title),
+            item_details.title_zh.as_deref(),
+        )
+        .unwrap_or(&item_details.title)
+        .to_owned(),
         description: (!description.is_empty()).then_some(description),
         location: item_details
             .calendar_location()
@@ -131,11 +173,15 @@ fn item_entry(
         created: Some(item.model.created_at),
         last_modified: Some(item.model.updated_at),
         categories: vec![item_details.kind.as_str().to_owned()],
+    };
+    Ok(Entry {
+        event,
+        end_zone: item_details.end_zone(details.timezone).tz(),
     })
 }
 
 /// Part of every stamp's hash: raise it when the same data renders differently, so old ETags stop matching.
-pub const FEED_FORMAT: u32 = 1;
+pub const FEED_FORMAT: u32 = 2;
 
 /// At most this many feeds' bodies are kept, in at most [`FEED_CACHE_BYTES`].
 pub const FEED_CACHE_FEEDS: usize = 256;
@@ -175,7 +221,7 @@ fn instant(at: Option<DateTime<Utc>>) -> String {
 }
 
 /// The version of an event's agenda feed: its row as loaded (the one rendered) and the stamp of its agenda.
-fn agenda_version(model: &event::Model, stamp: &AgendaStamp) -> FeedVersion {
+fn agenda_version(model: &event::Model, stamp: &AgendaStamp, lang: FeedLang) -> FeedVersion {
     let text = format!(
         "{}\n{}\n{}\n{}\n{}\n{}\n{}",
         instant(Some(model.updated_at)),
@@ -190,7 +236,7 @@ fn agenda_version(model: &event::Model, stamp: &AgendaStamp) -> FeedVersion {
         .into_iter()
         .flatten()
         .fold(model.updated_at, DateTime::max);
-    FeedVersion::new(FeedKey::Agenda(model.id), &text, last_modified)
+    FeedVersion::new(FeedKey::Agenda(model.id, lang), &text, last_modified)
 }
 
 /// Whether the caller's copy is current, by the rules of RFC 9110 §13.2.2.
@@ -267,31 +313,59 @@ fn hex(bytes: &[u8]) -> String {
 /// An event's agenda as iCalendar (METHOD:PUBLISH): one entry per agenda item, each at its local time in its own
 /// zone, with a VTIMEZONE for every zone used; the event itself when it has no agenda.
 #[utoipa::path(get, path = "/v1/events/{id}/calendar.ics", tag = "feeds",
-    params(("id" = String, Path, description = "event id or slug")),
+    params(("id" = String, Path, description = "event id or slug"), LangQuery),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 304), (status = 404, body = Problem)))]
 pub async fn event_calendar(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
     request: HeaderMap,
 ) -> Result<Response, Error> {
+    let lang = query.lang()?;
     let id = id.strip_suffix(".ics").unwrap_or(&id).to_owned();
     let model = visible_event(&state, &id, &viewer).await?;
     // Before the agenda is loaded (see the module's notes), and after the row that is rendered.
     let stamp = stamps::agenda(&state.db, model.id).await?;
-    let version = agenda_version(&model, &stamp);
+    let version = agenda_version(&model, &stamp, lang);
     feed_response(
         &state,
-        FeedKey::Agenda(model.id),
+        FeedKey::Agenda(model.id, lang),
         version,
         &model.slug,
         &request,
-        || render_agenda(&state, &model),
+        || render_agenda(&state, &model, lang),
     )
     .await
 }
 
-async fn render_agenda(state: &AppState, model: &event::Model) -> Result<String, Error> {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// `en` (the default) or `zh-CN`: the texts' language (Chinese where there is a Chinese text, else English).
+    pub lang: Option<String>,
+}
+
+impl LangQuery {
+    fn lang(&self) -> Result<FeedLang, Problem> {
+        match self.lang.as_deref().map(str::trim) {
+            None | Some("") => Ok(FeedLang::En),
+            Some(lang) if lang.eq_ignore_ascii_case("en") => Ok(FeedLang::En),
+            Some(lang) if wants_chinese(Some(lang)) => Ok(FeedLang::ZhCn),
+            Some(_) => Err(Problem::invalid(vec![FieldError::new(
+                "lang",
+                "invalid_choice",
+                "must be en or zh-CN",
+            )])),
+        }
+    }
+}
+
+async fn render_agenda(
+    state: &AppState,
+    model: &event::Model,
+    lang: FeedLang,
+) -> Result<String, Error> {
     let details = event_details(model)?;
     let agenda = items::of_event(&state.db, model.id).await?;
     let mut people_ids: Vec<Uuid> = agenda
@@ -313,30 +387,47 @@ async fn render_agenda(state: &AppState, model: &event::Model) -> Result<String,
                 None => p.name.clone(),
             })
         };
+        let named_zh = |id: &Uuid| {
+            people.get(id).map(|p| match &p.affiliation {
+                Some(affiliation) => format!("{}（{affiliation}）", p.name),
+                None => p.name.clone(),
+            })
+        };
         let speakers: Vec<String> = item.speakers.iter().filter_map(named).collect();
-        let people = [
-            item.model
-                .host_id
-                .as_ref()
-                .and_then(named)
-                .map(|h| format!("Host: {h}")),
-            (!speakers.is_empty()).then(|| format!("Speakers: {}", speakers.join(", "))),
-        ]
+        let speakers_zh: Vec<String> = item.speakers.iter().filter_map(named_zh).collect();
+        let people = if lang.is_chinese() {
+            [
+                item.model
+                    .host_id
+                    .as_ref()
+                    .and_then(named_zh)
+                    .map(|h| format!("主持人：{h}")),
+                (!speakers_zh.is_empty()).then(|| format!("演讲嘉宾：{}", speakers_zh.join("，"))),
+            ]
+        } else {
+            [
+                item.model
+                    .host_id
+                    .as_ref()
+                    .and_then(named)
+                    .map(|h| format!("Host: {h}")),
+                (!speakers.is_empty()).then(|| format!("Speakers: {}", speakers.join(", "))),
+            ]
+        }
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("\n");
-        entries.push(item_entry(model, &details, item, &people)?);
+        entries.push(item_entry(model, &details, item, &people, lang)?);
     }
     if entries.is_empty() {
-        entries.push(event_entry(model)?);
+        entries.push(event_entry(model, details.derived_end_zone(None), lang)?);
     }
-    let calendar = Calendar {
-        method: Method::Publish,
-        name: Some(details.title.clone()),
-        events: entries,
-    };
-    Ok(calendar.to_ics())
+    Ok(ics::render(
+        Method::Publish,
+        Some(details.title_in(lang.is_chinese()).to_owned()),
+        entries,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -344,6 +435,8 @@ async fn render_agenda(state: &AppState, model: &event::Model) -> Result<String,
 pub struct FeedQuery {
     /// webinar, workshop or tour.
     pub kind: Option<String>,
+    /// `en` (the default) or `zh-CN`.
+    pub lang: Option<String>,
 }
 
 /// Every published event as iCalendar (METHOD:PUBLISH), one entry per event; cancelled ones stay with
@@ -356,7 +449,11 @@ pub async fn all_events_calendar(
     request: HeaderMap,
 ) -> Result<Response, Error> {
     let kind = kind_filter(query.kind.as_deref())?;
-    let key = FeedKey::Events(kind.map(EventKind::as_str));
+    let lang = LangQuery {
+        lang: query.lang.clone(),
+    }
+    .lang()?;
+    let key = FeedKey::Events(kind.map(EventKind::as_str), lang);
     // Before the events are loaded (see the module's notes).
     let stamp = stamps::events(&state.db, kind).await?;
     let version = FeedVersion::new(
@@ -365,25 +462,32 @@ pub async fn all_events_calendar(
         stamp.changed.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
     );
     feed_response(&state, key, version, "events", &request, || {
-        render_events(&state, kind)
+        render_events(&state, kind, lang)
     })
     .await
 }
 
-async fn render_events(state: &AppState, kind: Option<EventKind>) -> Result<String, Error> {
+async fn render_events(
+    state: &AppState,
+    kind: Option<EventKind>,
+    lang: FeedLang,
+) -> Result<String, Error> {
     let models = events::for_feed(&state.db, kind).await?;
+    let zones = items::last_end_zones(&state.db, &models).await?;
     let entries = models
         .iter()
-        .map(event_entry)
-        .collect::<Result<Vec<_>, _>>()?;
-    let name = match kind {
-        Some(kind) => format!("Cloverleaf {}s", kind.as_str()),
-        None => "Cloverleaf events".to_owned(),
+        .map(|model| {
+            let end_zone = event_details(model)?.derived_end_zone(zones.get(&model.id).copied());
+            event_entry(model, end_zone, lang)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let name = match (kind, lang.is_chinese()) {
+        (Some(EventKind::Webinar), true) => "Cloverleaf 网络研讨会".to_owned(),
+        (Some(EventKind::Workshop), true) => "Cloverleaf 研讨会".to_owned(),
+        (Some(EventKind::Tour), true) => "Cloverleaf 考察活动".to_owned(),
+        (None, true) => "Cloverleaf 活动".to_owned(),
+        (Some(kind), false) => format!("Cloverleaf {}s", kind.as_str()),
+        (None, false) => "Cloverleaf events".to_owned(),
     };
-    let calendar = Calendar {
-        method: Method::Publish,
-        name: Some(name),
-        events: entries,
-    };
-    Ok(calendar.to_ics())
+    Ok(ics::render(Method::Publish, Some(name), entries))
 }

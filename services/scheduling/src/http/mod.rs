@@ -4,6 +4,7 @@
 pub mod events;
 pub mod feed_cache;
 pub mod feeds;
+pub mod ics;
 pub mod items;
 pub mod people;
 pub mod venues;
@@ -31,6 +32,30 @@ pub struct AppState {
     pub outbox: OutboxRelay,
     /// The `.ics` feeds' rendered bodies, each with the version it was rendered for (see [`feeds`]).
     pub feeds: Arc<feed_cache::FeedCache>,
+}
+
+/// The cursor of a list paged by (name, id). A name no stored row can have — with a control character (PostgreSQL
+/// refuses a NUL in a text parameter with an error) or longer than a name — is refused like any cursor this service
+/// never gave out, before it reaches the database.
+pub(crate) fn name_cursor(
+    page: &cloverleaf_service_kit::pagination::PageQuery,
+) -> Result<Option<(String, uuid::Uuid)>, cloverleaf_service_kit::Problem> {
+    let cursor: Option<(String, uuid::Uuid)> = page.cursor()?;
+    match cursor {
+        Some((name, _))
+            if name.chars().any(char::is_control)
+                || name.chars().count() > crate::domain::fields::NAME_MAX =>
+        {
+            Err(cloverleaf_service_kit::Problem::invalid(vec![
+                cloverleaf_service_kit::FieldError::new(
+                    "cursor",
+                    "invalid",
+                    "is not a cursor this list gave out",
+                ),
+            ]))
+        }
+        cursor => Ok(cursor),
+    }
 }
 
 pub(crate) fn actor(claims: &Claims) -> Actor {

@@ -76,7 +76,7 @@ pub async fn list_people(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<PersonView>>, Error> {
     let limit = page.limit()?;
-    let rows = people::list_people(&state.db, page.cursor()?, limit).await?;
+    let rows = people::list_people(&state.db, super::name_cursor(&page)?, limit).await?;
     Ok(Json(Page::from_rows(
         rows,
         limit,

@@ -121,7 +121,7 @@ pub async fn list_venues(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<StoredVenueView>>, Error> {
     let limit = page.limit()?;
-    let rows = people::list_venues(&state.db, page.cursor()?, limit).await?;
+    let rows = people::list_venues(&state.db, super::name_cursor(&page)?, limit).await?;
     let ids: Vec<Uuid> = rows.iter().map(|v| v.id).collect();
     let rooms = people::rooms_of(&state.db, &ids).await?;
     Ok(Json(Page::from_rows(

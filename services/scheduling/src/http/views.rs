@@ -12,6 +12,7 @@ use crate::domain::agenda::{Hotel, ItemKind, Transfer, Visit};
 use crate::domain::calendar_uid;
 use crate::domain::conflicts::{Conflict, ConflictKind, Scheduled};
 use crate::domain::event::{EventKind, EventStatus, FieldChange};
+use crate::domain::time::TimeZone;
 use crate::store::entities::{event, event_change, person, room, venue};
 use crate::store::items::StoredItem;
 use crate::store::{effective_status, event_details};
@@ -44,11 +45,21 @@ pub struct EventView {
     pub slug: String,
     pub kind: EventKind,
     pub title: String,
+    /// The title in Simplified Chinese; `null` when there is none (show `title`).
+    pub title_zh: Option<String>,
     pub summary: Option<String>,
+    pub summary_zh: Option<String>,
     pub description: Option<String>,
-    /// IANA zone the event is shown in.
+    pub description_zh: Option<String>,
+    /// IANA zone the event is shown in (its start's).
     pub timezone: String,
+    /// IANA zone of the event's end, always filled in: the one set, else the end zone of the agenda item that ends
+    /// last, else `timezone`.
+    pub end_timezone: String,
+    /// True when `end_timezone` was set for the event (not derived).
+    pub own_end_timezone: bool,
     pub starts_at: DateTime<FixedOffset>,
+    /// At the offset of `end_timezone`.
     pub ends_at: DateTime<FixedOffset>,
     pub online_url: Option<String>,
     pub venue: Option<VenueView>,
@@ -67,18 +78,26 @@ pub struct EventView {
 }
 
 impl EventView {
-    pub fn new(model: &event::Model) -> Result<Self, Error> {
+    /// `last_item_zone`: the end zone of the event's last-ending agenda item, if it has items
+    /// (`store::items::last_end_zones`).
+    pub fn new(model: &event::Model, last_item_zone: Option<TimeZone>) -> Result<Self, Error> {
         let details = event_details(model)?;
+        let end_zone = details.derived_end_zone(last_item_zone);
         Ok(Self {
             id: model.id,
             slug: model.slug.clone(),
             kind: details.kind,
             title: details.title,
+            title_zh: details.title_zh,
             summary: details.summary,
+            summary_zh: details.summary_zh,
             description: details.description,
+            description_zh: details.description_zh,
             timezone: details.timezone.name().to_owned(),
+            end_timezone: end_zone.name().to_owned(),
+            own_end_timezone: details.end_timezone.is_some(),
             starts_at: details.timezone.local(details.span.starts_at),
-            ends_at: details.timezone.local(details.span.ends_at),
+            ends_at: end_zone.local(details.span.ends_at),
             online_url: details.online_url,
             venue: details.venue.map(|v| VenueView {
                 id: v.id,
@@ -189,14 +208,23 @@ pub struct ItemView {
     pub event_id: Uuid,
     pub kind: ItemKind,
     pub title: String,
+    /// The title in Simplified Chinese; `null` when there is none (show `title`).
+    pub title_zh: Option<String>,
     /// At the offset of the item's zone.
     pub starts_at: DateTime<FixedOffset>,
+    /// At the offset of `end_timezone`.
     pub ends_at: DateTime<FixedOffset>,
     /// The zone the item is shown in: its own, else the event's.
     pub timezone: String,
     /// True when the item has a zone of its own.
     pub own_timezone: bool,
+    /// The zone of the item's end, always filled in: its own end zone, else `timezone` (a flight arrives in
+    /// another zone than it leaves from).
+    pub end_timezone: String,
+    /// True when the item has an end zone of its own.
+    pub own_end_timezone: bool,
     pub description: Option<String>,
+    pub description_zh: Option<String>,
     pub location: Option<String>,
     pub room: Option<RoomView>,
     pub host: Option<PersonView>,
@@ -222,17 +250,22 @@ impl ItemView {
         let event_zone = event_details(event)?.timezone;
         let details = item.details()?;
         let zone = details.zone(event_zone);
+        let end_zone = details.end_zone(event_zone);
         let person = |id: &Uuid| refs.people.get(id).cloned();
         Ok(Self {
             id: item.model.id,
             event_id: item.model.event_id,
             kind: details.kind,
             title: details.title.clone(),
+            title_zh: details.title_zh.clone(),
             starts_at: zone.local(details.span.starts_at),
-            ends_at: zone.local(details.span.ends_at),
+            ends_at: end_zone.local(details.span.ends_at),
             timezone: zone.name().to_owned(),
             own_timezone: details.timezone.is_some(),
+            end_timezone: end_zone.name().to_owned(),
+            own_end_timezone: details.end_timezone.is_some(),
             description: details.description.clone(),
+            description_zh: details.description_zh.clone(),
             location: details.location.clone(),
             room: details.room_id.and_then(|id| refs.rooms.get(&id).cloned()),
             host: details.host.as_ref().and_then(person),
@@ -242,7 +275,7 @@ impl ItemView {
             hotel: details.hotel().map(|h| HotelView {
                 hotel: h.clone(),
                 check_in: zone.local(details.span.starts_at),
-                check_out: zone.local(details.span.ends_at),
+                check_out: end_zone.local(details.span.ends_at),
             }),
             sequence: item.model.sequence,
             calendar_uid: calendar_uid(item.model.id),
@@ -303,11 +336,22 @@ pub struct ConflictView {
     pub items: Vec<ConflictItemView>,
     pub person: Option<PersonView>,
     pub room: Option<RoomView>,
+    /// `incomplete` only: the item that lacks details…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<Uuid>,
+    /// …and which (`institution`, `address`, `from`, `to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
 }
 
 impl ConflictView {
     pub fn new(conflict: Conflict, items: &HashMap<Uuid, &Scheduled>, refs: &References) -> Self {
+        let incomplete = conflict.kind == ConflictKind::Incomplete;
         Self {
+            item_id: incomplete
+                .then(|| conflict.item_ids.first().copied())
+                .flatten(),
+            missing: incomplete.then(|| conflict.missing.iter().map(|m| (*m).to_owned()).collect()),
             kind: conflict.kind,
             message: conflict.message,
             items: conflict

@@ -12,10 +12,16 @@ pub mod event {
         pub slug: String,
         pub kind: String,
         pub title: String,
+        pub title_zh: Option<String>,
         pub summary: Option<String>,
+        pub summary_zh: Option<String>,
         #[sea_orm(column_type = "Text", nullable)]
         pub description: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description_zh: Option<String>,
         pub timezone: String,
+        /// Set by the organiser; `None`: derived (the last-ending item's end zone, else `timezone`).
+        pub end_timezone: Option<String>,
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         #[sea_orm(column_type = "Text", nullable)]
@@ -65,12 +71,17 @@ pub mod agenda_item {
         pub event_id: Uuid,
         pub kind: String,
         pub title: String,
+        pub title_zh: Option<String>,
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         /// `None`: the event's zone.
         pub timezone: Option<String>,
+        /// `None`: the item's start zone.
+        pub end_timezone: Option<String>,
         #[sea_orm(column_type = "Text", nullable)]
         pub description: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description_zh: Option<String>,
         pub location: Option<String>,
         pub room_id: Option<Uuid>,
         pub host_id: Option<Uuid>,

@@ -18,7 +18,7 @@ use crate::domain::event::{
     CALENDAR_FIELDS, EventDetails, EventKind, EventPatch, EventStatus, FieldChange,
     calendar_visible, diff,
 };
-use crate::domain::fields::slugify;
+use crate::domain::fields::{slug, slugify};
 use cloverleaf_service_kit::{FieldError, Problem, db, outbox};
 
 /// Domain event types this service publishes.
@@ -102,9 +102,13 @@ pub async fn create(
 fn set_details(model: &mut event::ActiveModel, d: &EventDetails, now: DateTime<Utc>) {
     model.kind = Set(d.kind.as_str().to_owned());
     model.title = Set(d.title.clone());
+    model.title_zh = Set(d.title_zh.clone());
     model.summary = Set(d.summary.clone());
+    model.summary_zh = Set(d.summary_zh.clone());
     model.description = Set(d.description.clone());
+    model.description_zh = Set(d.description_zh.clone());
     model.timezone = Set(d.timezone.name().to_owned());
+    model.end_timezone = Set(d.end_timezone.map(|z| z.name().to_owned()));
     model.starts_at = Set(d.span.starts_at);
     model.ends_at = Set(d.span.ends_at);
     model.online_url = Set(d.online_url.clone());
@@ -166,10 +170,12 @@ async fn free_slug<C: ConnectionTrait>(db: &C, title: &str) -> Result<String, Er
     Ok(candidate)
 }
 
-/// An event by id, or by slug.
+/// An event by id, or by slug. A key that is neither (`a%00b`, 10 000 characters) names no event and is not
+/// sent to the database (PostgreSQL refuses a NUL in a text parameter with an error).
 pub async fn find<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<event::Model>, Error> {
     let query = match key.parse::<Uuid>() {
         Ok(id) => event::Entity::find_by_id(id),
+        Err(_) if slug(key).is_err() => return Ok(None),
         Err(_) => event::Entity::find().filter(event::Column::Slug.eq(key)),
     };
     Ok(query.one(db).await?)
@@ -179,6 +185,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<event:
 pub(crate) async fn lock<C: ConnectionTrait>(db: &C, key: &str) -> Result<event::Model, Error> {
     let query = match key.parse::<Uuid>() {
         Ok(id) => event::Entity::find_by_id(id),
+        Err(_) if slug(key).is_err() => return Err(Problem::not_found("This event").into()),
         Err(_) => event::Entity::find().filter(event::Column::Slug.eq(key)),
     };
     query
@@ -271,6 +278,7 @@ pub async fn update(
     }
     let before = event_details(&current)?;
     let wanted_slug = patch.slug.clone();
+    let move_items = patch.move_items;
     let after = patch.apply(&before).validate()?;
     if status == EventStatus::Published {
         after.check_publishable()?;
@@ -281,13 +289,24 @@ pub async fn update(
     {
         return Err(slug_conflict(&slug));
     }
-    let changes = diff(&before.field_values(), &after.field_values());
+    let mut changes = diff(&before.field_values(), &after.field_values());
     if changes.is_empty() {
         return Ok(current);
     }
     let now = Utc::now();
-    let visible = calendar_visible(&changes, &CALENDAR_FIELDS);
     let published = status == EventStatus::Published;
+    let moved_by = after.span.starts_at - before.span.starts_at;
+    if move_items && !moved_by.is_zero() {
+        let moved = super::items::move_all(&txn, current.id, moved_by, published, now).await?;
+        if moved > 0 {
+            changes.push(FieldChange {
+                field: "agenda".into(),
+                before: json!(null),
+                after: json!({ "moved_by_seconds": moved_by.num_seconds(), "items": moved }),
+            });
+        }
+    }
+    let visible = calendar_visible(&changes, &CALENDAR_FIELDS);
     let sequence = current.sequence + i32::from(published && visible);
     let id = current.id;
     let mut model: event::ActiveModel = current.into();
@@ -417,6 +436,11 @@ pub async fn publish(
     model.published_at = Set(Some(now));
     model.updated_at = Set(now);
     let published = model.update(&txn).await?;
+    let details = event_details(&published)?;
+    let last_item_zone = super::items::last_end_zones(&txn, std::slice::from_ref(&published))
+        .await?
+        .remove(&id);
+    let end_timezone = details.derived_end_zone(last_item_zone);
     let status_change = vec![FieldChange {
         field: "status".into(),
         before: json!("draft"),
@@ -446,9 +470,11 @@ pub async fn publish(
             "sequence": sequence,
             "kind": published.kind,
             "title": published.title,
+            "title_zh": published.title_zh,
             "starts_at": published.starts_at,
             "ends_at": published.ends_at,
             "timezone": published.timezone,
+            "end_timezone": end_timezone.name(),
         }),
         subscribers,
     )

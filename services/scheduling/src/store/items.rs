@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use crate::Error;
 use crate::domain::agenda::{self, EventFrame, ItemDetails, ItemInput, ItemPatch};
 use crate::domain::conflicts::Scheduled;
 use crate::domain::event::{EventStatus, FieldChange, calendar_visible, diff};
+use crate::domain::time::TimeZone;
 use cloverleaf_service_kit::{FieldError, Problem, db};
 
 /// An item with its speakers, as stored.
@@ -109,10 +110,13 @@ fn set_item(
 ) -> Result<(), Error> {
     model.kind = Set(item.kind.as_str().to_owned());
     model.title = Set(item.title.clone());
+    model.title_zh = Set(item.title_zh.clone());
     model.starts_at = Set(item.span.starts_at);
     model.ends_at = Set(item.span.ends_at);
     model.timezone = Set(item.timezone.map(|z| z.name().to_owned()));
+    model.end_timezone = Set(item.end_timezone.map(|z| z.name().to_owned()));
     model.description = Set(item.description.clone());
+    model.description_zh = Set(item.description_zh.clone());
     model.location = Set(item.location.clone());
     model.room_id = Set(item.room_id);
     model.host_id = Set(item.host);
@@ -443,9 +447,96 @@ pub async fn for_conflicts(
                     route: details
                         .transfer()
                         .and_then(|t| t.from.clone().zip(t.to.clone())),
+                    missing: details.missing(),
                 })
             })
             .collect()
     };
     Ok((scheduled(own)?, scheduled(others)?))
+}
+
+/// Moves every item of an event by `by` (its event moved and took its agenda along), in the caller's transaction
+/// under the event's lock; after publishing each item's own sequence rises, as its feed entry moves. Returns how
+/// many items moved.
+pub(crate) async fn move_all<C: ConnectionTrait>(
+    txn: &C,
+    event_id: Uuid,
+    by: chrono::TimeDelta,
+    published: bool,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let models = agenda_item::Entity::find()
+        .filter(agenda_item::Column::EventId.eq(event_id))
+        .all(txn)
+        .await?;
+    let count = models.len();
+    for model in models {
+        let (Some(starts_at), Some(ends_at)) = (
+            model.starts_at.checked_add_signed(by),
+            model.ends_at.checked_add_signed(by),
+        ) else {
+            return Err(Problem::invalid(vec![FieldError::new(
+                "starts_at",
+                "out_of_range",
+                "moves the agenda beyond the dates a calendar can hold",
+            )])
+            .into());
+        };
+        let sequence = model.sequence + i32::from(published);
+        let mut active: agenda_item::ActiveModel = model.into();
+        active.starts_at = Set(starts_at);
+        active.ends_at = Set(ends_at);
+        active.sequence = Set(sequence);
+        active.updated_at = Set(now);
+        active.update(txn).await?;
+    }
+    Ok(count)
+}
+
+/// An item's id, event, end, zone and end zone: what [`last_end_zones`] reads.
+type EndRow = (Uuid, Uuid, DateTime<Utc>, Option<String>, Option<String>);
+
+/// For each event, the zone in which its last-ending agenda item ends (the item's `end_timezone`, else its own
+/// zone, else the event's): what an event's end is shown in when no end zone is set. Events without items are
+/// absent. One query for all of them.
+pub async fn last_end_zones<C: ConnectionTrait>(
+    db: &C,
+    events: &[event::Model],
+) -> Result<HashMap<Uuid, TimeZone>, Error> {
+    let mut zones = HashMap::new();
+    for chunk in events.chunks(500) {
+        let rows: Vec<EndRow> = agenda_item::Entity::find()
+            .select_only()
+            .column(agenda_item::Column::Id)
+            .column(agenda_item::Column::EventId)
+            .column(agenda_item::Column::EndsAt)
+            .column(agenda_item::Column::Timezone)
+            .column(agenda_item::Column::EndTimezone)
+            .filter(agenda_item::Column::EventId.is_in(chunk.iter().map(|e| e.id)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut last: HashMap<Uuid, (DateTime<Utc>, Uuid, Option<String>)> = HashMap::new();
+        for (id, event_id, ends_at, zone, end_zone) in rows {
+            let later = last
+                .get(&event_id)
+                .is_none_or(|(at, other, _)| (ends_at, id) > (*at, *other));
+            if later {
+                last.insert(event_id, (ends_at, id, end_zone.or(zone)));
+            }
+        }
+        for event in chunk {
+            let Some((_, item_id, zone)) = last.remove(&event.id) else {
+                continue;
+            };
+            let zone = match zone {
+                Some(name) => TimeZone::parse(&name)
+                    .map_err(|_| super::corrupt("item end timezone", item_id))?,
+                None => TimeZone::parse(&event.timezone)
+                    .map_err(|_| super::corrupt("timezone", event.id))?,
+            };
+            zones.insert(event.id, zone);
+        }
+    }
+    Ok(zones)
 }

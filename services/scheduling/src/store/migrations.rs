@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxPositionSequence),
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxDeliveryOrder),
             Box::new(m20261121_000001_create_scheduling::Migration),
+            Box::new(m20261201_000001_chinese_texts_end_zones::Migration),
         ]
     }
 }
@@ -428,6 +429,125 @@ mod m20261121_000001_create_scheduling {
             ] {
                 manager
                     .drop_table(Table::drop().table(table).if_exists().to_owned())
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Chinese texts beside the English ones (`title_zh`, `summary_zh`, `description_zh`) and the zone of an end
+/// (`end_timezone`) on events and agenda items; all optional, so existing rows keep their meaning.
+#[allow(elided_lifetimes_in_paths)]
+mod m20261201_000001_chinese_texts_end_zones {
+    use sea_orm_migration::prelude::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261201_000001_chinese_texts_end_zones"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum Events {
+        Table,
+        TitleZh,
+        SummaryZh,
+        DescriptionZh,
+        EndTimezone,
+    }
+
+    #[derive(DeriveIden)]
+    enum AgendaItems {
+        Table,
+        TitleZh,
+        DescriptionZh,
+        EndTimezone,
+    }
+
+    fn columns() -> Vec<(DynIden, ColumnDef)> {
+        vec![
+            (
+                Events::Table.into_iden(),
+                ColumnDef::new(Events::TitleZh)
+                    .string_len(200)
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                Events::Table.into_iden(),
+                ColumnDef::new(Events::SummaryZh)
+                    .string_len(500)
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                Events::Table.into_iden(),
+                ColumnDef::new(Events::DescriptionZh)
+                    .text()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                Events::Table.into_iden(),
+                ColumnDef::new(Events::EndTimezone)
+                    .string_len(64)
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                AgendaItems::Table.into_iden(),
+                ColumnDef::new(AgendaItems::TitleZh)
+                    .string_len(200)
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                AgendaItems::Table.into_iden(),
+                ColumnDef::new(AgendaItems::DescriptionZh)
+                    .text()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                AgendaItems::Table.into_iden(),
+                ColumnDef::new(AgendaItems::EndTimezone)
+                    .string_len(64)
+                    .null()
+                    .to_owned(),
+            ),
+        ]
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            // One column per statement: SQLite alters one thing at a time.
+            for (table, mut column) in columns() {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(table)
+                            .add_column(&mut column)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            for (table, column) in columns() {
+                let name = column.get_column_name();
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(table)
+                            .drop_column(Alias::new(name))
+                            .to_owned(),
+                    )
                     .await?;
             }
             Ok(())

@@ -45,15 +45,20 @@ pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
 pub fn event_details(model: &event::Model) -> Result<EventDetails, Error> {
     let timezone = TimeZone::parse(&model.timezone).map_err(|_| corrupt("timezone", model.id))?;
     let kind = EventKind::parse(&model.kind).map_err(|_| corrupt("kind", model.id))?;
+    let end_timezone = optional_zone(model.end_timezone.as_deref(), "end timezone", model.id)?;
     let span = Span::new(model.starts_at, model.ends_at).map_err(|_| corrupt("span", model.id))?;
     Ok(EventDetails {
         kind,
         title: model.title.clone(),
+        title_zh: model.title_zh.clone(),
         slug: Some(model.slug.clone()),
         timezone,
+        end_timezone,
         span,
         summary: model.summary.clone(),
+        summary_zh: model.summary_zh.clone(),
         description: model.description.clone(),
+        description_zh: model.description_zh.clone(),
         online_url: model.online_url.clone(),
         venue: model.venue_name.clone().map(|name| Venue {
             id: model.venue_id,
@@ -67,6 +72,12 @@ pub fn event_details(model: &event::Model) -> Result<EventDetails, Error> {
             email: model.organiser_email.clone(),
         },
     })
+}
+
+fn optional_zone(value: Option<&str>, what: &str, id: Uuid) -> Result<Option<TimeZone>, Error> {
+    value
+        .map(|zone| TimeZone::parse(zone).map_err(|_| corrupt(what, id)))
+        .transpose()
 }
 
 /// The stored status; `completed` is worked out by [`EventStatus::effective`].
@@ -85,10 +96,8 @@ pub fn effective_status(model: &event::Model, now: DateTime<Utc>) -> Result<Even
 /// The stored item as the domain's values, with its speakers in their order.
 pub fn item_details(model: &agenda_item::Model, speakers: Vec<Uuid>) -> Result<ItemDetails, Error> {
     let kind = ItemKind::parse(&model.kind).map_err(|_| corrupt("item kind", model.id))?;
-    let timezone = match &model.timezone {
-        None => None,
-        Some(zone) => Some(TimeZone::parse(zone).map_err(|_| corrupt("item timezone", model.id))?),
-    };
+    let timezone = optional_zone(model.timezone.as_deref(), "item timezone", model.id)?;
+    let end_timezone = optional_zone(model.end_timezone.as_deref(), "item end timezone", model.id)?;
     let span =
         Span::new(model.starts_at, model.ends_at).map_err(|_| corrupt("item span", model.id))?;
     let details = match &model.details {
@@ -100,9 +109,12 @@ pub fn item_details(model: &agenda_item::Model, speakers: Vec<Uuid>) -> Result<I
     Ok(ItemDetails {
         kind,
         title: model.title.clone(),
+        title_zh: model.title_zh.clone(),
         span,
         timezone,
+        end_timezone,
         description: model.description.clone(),
+        description_zh: model.description_zh.clone(),
         location: model.location.clone(),
         room_id: model.room_id,
         host: model.host_id,
