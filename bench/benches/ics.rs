@@ -17,6 +17,7 @@ fn start() -> DateTime<Utc> {
 fn item(k: usize) -> CalendarEvent {
     let starts_at = start() + Duration::minutes(10 * k as i64);
     CalendarEvent {
+        end_timezone: None,
         uid: format!("0196f0c4-{k:04}-7000-8000-000000000000@cloverleaf"),
         sequence: 1,
         dtstamp: start(),

@@ -13,6 +13,7 @@ fn main() -> std::io::Result<()> {
     };
     let organiser = Person::new("Dr. Anna Müller", "anna.mueller@example.org");
     let event = |uid: &str, start, end, tz, summary: &str, location: &str| CalendarEvent {
+        end_timezone: None,
         uid: uid.to_owned(),
         sequence: 0,
         dtstamp: at(2026, 2, 1, 12, 0),

@@ -158,6 +158,9 @@ pub struct CalendarEvent {
     /// DTSTART/DTEND are written as local time with `TZID=<IANA name>`. Written as `…Z` instead: events in UTC, and
     /// a time inside the repeated hour when clocks go back (readers disagree on which run a local time means).
     pub timezone: Tz,
+    /// The zone DTEND is written in when the end belongs to another place than the start (a flight from Berlin
+    /// lands in Guangzhou); `None`: the start's zone.
+    pub end_timezone: Option<Tz>,
     pub summary: String,
     pub description: Option<String>,
     pub location: Option<String>,
@@ -177,18 +180,23 @@ impl CalendarEvent {
     /// Local wall-clock time with TZID; UTC for UTC zones, and also inside a repeated hour (when clocks go back):
     /// RFC 5545 §3.3.5 reads a repeated local time as its first occurrence but libical reads the second, so only a
     /// UTC time means the same instant to every reader.
-    fn when(&self, at: DateTime<Utc>) -> icalendar::CalendarDateTime {
-        if timezone::is_utc(self.timezone) {
+    fn when(&self, at: DateTime<Utc>, zone: Tz) -> icalendar::CalendarDateTime {
+        if timezone::is_utc(zone) {
             return icalendar::CalendarDateTime::Utc(at);
         }
-        let local = at.with_timezone(&self.timezone).naive_local();
-        match self.timezone.from_local_datetime(&local) {
+        let local = at.with_timezone(&zone).naive_local();
+        match zone.from_local_datetime(&local) {
             LocalResult::Single(_) => icalendar::CalendarDateTime::WithTimezone {
                 date_time: local,
-                tzid: self.timezone.name().to_owned(),
+                tzid: zone.name().to_owned(),
             },
             LocalResult::Ambiguous(..) | LocalResult::None => icalendar::CalendarDateTime::Utc(at),
         }
+    }
+
+    /// The zone of DTEND: its own when given, else the start's.
+    pub fn end_zone(&self) -> Tz {
+        self.end_timezone.unwrap_or(self.timezone)
     }
 
     /// The VEVENT as the `icalendar` crate builds it. TEXT values go in cleaned but unescaped (the crate escapes
@@ -199,8 +207,8 @@ impl CalendarEvent {
             .uid(&clean_text(&self.uid))
             .sequence(self.sequence)
             .timestamp(self.dtstamp)
-            .starts(self.when(self.starts_at))
-            .ends(self.when(self.ends_at))
+            .starts(self.when(self.starts_at, self.timezone))
+            .ends(self.when(self.ends_at, self.end_zone()))
             .summary(&clean_text(&self.summary));
         if let Some(description) = &self.description {
             event.description(&clean_text(description));
@@ -349,8 +357,9 @@ impl Calendar {
     fn zones(&self) -> BTreeMap<&'static str, Tz> {
         self.events
             .iter()
-            .filter(|e| !timezone::is_utc(e.timezone))
-            .map(|e| (e.timezone.name(), e.timezone))
+            .flat_map(|e| [e.timezone, e.end_zone()])
+            .filter(|tz| !timezone::is_utc(*tz))
+            .map(|tz| (tz.name(), tz))
             .collect()
     }
 }
@@ -371,6 +380,7 @@ mod tests {
             .single()
             .expect("valid date");
         CalendarEvent {
+            end_timezone: None,
             uid: "u@test".to_owned(),
             sequence: 0,
             dtstamp: start,

@@ -721,6 +721,7 @@ while ev is not None:
 #[test]
 fn every_event_field_lands_in_the_vevent() {
     let e = CalendarEvent {
+        end_timezone: None,
         uid: "all@cloverleaf.test".to_owned(),
         sequence: 7,
         dtstamp: at(2026, 2, 3, 4, 5),

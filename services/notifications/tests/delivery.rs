@@ -66,6 +66,7 @@ fn invite(to: &str, event_id: Uuid) -> NewMessage {
         .single()
         .expect("date");
     let event = CalendarEvent {
+        end_timezone: None,
         uid: format!("{event_id}@cloverleaf.test"),
         sequence: 0,
         dtstamp: chrono::Utc::now(),

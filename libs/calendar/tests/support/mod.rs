@@ -21,6 +21,7 @@ pub fn organiser() -> Person {
 /// A plain confirmed event of two hours, organised by [`organiser`], without attendees.
 pub fn event(uid: &str, starts_at: DateTime<Utc>, timezone: Tz, summary: &str) -> CalendarEvent {
     CalendarEvent {
+        end_timezone: None,
         uid: uid.to_owned(),
         sequence: 0,
         dtstamp: at(2026, 2, 1, 12, 0),

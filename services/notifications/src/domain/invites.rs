@@ -163,7 +163,14 @@ pub fn vevent(
         (None, Some(online)) => Some(online.clone()),
         (None, None) => None,
     };
+    // A tour from Berlin ends in Nanjing: DTEND in the end's own zone (an unknown one falls back to the start's).
+    let end_timezone = event
+        .end_zone()
+        .parse::<Tz>()
+        .ok()
+        .filter(|end| *end != timezone);
     Ok(CalendarEvent {
+        end_timezone,
         uid: event.calendar_uid.clone(),
         sequence: u32::try_from(sequence.max(0)).unwrap_or(0),
         dtstamp,

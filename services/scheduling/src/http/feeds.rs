@@ -102,6 +102,7 @@ fn event_description(details: &EventDetails, lang: FeedLang) -> Option<String> {
 fn event_entry(model: &event::Model, end_zone: TimeZone, lang: FeedLang) -> Result<Entry, Error> {
     let details = event_details(model)?;
     let event = CalendarEvent {
+        end_timezone: None,
         uid: calendar_uid(model.id),
         sequence: u32::try_from(model.sequence).unwrap_or_default(),
         dtstamp: model.updated_at,
@@ -149,6 +150,7 @@ fn item_entry(
     .collect::<Vec<_>>()
     .join("\n\n");
     let event = CalendarEvent {
+        end_timezone: None,
         uid: calendar_uid(item.model.id),
         sequence: u32::try_from(item.model.sequence).unwrap_or_default(),
         dtstamp: item.model.updated_at,
