@@ -594,14 +594,12 @@ async fn a_tour_participant_changes_an_answer_in_chinese_and_erases_their_data()
     // The Chinese pages: the switch, then the link from the email.
     browser
         .client
-        .goto(
-            &journey.edge(&format!(
+        .goto(&journey.edge(&format!(
                 "/lang/zh-CN?next={}",
                 path.replace('%', "%25")
                     .replace('?', "%3F")
                     .replace('&', "%26")
-            )),
-        )
+            )))
         .await
         .expect("open");
     browser.wait_for_url("/m").await;

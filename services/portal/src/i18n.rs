@@ -56,12 +56,14 @@ pub fn label_and_message(locale: Locale, label: &str, message: &str) -> String {
         .trim()
         .trim_end_matches(['.', '。', ':', '：'])
         .trim_end();
-    let asks = label.ends_with(['?', '？']);
-    match (locale, asks) {
+    // After a full-width question mark nothing is needed; after an ASCII one (an English label), a space.
+    if label.ends_with('？') {
+        return format!("{label}{message}");
+    }
+    match (locale, label.ends_with('?')) {
+        (_, true) => format!("{label} {message}"),
         (Locale::En, false) => format!("{label}: {message}"),
-        (Locale::En, true) => format!("{label} {message}"),
         (Locale::ZhCn, false) => format!("{label}：{message}"),
-        (Locale::ZhCn, true) => format!("{label}{message}"),
     }
 }
 
@@ -222,6 +224,10 @@ mod tests {
             "Which topic? Choose one"
         );
         assert_eq!(label_and_message(Locale::ZhCn, "城市", "x"), "城市：x");
+        assert_eq!(
+            label_and_message(Locale::ZhCn, "Which topic?", "此项必填"),
+            "Which topic? 此项必填"
+        );
     }
 
     #[test]

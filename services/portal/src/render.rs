@@ -70,6 +70,11 @@ fn environment(catalog: Arc<Catalog>, locale: Locale) -> Result<Environment<'sta
     env.add_function("summary_line", move |label: &str, message: &str| {
         crate::i18n::label_and_message(locale, label, message)
     });
+    // The space between a label and what follows it: none in Chinese, whose full-width marks carry their own.
+    env.add_function("gap", move || match locale {
+        Locale::En => " ",
+        Locale::ZhCn => "",
+    });
     // A list of names: `A, B` in English, `A、B` in Chinese.
     env.add_function("names", move |items: Vec<String>| match locale {
         Locale::En => items.join(", "),

@@ -829,7 +829,10 @@ async fn chinese_pages_show_the_chinese_texts_and_punctuation() {
     assert!(english.contains("Pharmacogenomics webinar") && !english.contains("药物基因组学"));
 
     let (_, _, form) = portal.get("/events/clover-leaf-tour/register", &zh).await;
-    assert!(form.contains("护照签发国家或地区"), "{form}");
+    assert!(
+        form.contains("护照签发国家或地区<span class=\"required\">（必填）</span>"),
+        "no space before a full-width bracket: {form}"
+    );
     assert!(
         form.contains("<label for=\"f-answers-role-1\">研究人员</label>"),
         "{form}"
