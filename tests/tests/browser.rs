@@ -25,6 +25,19 @@ fn screenshots() -> PathBuf {
         .map_or(tmp.clone(), |target| target.join("screenshots"))
 }
 
+/// The path of the manage link in an email's text: the short `/m/{token}` or the older `/manage/{id}?token=`.
+fn manage_path(public: &str, text: &str) -> String {
+    let start = text
+        .find(&format!("{public}/m/"))
+        .or_else(|| text.find(&format!("{public}/manage/")))
+        .unwrap_or_else(|| panic!("a manage link in:\n{text}"));
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '"')
+        .collect();
+    link.strip_prefix(public).expect("path").to_owned()
+}
+
 /// A webinar in ten days with a one-question form (a required single choice) and one talk, published.
 async fn webinar(journey: &Journey, title: &str) -> Value {
     let starts = journey.clock.now() + Span::days(10);
@@ -399,6 +412,54 @@ async fn an_organiser_logs_in_adds_an_agenda_item_and_publishes() {
             .contains("Panel: sharing health data")
     );
 
+    // The same pages in Chinese, with the fields for the Chinese texts, the registration window and moving the
+    // agenda with the start (ticked by default).
+    browser
+        .visit(
+            &journey.edge(&format!("/lang/zh-CN?next=%2Forganiser%2Fevents%2F{id}")),
+            "event-zh",
+        )
+        .await;
+    assert!(browser.exists("#f-title-zh").await);
+    assert!(browser.exists("#f-opens-at").await && browser.exists("#f-closes-at").await);
+    assert_eq!(
+        browser
+            .attribute("#f-move-items", "checked")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert!(browser.page_text().await.contains("UTC+"), "zoned times");
+    browser
+        .visit(&journey.edge("/organiser"), "dashboard-zh")
+        .await;
+    assert!(
+        browser.page_text().await.contains("活动已取消"),
+        "the count of registrations ended with their event"
+    );
+    browser
+        .visit(
+            &journey.edge(&format!(
+                "/events/{}",
+                event["slug"].as_str().expect("slug")
+            )),
+            "public-page-zh",
+        )
+        .await;
+    // A slug in the organiser's address opens the event (it answered 400 with a parser's message).
+    browser
+        .visit(
+            &journey.edge(&format!(
+                "/organiser/events/{}",
+                event["slug"].as_str().expect("slug")
+            )),
+            "by-slug",
+        )
+        .await;
+    browser
+        .wait_for_url(&format!("/organiser/events/{id}"))
+        .await;
+
     browser.close().await;
     journey.shutdown().await;
 }
@@ -425,18 +486,10 @@ async fn the_manage_page_from_the_emailed_link_cancels_the_registration() {
     let mail = journey.wait_for_mail(1, MAIL_WAIT).await;
     let public = &journey.settings.public_url;
     let text = &mail[0].text;
-    let start = text
-        // The short manage link of contract 4, served by the portal as the manage page.
-        .find(&format!("{public}/m/"))
-        .unwrap_or_else(|| panic!("a manage link in:\n{text}"));
-    let link: String = text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    let path = link.strip_prefix(public.as_str()).expect("path");
+    let path = manage_path(public, text);
     let browser = Browser::start("manage_cancels", &screenshots()).await;
 
-    browser.visit(&journey.edge(path), "manage").await;
+    browser.visit(&journey.edge(&path), "manage").await;
     assert_eq!(
         browser
             .attribute("[data-status]", "data-status")
@@ -473,6 +526,174 @@ async fn the_manage_page_from_the_emailed_link_cancels_the_registration() {
     // The cancellation reaches the calendar too: a CANCEL for this attendee.
     let mail = journey.wait_for_mail(2, MAIL_WAIT).await;
     assert_eq!(mail[1].method().as_deref(), Some("CANCEL"));
+
+    browser.close().await;
+    journey.shutdown().await;
+}
+
+/// A tour participant reads the pages in Chinese: the manage page from the emailed link shows the country question
+/// with its answer chosen among the countries named in Chinese (it was an empty list, so saving failed with
+/// "Country: This is required"), a changed answer is saved, and "erase my data" asks first and then erases.
+#[tokio::test]
+async fn a_tour_participant_changes_an_answer_in_chinese_and_erases_their_data() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let journey = Journey::start().await;
+    let starts = journey.clock.now() + Span::days(30);
+    let event = journey
+        .organise(
+            Method::POST,
+            "/v1/events",
+            json!({ "kind": "tour", "title": "Clover Leaf tour Berlin → Nanjing", "timezone": "Europe/Berlin",
+                    "starts_at": starts.to_rfc3339(), "ends_at": (starts + Span::days(5)).to_rfc3339(),
+                    "summary": "A delegation visits host institutions in three cities.",
+                    "organiser": { "name": "PerMed Office", "email": Journey::ORGANISER_EMAIL } }),
+        )
+        .await;
+    let id = event["id"].as_str().expect("id").to_owned();
+    journey
+        .organise(
+            Method::POST,
+            &format!("/v1/events/{id}/items"),
+            json!({ "kind": "session", "title": "Briefing", "starts_at": (starts + Span::hours(1)).to_rfc3339(),
+                    "ends_at": (starts + Span::hours(2)).to_rfc3339() }),
+        )
+        .await;
+    journey
+        .organise(
+            Method::PUT,
+            &format!("/v1/forms/{id}"),
+            json!({ "capacity": 20, "waitlist": false, "approval": "automatic",
+                    "questions": [
+                        { "id": "passport", "label": "Passport country", "type": "country", "required": true },
+                        { "id": "role", "label": "Role", "type": "single_choice", "required": true,
+                          "options": ["Researcher", "Clinician"] },
+                        { "id": "visa", "label": "Do you need a visa letter?", "type": "yes_no", "required": true },
+                        { "id": "arrival", "label": "Arrival", "type": "date" } ] }),
+        )
+        .await;
+    journey
+        .organise(Method::POST, &format!("/v1/events/{id}/publish"), json!({}))
+        .await;
+    let arrival = (starts - Span::days(1)).date_naive().to_string();
+    let (status, registered) = journey
+        .call(
+            Method::POST,
+            "/v1/registrations",
+            Some(json!({ "event_id": id, "email": "lin.wei@example.org", "name": "林薇", "consent": true,
+                         "locale": "zh-CN", "timezone": "Asia/Shanghai",
+                         "answers": { "passport": "DE", "role": "Researcher", "visa": true, "arrival": arrival } })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let registration_id = registered["id"].as_str().expect("id").to_owned();
+    let mail = journey.wait_for_mail(1, MAIL_WAIT).await;
+    let path = manage_path(&journey.settings.public_url, &mail[0].text);
+    let browser = Browser::start("tour_participant_zh", &screenshots()).await;
+
+    // The Chinese pages: the switch, then the link from the email.
+    browser
+        .client
+        .goto(&journey.edge(&format!(
+                "/lang/zh-CN?next={}",
+                path.replace('%', "%25")
+                    .replace('?', "%3F")
+                    .replace('&', "%26")
+            )))
+        .await
+        .expect("open");
+    browser.wait_for_url("/m").await;
+    assert_eq!(browser.text("h1").await, "我的报名");
+    browser.shot("manage-zh").await;
+    assert_eq!(
+        browser
+            .client
+            .execute(
+                "return document.querySelector('#f-answers-passport').value",
+                vec![]
+            )
+            .await
+            .expect("value"),
+        json!("DE"),
+        "the stored country is chosen"
+    );
+    let names: Value = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('#f-answers-passport option')).map(o => o.textContent)",
+            vec![],
+        )
+        .await
+        .expect("options");
+    let names: Vec<&str> = names
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(names.len() > 240, "{names:?}");
+    assert!(
+        names.contains(&"德国") && names.contains(&"中国"),
+        "{names:?}"
+    );
+    let at = |n: &str| names.iter().position(|x| *x == n).expect(n);
+    assert!(
+        at("阿富汗") < at("德国") && at("德国") < at("中国"),
+        "pinyin order"
+    );
+    assert!(
+        browser.page_text().await.contains("UTC+"),
+        "the times carry their offsets"
+    );
+
+    // Only the country changes; everything else is sent back as stored.
+    browser.select("#f-answers-passport", "TW").await;
+    browser
+        .click("form[action$='/answers'] button[type=submit]")
+        .await;
+    browser.wait_for_url("done=updated").await;
+    assert!(browser.page_text().await.contains("您的修改已保存。"));
+    browser.shot("saved-zh").await;
+    let (_, now) = journey
+        .call(
+            Method::GET,
+            &format!("/v1/registrations/{registration_id}"),
+            None,
+            Some(&journey.organiser),
+        )
+        .await;
+    assert_eq!(
+        now["answers"],
+        json!({ "passport": "TW", "role": "Researcher", "visa": true, "arrival": arrival }),
+        "{now}"
+    );
+
+    // Erasing asks first.
+    browser.click("button[data-erase]").await;
+    browser.wait_for_url("/erase").await;
+    assert_eq!(browser.text("h1").await, "删除您的数据？");
+    browser.shot("erase-confirm-zh").await;
+    browser.click("button[data-erase-confirm]").await;
+    browser.wait_for_url("/erased").await;
+    assert!(
+        browser
+            .text("[data-erased]")
+            .await
+            .contains("您的数据已删除")
+    );
+    browser.shot("erased-zh").await;
+    let (status, gone) = journey
+        .call(
+            Method::GET,
+            &format!("/v1/registrations/{registration_id}"),
+            None,
+            Some(&journey.organiser),
+        )
+        .await;
+    assert!(
+        status == StatusCode::NOT_FOUND || gone["email"].is_null(),
+        "{status} {gone}"
+    );
 
     browser.close().await;
     journey.shutdown().await;

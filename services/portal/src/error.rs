@@ -47,6 +47,9 @@ pub enum Error {
     Catalog { file: String, reason: String },
     #[error("metrics: {0}")]
     Metrics(String),
+    /// The compiled-in CLDR country names or collation could not be loaded.
+    #[error("country names: {0}")]
+    Countries(String),
 }
 
 impl Error {
@@ -67,7 +70,7 @@ impl Error {
             Self::SignInNeeded => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) => {
+            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) | Self::Countries(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -110,7 +113,7 @@ impl IntoResponse for Error {
             Self::Unavailable { .. } | Self::Decode { .. } => {
                 tracing::warn!(error = %self, "a service could not answer the page");
             }
-            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) => {
+            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) | Self::Countries(_) => {
                 tracing::error!(error = %self, "page failed");
             }
             Self::Backend { status, .. } if *status >= 500 => {

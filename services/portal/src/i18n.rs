@@ -48,6 +48,25 @@ impl Locale {
     }
 }
 
+/// A field's name and what is wrong with it, as one line of an error summary: `Full name: This is required`, in
+/// Chinese `姓名：此项必填`. A label's own closing full stop or colon goes (`…this event.: …` read wrong); after a
+/// question mark the message just follows.
+pub fn label_and_message(locale: Locale, label: &str, message: &str) -> String {
+    let label = label
+        .trim()
+        .trim_end_matches(['.', '。', ':', '：'])
+        .trim_end();
+    // After a full-width question mark nothing is needed; after an ASCII one (an English label), a space.
+    if label.ends_with('？') {
+        return format!("{label}{message}");
+    }
+    match (locale, label.ends_with('?')) {
+        (_, true) => format!("{label} {message}"),
+        (Locale::En, false) => format!("{label}: {message}"),
+        (Locale::ZhCn, false) => format!("{label}：{message}"),
+    }
+}
+
 /// The first language of an `Accept-Language` header (by quality, then order) that the portal speaks.
 fn from_accept_language(header: &str) -> Option<Locale> {
     let mut ranges: Vec<(f32, usize, &str)> = Vec::new();
@@ -188,6 +207,27 @@ mod tests {
         assert_eq!(Locale::negotiate(None, Some("zh;q=0, de")), Locale::En);
         assert_eq!(Locale::negotiate(None, Some("*")), Locale::En);
         assert_eq!(Locale::negotiate(None, None), Locale::En);
+    }
+
+    #[test]
+    fn summary_lines_keep_one_mark_between_label_and_message() {
+        assert_eq!(
+            label_and_message(Locale::En, "I agree to this event.", "This is required"),
+            "I agree to this event: This is required"
+        );
+        assert_eq!(
+            label_and_message(Locale::ZhCn, "我同意。", "此项必填"),
+            "我同意：此项必填"
+        );
+        assert_eq!(
+            label_and_message(Locale::En, "Which topic?", "Choose one"),
+            "Which topic? Choose one"
+        );
+        assert_eq!(label_and_message(Locale::ZhCn, "城市", "x"), "城市：x");
+        assert_eq!(
+            label_and_message(Locale::ZhCn, "Which topic?", "此项必填"),
+            "Which topic? 此项必填"
+        );
     }
 
     #[test]

@@ -46,11 +46,13 @@ pub struct Portal {
 /// three services at their configured URLs, and every page behind the request-id/logging/metrics middleware.
 pub fn build(settings: &Settings) -> Result<Portal, Error> {
     let catalog = Arc::new(i18n::Catalog::load()?);
+    let countries = Arc::new(domain::countries::Countries::load()?);
     let pages = Arc::new(render::Renderer::new(catalog.clone())?);
     let state = http::AppState {
         backends: backend::Backends::from_settings(settings),
         pages,
         catalog,
+        countries,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
         trusted_proxies: settings.http.trusted_proxies(),
     };

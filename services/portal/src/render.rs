@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "register.html",
     "confirmation.html",
     "manage.html",
+    "erase.html",
+    "erased.html",
     "organiser/login.html",
     "organiser/dashboard.html",
     "organiser/new_event.html",
@@ -64,6 +66,52 @@ fn environment(catalog: Arc<Catalog>, locale: Locale) -> Result<Environment<'sta
             Ok(catalog.format(locale, key, &args))
         },
     );
+    // One line of an error summary: the label, the language's colon, the message.
+    env.add_function("summary_line", move |label: &str, message: &str| {
+        crate::i18n::label_and_message(locale, label, message)
+    });
+    // The space between a label and what follows it: none in Chinese, whose full-width marks carry their own.
+    env.add_function("gap", move || match locale {
+        Locale::En => " ",
+        Locale::ZhCn => "",
+    });
+    // A list of names: `A, B` in English, `A、B` in Chinese.
+    env.add_function("names", move |items: Vec<String>| match locale {
+        Locale::En => items.join(", "),
+        Locale::ZhCn => items.join("、"),
+    });
+    // Parts of an address or a place: `A, B` in English, `A，B` in Chinese; empty parts left out.
+    env.add_function("parts", move |items: Vec<Value>| {
+        let texts: Vec<String> = items
+            .iter()
+            .filter(|v| v.is_true())
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        match locale {
+            Locale::En => texts.join(", "),
+            Locale::ZhCn => texts.join("，"),
+        }
+    });
+    // A label and its value: `City: Berlin`, in Chinese `城市：Berlin`.
+    env.add_function("labelled", move |label: &str, value: Value| {
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        match locale {
+            Locale::En => format!("{label}: {value}"),
+            Locale::ZhCn => format!("{label}：{value}"),
+        }
+    });
+    // Something in brackets after a text: ` (…)` in English, `（…）` in Chinese.
+    env.add_function("bracketed", move |value: Value| {
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        match locale {
+            Locale::En => format!(" ({value})"),
+            Locale::ZhCn => format!("（{value}）"),
+        }
+    });
     // Every template must compile now, not on a visitor's request.
     for (name, _) in TEMPLATES {
         env.get_template(name)?;

@@ -15,9 +15,77 @@ use serde_json::{Value, json};
 
 const WEBINAR_ID: &str = "0190a0a0-0000-7000-8000-0000000000a1";
 const TOUR_ID: &str = "0190a0a0-0000-7000-8000-0000000000b2";
+/// A published workshop without a registration form.
+const NO_FORM_ID: &str = "0190a0a0-0000-7000-8000-0000000000d4";
+/// A published webinar whose registration opens later.
+const LATER_ID: &str = "0190a0a0-0000-7000-8000-0000000000e5";
+/// A cancelled workshop.
+const CANCELLED_ID: &str = "0190a0a0-0000-7000-8000-0000000000f6";
+/// Registrations: to the tour (answers of every question type), to the webinar, to the cancelled workshop.
+const TOUR_REG: &str = "0190a0a0-0000-7000-8000-0000000001a1";
+const WEBINAR_REG: &str = "0190a0a0-0000-7000-8000-0000000001b2";
+const ENDED_REG: &str = "0190a0a0-0000-7000-8000-0000000001c3";
+/// The short manage token of the tour's registration (`/m/{token}`).
+const SHORT_TOKEN: &str = "Kx7mQ2pL9vR4tW8z";
+
+fn simple_event(id: &str, slug: &str, title: &str, status: &str) -> Value {
+    json!({ "id": id, "slug": slug, "kind": "workshop", "title": title, "timezone": "Europe/Rome",
+            "starts_at": "2027-07-01T09:00:00+02:00", "ends_at": "2027-07-01T17:00:00+02:00",
+            "venue": { "name": "Università di Siena", "address": "Via Banchi di Sotto 55", "city": "Siena" },
+            "status": status, "sequence": 0, "cancel_reason": if status == "cancelled" { json!("The venue is closed.") } else { json!(null) } })
+}
+
+/// The tour's form: a question of every type, with Chinese texts.
+fn tour_form() -> Value {
+    json!({ "capacity": 20, "waitlist": false, "approval": "manual", "seats_left": 5, "confirmed": 15, "open": true,
+            "opens_at": "2027-05-01T08:00:00Z", "closes_at": "2027-08-01T08:00:00Z",
+            "questions": [
+        { "id": "passport", "label": "Passport country", "label_zh": "护照签发国家或地区", "type": "country", "required": true },
+        { "id": "role", "label": "Role", "label_zh": "身份", "type": "single_choice", "required": true,
+          "options": ["Researcher", "Clinician"], "options_zh": ["研究人员", "临床医生"],
+          "help": "What you do most.", "help_zh": "您主要从事的工作。" },
+        { "id": "topics", "label": "Topics", "type": "multiple_choice", "options": ["Genomics", "AI", "Ethics"] },
+        { "id": "visa", "label": "Do you need a visa letter?", "label_zh": "是否需要签证邀请函？", "type": "yes_no", "required": true },
+        { "id": "bio", "label": "Short bio", "type": "long_text" },
+        { "id": "title", "label": "Job title", "type": "text" },
+        { "id": "assistant", "label": "Assistant's email", "type": "email" },
+        { "id": "arrival", "label": "Arrival", "type": "date" }
+    ] })
+}
+
+fn tour_answers() -> Value {
+    json!({ "passport": "TW", "role": "Clinician", "topics": ["Genomics", "Ethics"], "visa": false,
+            "bio": "Oncologist in Taipei", "title": "Attending physician", "assistant": "li@example.tw",
+            "arrival": "2027-08-31" })
+}
+
+fn registration(id: &str, event_id: &str, status: &str, answers: Value) -> Value {
+    json!({ "id": id, "event_id": event_id, "status": status, "email": "mei@example.org", "name": "Chen Mei",
+            "answers": answers, "locale": "zh-CN", "timezone": "Asia/Shanghai" })
+}
+
+fn registration_by_id(id: &str) -> Option<Value> {
+    match id {
+        TOUR_REG => Some(registration(TOUR_REG, TOUR_ID, "confirmed", tour_answers())),
+        WEBINAR_REG => Some(registration(
+            WEBINAR_REG,
+            WEBINAR_ID,
+            "confirmed",
+            json!({ "topic": "AI" }),
+        )),
+        ENDED_REG => Some(registration(
+            ENDED_REG,
+            CANCELLED_ID,
+            "event_cancelled",
+            json!({}),
+        )),
+        _ => None,
+    }
+}
 
 fn webinar() -> Value {
     json!({ "id": WEBINAR_ID, "slug": "pgx-webinar", "kind": "webinar", "title": "Pharmacogenomics webinar",
+            "title_zh": "药物基因组学网络研讨会", "summary_zh": "从队列到临床。",
             "summary": "From cohorts to the clinic.", "timezone": "Europe/Brussels",
             "starts_at": "2027-06-15T10:00:00+02:00", "ends_at": "2027-06-15T12:00:00+02:00",
             "online_url": "https://meet.example.org/pgx", "status": "published", "sequence": 0,
@@ -26,7 +94,7 @@ fn webinar() -> Value {
 
 fn tour() -> Value {
     json!({ "id": TOUR_ID, "slug": "clover-leaf-tour", "kind": "tour", "title": "Clover Leaf tour",
-            "timezone": "Europe/Berlin", "starts_at": "2027-09-01T09:00:00+02:00",
+            "timezone": "Europe/Berlin", "end_timezone": "Asia/Shanghai", "starts_at": "2027-09-01T09:00:00+02:00",
             "ends_at": "2027-09-05T18:00:00+08:00", "status": "published", "sequence": 0 })
 }
 
@@ -41,15 +109,34 @@ fn problem(status: StatusCode, slug: &str, errors: Value) -> Response {
         .into_response()
 }
 
-/// What the stand-in saw of the last registration.
+/// What the stand-in saw of the last registration, and of the last changes sent.
 #[derive(Default)]
 struct Seen {
     registration: Option<Value>,
     forwarded_for: Option<String>,
+    /// `PATCH /v1/registrations/{id}`: the id, the bearer and the body.
+    patched: Option<(String, String, Value)>,
+    /// `DELETE /v1/registrations/{id}`: the id and the bearer.
+    erased: Option<(String, String)>,
+    /// `PATCH /v1/events/{id}`.
+    event_patch: Option<Value>,
+    /// `PUT /v1/forms/{id}`.
+    form_put: Option<Value>,
+}
+
+fn bearer(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Registration, scheduling and notifications in one stand-in server.
 async fn services(seen: Arc<Mutex<Seen>>) -> String {
+    let (patch_seen, erase_seen, event_seen, form_seen) =
+        (seen.clone(), seen.clone(), seen.clone(), seen.clone());
     let app = Router::new()
         .route(
             "/v1/events",
@@ -61,7 +148,71 @@ async fn services(seen: Arc<Mutex<Seen>>) -> String {
                 match key.as_str() {
                     "pgx-webinar" | WEBINAR_ID => axum::Json(webinar()).into_response(),
                     "clover-leaf-tour" | TOUR_ID => axum::Json(tour()).into_response(),
+                    "no-form-workshop" | NO_FORM_ID => axum::Json(simple_event(
+                        NO_FORM_ID,
+                        "no-form-workshop",
+                        "Workshop without a form",
+                        "published",
+                    ))
+                    .into_response(),
+                    "later-workshop" | LATER_ID => axum::Json(simple_event(
+                        LATER_ID,
+                        "later-workshop",
+                        "Workshop opening later",
+                        "published",
+                    ))
+                    .into_response(),
+                    "cancelled-workshop" | CANCELLED_ID => axum::Json(simple_event(
+                        CANCELLED_ID,
+                        "cancelled-workshop",
+                        "Cancelled workshop",
+                        "cancelled",
+                    ))
+                    .into_response(),
                     _ => problem(StatusCode::NOT_FOUND, "not-found", json!([])),
+                }
+            })
+            .patch(move |axum::Json(body): axum::Json<Value>| {
+                let seen = event_seen.clone();
+                async move {
+                    seen.lock().expect("seen").event_patch = Some(body);
+                    axum::Json(webinar())
+                }
+            }),
+        )
+        .route(
+            "/v1/registrations/mine",
+            get(|headers: HeaderMap| async move {
+                if bearer(&headers) == SHORT_TOKEN {
+                    axum::Json(registration(TOUR_REG, TOUR_ID, "confirmed", tour_answers()))
+                        .into_response()
+                } else {
+                    problem(StatusCode::UNAUTHORIZED, "unauthorized", json!([]))
+                }
+            }),
+        )
+        .route(
+            "/v1/registrations/{id}",
+            get(|Path(id): Path<String>, headers: HeaderMap| async move {
+                match registration_by_id(&id) {
+                    Some(r) if !bearer(&headers).is_empty() => axum::Json(r).into_response(),
+                    _ => problem(StatusCode::NOT_FOUND, "not-found", json!([])),
+                }
+            })
+            .patch(
+                move |Path(id): Path<String>, headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                    let seen = patch_seen.clone();
+                    async move {
+                        seen.lock().expect("seen").patched = Some((id.clone(), bearer(&headers), body));
+                        axum::Json(registration_by_id(&id).unwrap_or_default())
+                    }
+                },
+            )
+            .delete(move |Path(id): Path<String>, headers: HeaderMap| {
+                let seen = erase_seen.clone();
+                async move {
+                    seen.lock().expect("seen").erased = Some((id, bearer(&headers)));
+                    StatusCode::NO_CONTENT
                 }
             }),
         )
@@ -88,11 +239,27 @@ async fn services(seen: Arc<Mutex<Seen>>) -> String {
         )
         .route(
             "/v1/forms/{id}",
-            get(|| async {
-                axum::Json(json!({ "capacity": 100, "waitlist": true, "approval": "automatic", "seats_left": 42,
+            get(|Path(id): Path<String>| async move {
+                match id.as_str() {
+                    TOUR_ID => axum::Json(tour_form()).into_response(),
+                    NO_FORM_ID => problem(StatusCode::NOT_FOUND, "not-found", json!([])),
+                    LATER_ID => axum::Json(json!({ "capacity": null, "waitlist": false, "approval": "automatic",
+                        "open": false, "opens_at": "2027-05-03T07:00:00Z", "closes_at": "2027-07-01T07:00:00Z",
+                        "questions": [] }))
+                    .into_response(),
+                    _ => axum::Json(json!({ "capacity": 100, "waitlist": true, "approval": "automatic", "seats_left": 42,
                                    "confirmed": 58, "open": true,
                                    "questions": [{ "id": "topic", "label": "Which topic?", "type": "single_choice",
                                                    "required": true, "options": ["Pharmacogenomics", "AI"] }] }))
+                    .into_response(),
+                }
+            })
+            .put(move |axum::Json(body): axum::Json<Value>| {
+                let seen = form_seen.clone();
+                async move {
+                    seen.lock().expect("seen").form_put = Some(body);
+                    axum::Json(json!({}))
+                }
             }),
         )
         .route(
@@ -146,7 +313,7 @@ async fn services(seen: Arc<Mutex<Seen>>) -> String {
                         "status": "pending_approval", "email": "anna@example.org", "name": "Anna Rossi",
                         "answers": {}, "created_at": "2027-05-01T08:00:00Z" }],
                     "next_cursor": null,
-                    "counts": { "confirmed": 58, "waitlisted": 3, "pending_approval": 1 } }))
+                    "counts": { "confirmed": 58, "waitlisted": 3, "pending_approval": 1, "event_cancelled": 7 } }))
                 .into_response()
             }),
         )
@@ -540,4 +707,550 @@ async fn organisers_see_counts_on_the_dashboard_and_conflicts_beside_their_items
         !page.contains("/publish\""),
         "published already: no publish button"
     );
+}
+
+/// A CSRF token as the portal makes them (43 base64url characters), for posting forms.
+const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+
+/// The part of `html` from `start` to the next `end`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in:\n{html}"));
+    let rest = &html[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// The manage page of a workshop or tour participant (issue 15, item 2): a country question lists the countries
+/// with the stored one chosen (it was an empty list, so saving failed with "Country: This is required"), and every
+/// question type shows its answer and sends it back unchanged.
+#[tokio::test]
+async fn the_manage_page_shows_every_answer_and_saves_them_unchanged() {
+    let portal = portal().await;
+    let (status, _, page) = portal
+        .get(
+            &format!("/manage/{TOUR_REG}?token=signed.manage.token"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let passport = between(&page, "id=\"f-answers-passport\"", "</select>");
+    assert!(
+        passport.matches("<option value=").count() > 240,
+        "the countries to choose from: {passport}"
+    );
+    assert!(
+        passport.contains("<option value=\"TW\" selected>Taiwan</option>"),
+        "the stored country chosen, named as CLDR names it: {passport}"
+    );
+    assert!(
+        page.contains("id=\"f-answers-role-2\" name=\"answers.role\" value=\"Clinician\" checked")
+    );
+    assert!(page.contains("name=\"answers.topics\" value=\"Genomics\" checked"));
+    assert!(page.contains("name=\"answers.topics\" value=\"AI\">"));
+    assert!(page.contains("name=\"answers.topics\" value=\"Ethics\" checked"));
+    assert!(page.contains("id=\"f-answers-visa-no\" name=\"answers.visa\" value=\"no\" checked"));
+    assert!(page.contains(">Oncologist in Taipei</textarea>"));
+    assert!(page.contains("type=\"email\" id=\"f-answers-assistant\" name=\"answers.assistant\" value=\"li@example.tw\""));
+    assert!(page.contains(
+        "type=\"date\" id=\"f-answers-arrival\" name=\"answers.arrival\" value=\"2027-08-31\""
+    ));
+    assert!(
+        page.contains("What you do most."),
+        "the question's help text"
+    );
+    // Its times carry their zones: the tour starts in Berlin and ends in Shanghai's zone.
+    assert!(
+        page.contains("Wed 1 Sep 2027, 09:00 UTC+2 – Sun 5 Sep 2027, 18:00 UTC+8"),
+        "{page}"
+    );
+
+    // What a browser sends back from that page is what was stored.
+    let form: Vec<(&str, &str)> = vec![
+        ("csrf", CSRF),
+        ("token", "signed.manage.token"),
+        ("name", "Chen Mei"),
+        ("answers.passport", "TW"),
+        ("answers.role", "Clinician"),
+        ("answers.topics", "Genomics"),
+        ("answers.topics", "Ethics"),
+        ("answers.visa", "no"),
+        ("answers.bio", "Oncologist in Taipei"),
+        ("answers.title", "Attending physician"),
+        ("answers.assistant", "li@example.tw"),
+        ("answers.arrival", "2027-08-31"),
+    ];
+    let (status, headers, _) = portal
+        .post(
+            &format!("/manage/{TOUR_REG}/answers"),
+            &format!("cl_csrf={CSRF}"),
+            &form,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers["location"]
+            .to_str()
+            .expect("location")
+            .ends_with("done=updated")
+    );
+    let (id, token, body) = portal
+        .seen
+        .lock()
+        .expect("seen")
+        .patched
+        .clone()
+        .expect("a PATCH");
+    assert_eq!(
+        (id.as_str(), token.as_str()),
+        (TOUR_REG, "signed.manage.token")
+    );
+    assert_eq!(body["answers"], tour_answers());
+}
+
+/// Chinese pages (contract 1): the event's, items' and questions' Chinese texts, country names in Chinese sorted by
+/// pinyin, Chinese punctuation, and times with their offsets.
+#[tokio::test]
+async fn chinese_pages_show_the_chinese_texts_and_punctuation() {
+    let portal = portal().await;
+    let zh = [("cookie", "cl_lang=zh-CN")];
+    let (_, _, home) = portal.get("/", &zh).await;
+    assert!(home.contains("药物基因组学网络研讨会"), "{home}");
+    assert!(home.contains("从队列到临床。"));
+    assert!(
+        home.contains("2027年6月15日（周二）10:00–12:00 UTC+2"),
+        "the Chinese way, no comma after the day: {home}"
+    );
+    assert!(
+        home.contains("2027年9月1日（周三）09:00 UTC+2 – 2027年9月5日（周日）18:00 UTC+8"),
+        "the tour ends in its own zone: {home}"
+    );
+    let (_, _, english) = portal.get("/", &[]).await;
+    assert!(english.contains("Pharmacogenomics webinar") && !english.contains("药物基因组学"));
+
+    let (_, _, form) = portal.get("/events/clover-leaf-tour/register", &zh).await;
+    assert!(
+        form.contains("护照签发国家或地区<span class=\"required\">（必填）</span>"),
+        "no space before a full-width bracket: {form}"
+    );
+    assert!(
+        form.contains("<label for=\"f-answers-role-1\">研究人员</label>"),
+        "{form}"
+    );
+    assert!(
+        form.contains("value=\"Researcher\""),
+        "the value stays the English option"
+    );
+    assert!(form.contains("您主要从事的工作。"));
+    assert!(form.contains("Topics"), "no Chinese label: the English one");
+    let passport = between(&form, "id=\"f-answers-passport\"", "</select>");
+    assert!(passport.contains(">中国</option>"), "{passport}");
+    let taiwan = between(passport, "value=\"TW\"", "</option>");
+    assert!(taiwan.contains("台湾"), "{taiwan}");
+    assert!(!form.contains("Taiwan, Province of China"));
+    let order = |name: &str| {
+        passport
+            .find(&format!(">{name}</option>"))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert!(order("阿富汗") < order("德国") && order("德国") < order("中国"));
+
+    let (_, _, tour) = portal.get("/events/clover-leaf-tour", &zh).await;
+    assert!(tour.contains("城市：Guangzhou"), "{tour}");
+    assert!(!tour.contains("城市: "));
+
+    // The registration's summary line keeps one mark between label and message.
+    let cookie = format!("cl_csrf={CSRF}; cl_lang=zh-CN");
+    let (_, _, errors) = portal
+        .post(
+            "/events/pgx-webinar/register",
+            &cookie,
+            &[("csrf", CSRF), ("email", "x"), ("name", "Li")],
+        )
+        .await;
+    assert!(errors.contains("timezone：请输入有效的时区"), "{errors}");
+}
+
+/// The error summary read "…this event.: This is required" (issue 15, item 12): a label's own full stop goes.
+#[tokio::test]
+async fn the_error_summary_reads_without_doubled_punctuation() {
+    let services = {
+        let app = Router::new()
+            .route("/v1/events/{key}", get(|| async { axum::Json(webinar()) }))
+            .route(
+                "/v1/forms/{id}",
+                get(|| async {
+                    axum::Json(json!({ "capacity": null, "open": true, "questions": [
+                        { "id": "topic", "label": "Which topic?", "label_zh": "哪个主题？", "type": "single_choice",
+                          "required": true, "options": ["A", "B"] }] }))
+                }),
+            )
+            .route(
+                "/v1/registrations",
+                post(|| async {
+                    problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation",
+                        json!([{ "field": "consent", "code": "required", "message": "is required" },
+                               { "field": "answers.topic", "code": "required", "message": "is required" }]),
+                    )
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        url
+    };
+    let portal = portal_at(services, Arc::new(Mutex::new(Seen::default()))).await;
+    let form = [("csrf", CSRF), ("email", "a@example.org"), ("name", "A")];
+    let (_, _, page) = portal
+        .post(
+            "/events/pgx-webinar/register",
+            &format!("cl_csrf={CSRF}"),
+            &form,
+        )
+        .await;
+    let summary = between(&page, "data-error-summary", "</div>");
+    assert!(
+        summary.contains("organise this event: This is required"),
+        "{summary}"
+    );
+    assert!(!summary.contains(".:"), "{summary}");
+    assert!(
+        summary.contains("Which topic? This is required"),
+        "{summary}"
+    );
+    let (_, _, page) = portal
+        .post(
+            "/events/pgx-webinar/register",
+            &format!("cl_csrf={CSRF}; cl_lang=zh-CN"),
+            &form,
+        )
+        .await;
+    let summary = between(&page, "data-error-summary", "</div>");
+    assert!(summary.contains("信息：此项必填"), "{summary}");
+    assert!(!summary.contains("。："), "{summary}");
+    assert!(summary.contains("哪个主题？此项必填"), "{summary}");
+}
+
+/// A registration whose event was cancelled (issue 15, item 3): the manage page says so and offers neither Change
+/// nor Cancel; the same when the event is cancelled but registration has not caught up yet.
+#[tokio::test]
+async fn the_manage_page_of_a_cancelled_event_says_so_and_offers_no_change() {
+    let portal = portal().await;
+    let (status, _, page) = portal
+        .get(&format!("/manage/{ENDED_REG}?token=t.o.k"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("data-event-cancelled"), "{page}");
+    assert!(page.contains("This event has been cancelled"));
+    assert!(page.contains("The venue is closed."), "the reason");
+    assert!(page.contains(">Event cancelled</strong>"), "{page}");
+    assert!(!page.contains("/answers\""), "no change form: {page}");
+    assert!(!page.contains("/cancel\""), "no cancel form: {page}");
+    assert!(page.contains("/erase\""), "erasing stays possible");
+    let (_, _, zh) = portal
+        .get(
+            &format!("/manage/{ENDED_REG}/confirmation?token=t.o.k"),
+            &[("cookie", "cl_lang=zh-CN")],
+        )
+        .await;
+    assert!(zh.contains("<h1>活动已取消</h1>"), "{zh}");
+}
+
+/// The short link of every email, `/m/{token}`, opens the manage page (contract 4), and its forms go on working
+/// with that token; the old `/manage/{id}?token=` links keep working (the test above).
+#[tokio::test]
+async fn the_short_manage_link_opens_the_manage_page() {
+    let portal = portal().await;
+    let (status, _, page) = portal.get(&format!("/m/{SHORT_TOKEN}"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Clover Leaf tour"), "{page}");
+    assert!(page.contains(&format!("name=\"token\" value=\"{SHORT_TOKEN}\"")));
+    assert!(page.contains("<option value=\"TW\" selected>"));
+    let (status, _, _) = portal.get("/m/not-a-token-anyone-has", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a link that does not work");
+
+    let (status, headers, _) = portal
+        .post(
+            &format!("/manage/{TOUR_REG}/answers"),
+            &format!("cl_csrf={CSRF}"),
+            &[("csrf", CSRF), ("token", SHORT_TOKEN), ("name", "Chen Mei")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        format!("/m/{SHORT_TOKEN}?done=updated"),
+        "back to the short link"
+    );
+}
+
+/// "Erase my data" (issue 15, item 5): a confirmation step first, then `DELETE` with the manage token.
+#[tokio::test]
+async fn erasing_asks_first_then_deletes_with_the_manage_token() {
+    let portal = portal().await;
+    let (_, _, page) = portal
+        .get(&format!("/manage/{WEBINAR_REG}?token=a.b.c"), &[])
+        .await;
+    assert!(
+        page.contains(&format!("action=\"/manage/{WEBINAR_REG}/erase\"")),
+        "{page}"
+    );
+    let cookie = format!("cl_csrf={CSRF}");
+    let path = format!("/manage/{WEBINAR_REG}/erase");
+    let (status, _, ask) = portal
+        .post(&path, &cookie, &[("csrf", CSRF), ("token", "a.b.c")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ask}");
+    assert!(ask.contains("Erase your data?"), "{ask}");
+    assert!(ask.contains("name=\"confirm\" value=\"yes\""));
+    assert!(
+        portal.seen.lock().expect("seen").erased.is_none(),
+        "not yet"
+    );
+    let (status, _, _) = portal
+        .post(&path, "", &[("token", "a.b.c"), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token, no erasing");
+    assert!(portal.seen.lock().expect("seen").erased.is_none());
+
+    let (status, headers, _) = portal
+        .post(
+            &path,
+            &cookie,
+            &[("csrf", CSRF), ("token", "a.b.c"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        portal.seen.lock().expect("seen").erased.clone(),
+        Some((WEBINAR_REG.to_owned(), "a.b.c".to_owned()))
+    );
+    let location = headers["location"].to_str().expect("location").to_owned();
+    let (_, _, done) = portal.get(&location, &[("cookie", "cl_lang=zh-CN")]).await;
+    assert!(done.contains("您的数据已删除"), "{done}");
+}
+
+/// The confirmation and manage pages give the online link and times with their zone (issue 15, items 8 and 12).
+#[tokio::test]
+async fn confirmation_and_manage_pages_give_the_join_link_and_zoned_times() {
+    let portal = portal().await;
+    for path in [
+        format!("/manage/{WEBINAR_REG}/confirmation?token=a.b.c"),
+        format!("/manage/{WEBINAR_REG}?token=a.b.c"),
+    ] {
+        let (_, _, page) = portal.get(&path, &[]).await;
+        assert!(
+            page.contains("href=\"https:&#x2f;&#x2f;meet.example.org&#x2f;pgx\""),
+            "{path}: {page}"
+        );
+        assert!(
+            page.contains("Tue 15 Jun 2027, 10:00–12:00 UTC+2"),
+            "{path}: {page}"
+        );
+    }
+}
+
+/// Events without a Register button say why (issue 15, item 12): no form; not open yet, and when it opens.
+#[tokio::test]
+async fn an_event_without_registration_says_why() {
+    let portal = portal().await;
+    let (_, _, page) = portal.get("/events/no-form-workshop", &[]).await;
+    assert!(!page.contains("/register\""), "{page}");
+    assert!(page.contains("it has no registration form"), "{page}");
+    assert!(page.contains("Università di Siena, Via Banchi di Sotto 55, Siena"));
+    let (_, _, zh) = portal
+        .get("/events/no-form-workshop", &[("cookie", "cl_lang=zh-CN")])
+        .await;
+    assert!(zh.contains("它没有报名表"), "{zh}");
+    assert!(
+        zh.contains("Università di Siena，Via Banchi di Sotto 55，Siena"),
+        "{zh}"
+    );
+
+    let (_, _, later) = portal.get("/events/later-workshop", &[]).await;
+    assert!(
+        later.contains("Registration opens on Mon 3 May 2027 09:00 UTC+2."),
+        "{later}"
+    );
+    let (_, _, form) = portal.get("/events/later-workshop/register", &[]).await;
+    assert!(form.contains("Registration opens on Mon 3 May 2027 09:00 UTC+2."));
+}
+
+/// Organiser pages: a slug in the address goes to the event (it answered 400 with a parser's message), an id that
+/// is no id is the 404 page; the dashboard counts registrations ended with their event; the agenda moves with the
+/// start when the box (ticked by default) stays ticked; the registration window in the event's zone; the Chinese
+/// texts of the event and the questions.
+#[tokio::test]
+async fn organiser_pages_take_slugs_move_agendas_and_edit_the_window_and_chinese_texts() {
+    let portal = portal().await;
+    let session = format!("cl_session=header.e30.signature; cl_csrf={CSRF}");
+    let cookie = [("cookie", session.as_str())];
+    let (status, headers, _) = portal.get("/organiser/events/pgx-webinar", &cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers["location"],
+        format!("/organiser/events/{WEBINAR_ID}")
+    );
+    let (status, _, page) = portal.get("/organiser/events/no-such-slug", &cookie).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("Page not found"), "{page}");
+    let (status, _, page) = portal
+        .get("/organiser/events/not-a-uuid/registrations", &cookie)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+    assert!(
+        page.contains("Page not found") && !page.contains("UUID"),
+        "{page}"
+    );
+    let (status, _, _) = portal.get("/manage/x?token=y", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, _, dashboard) = portal.get("/organiser", &cookie).await;
+    assert!(dashboard.contains(">Event cancelled</th>"), "{dashboard}");
+    assert!(
+        dashboard.contains("<td class=\"num\">7</td>"),
+        "{dashboard}"
+    );
+
+    let (_, _, page) = portal
+        .get(&format!("/organiser/events/{WEBINAR_ID}"), &cookie)
+        .await;
+    assert!(
+        page.contains("name=\"move_items\" value=\"yes\" checked"),
+        "ticked by default: {page}"
+    );
+    assert!(page.contains("name=\"title_zh\" value=\"药物基因组学网络研讨会\""));
+    assert!(page.contains("<h1>Pharmacogenomics webinar</h1>"));
+    let details = |start: &'static str| {
+        vec![
+            ("csrf", CSRF),
+            ("title", "Pharmacogenomics webinar"),
+            ("title_zh", ""),
+            ("summary_zh", "从队列到临床。"),
+            ("timezone", "Europe/Brussels"),
+            ("starts_at", start),
+            ("ends_at", "2027-06-15T13:00"),
+            ("organiser.name", "PerMed Office"),
+            ("organiser.email", "office@example.org"),
+            ("move_items", "yes"),
+        ]
+    };
+    let path = format!("/organiser/events/{WEBINAR_ID}");
+    let (status, _, _) = portal
+        .post(&path, &session, &details("2027-06-15T11:00"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let sent = portal
+        .seen
+        .lock()
+        .expect("seen")
+        .event_patch
+        .clone()
+        .expect("PATCH");
+    assert_eq!(sent["move_items"], true, "{sent}");
+    assert_eq!(
+        sent["title_zh"],
+        Value::Null,
+        "a Chinese title cleared: {sent}"
+    );
+    assert_eq!(sent["summary_zh"], "从队列到临床。");
+    assert!(
+        sent.get("description_zh").is_none(),
+        "never set, not sent: {sent}"
+    );
+    portal
+        .post(&path, &session, &details("2027-06-15T10:00"))
+        .await;
+    let sent = portal
+        .seen
+        .lock()
+        .expect("seen")
+        .event_patch
+        .clone()
+        .expect("PATCH");
+    assert!(sent.get("move_items").is_none(), "the start stays: {sent}");
+    let mut unticked = details("2027-06-15T11:00");
+    unticked.retain(|(k, _)| *k != "move_items");
+    portal.post(&path, &session, &unticked).await;
+    let sent = portal
+        .seen
+        .lock()
+        .expect("seen")
+        .event_patch
+        .clone()
+        .expect("PATCH");
+    assert!(sent.get("move_items").is_none(), "unticked: {sent}");
+
+    // The tour's form settings: its window in Berlin time, and the questions' Chinese texts.
+    let (_, _, tour) = portal
+        .get(&format!("/organiser/events/{TOUR_ID}"), &cookie)
+        .await;
+    assert!(
+        tour.contains("name=\"opens_at\" value=\"2027-05-01T10:00\""),
+        "{tour}"
+    );
+    assert!(
+        tour.contains("name=\"closes_at\" value=\"2027-08-01T10:00\""),
+        "{tour}"
+    );
+    assert!(
+        tour.contains("name=\"question.1.label_zh\" value=\"身份\""),
+        "{tour}"
+    );
+    assert!(tour.contains(">研究人员\n临床医生</textarea>"), "{tour}");
+    let (status, _, _) = portal
+        .post(
+            &format!("/organiser/events/{TOUR_ID}/form"),
+            &session,
+            &[
+                ("csrf", CSRF),
+                ("capacity", "20"),
+                ("approval", "manual"),
+                ("opens_at", "2027-06-01T09:30"),
+                ("closes_at", "2027-08-20T18:00"),
+                ("question.1.label_zh", "角色"),
+                ("question.1.options_zh", "研究人员\r\n医生\r\n"),
+                ("question.2.label_zh", "主题"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let put = portal
+        .seen
+        .lock()
+        .expect("seen")
+        .form_put
+        .clone()
+        .expect("PUT");
+    assert_eq!(put["opens_at"], "2027-06-01T07:30:00Z", "{put}");
+    assert_eq!(put["closes_at"], "2027-08-20T16:00:00Z", "{put}");
+    assert_eq!(put["capacity"], 20);
+    assert_eq!(put["questions"][1]["label_zh"], "角色");
+    assert_eq!(
+        put["questions"][1]["options_zh"],
+        json!(["研究人员", "医生"])
+    );
+    assert_eq!(
+        put["questions"][1]["options"],
+        json!(["Researcher", "Clinician"])
+    );
+    assert_eq!(put["questions"][1]["help_zh"], "您主要从事的工作。", "kept");
+    assert_eq!(put["questions"][2]["label_zh"], "主题");
+    assert_eq!(
+        put["questions"][0]["label_zh"], "护照签发国家或地区",
+        "kept"
+    );
+
+    // Organiser tables label their times.
+    let (_, _, list) = portal
+        .get(
+            &format!("/organiser/events/{WEBINAR_ID}/registrations"),
+            &cookie,
+        )
+        .await;
+    assert!(list.contains("2027-05-01 10:00 UTC+2"), "{list}");
 }

@@ -16,11 +16,13 @@ pub struct ItemRow {
     pub id: String,
     pub kind: String,
     pub title: String,
-    /// `10:00–10:45`, with the day after the end when it ends on a later day.
+    /// `10:00–10:45 UTC+2`, each end with its offset in its own zone, with the day of the end when it ends on a later
+    /// day.
     pub time: String,
     /// RFC 3339 in UTC, for `<time datetime>`.
     pub starts_utc: String,
-    /// The zone the time is in, when it is not the page's zone (an item with a zone of its own).
+    /// The zone the time is in, when it is not the page's zone (an item with a zone of its own), or both zones of an
+    /// item that ends in another (`Europe/Berlin → Asia/Shanghai`).
     pub zone: Option<String>,
     pub location: Option<String>,
     pub speakers: Vec<String>,
@@ -107,23 +109,27 @@ pub fn days(
     };
     let mut days: Vec<(NaiveDate, DayView)> = Vec::new();
     for item in sorted {
-        let zone = match shown {
-            Shown::All(zone) => zone,
-            Shown::OwnZones => time::zone(&item.timezone).unwrap_or(page_zone),
+        let (start_zone, end_zone) = match shown {
+            Shown::All(zone) => (zone, zone),
+            Shown::OwnZones => item.zones(page_zone),
         };
-        let start = item.starts_at.with_timezone(&zone);
-        let end = item.ends_at.with_timezone(&zone);
+        let start = item.starts_at.with_timezone(&start_zone);
         let day = start.date_naive();
-        let clock = if end.date_naive() == day {
-            format!("{}–{}", time::clock(&start), time::clock(&end))
+        let clock = time::item_span(
+            item.starts_at.with_timezone(&Utc),
+            item.ends_at.with_timezone(&Utc),
+            start_zone,
+            end_zone,
+            locale,
+        );
+        let zone_note = if start_zone == end_zone {
+            (start_zone != page_zone).then(|| start_zone.name().to_owned())
         } else {
-            format!(
-                "{} – {}, {}",
-                time::clock(&start),
-                time::date(end.date_naive(), locale),
-                time::clock(&end)
-            )
+            Some(format!("{} → {}", start_zone.name(), end_zone.name()))
         };
+        let mut item = item.clone();
+        item.localize(locale);
+        let item = &item;
         let mut cities_here = Vec::new();
         let item_city = if tour {
             if let Some(visit_city) = item.visit.as_ref().and_then(|v| v.city.clone()) {
@@ -150,7 +156,7 @@ pub fn days(
             title: item.title.clone(),
             time: clock,
             starts_utc: item.starts_at.with_timezone(&Utc).to_rfc3339(),
-            zone: (zone != page_zone).then(|| zone.name().to_owned()),
+            zone: zone_note,
             location: item
                 .location
                 .clone()
@@ -218,7 +224,7 @@ mod tests {
             item(
                 json!({"id": "0190a0a0-0000-7000-8000-000000000002", "kind": "transfer", "title": "Flight",
                 "starts_at": "2027-06-01T13:00:00+02:00", "ends_at": "2027-06-02T06:00:00+08:00",
-                "timezone": "Europe/Berlin", "transfer": {"from": "Berlin", "to": "Guangzhou", "carrier": "CZ", "number": "332"}}),
+                "timezone": "Europe/Berlin", "end_timezone": "Asia/Shanghai", "transfer": {"from": "Berlin", "to": "Guangzhou", "carrier": "CZ", "number": "332"}}),
             ),
             item(
                 json!({"id": "0190a0a0-0000-7000-8000-000000000003", "kind": "visit", "title": "Sun Yat-sen University",
@@ -238,19 +244,28 @@ mod tests {
         );
         assert_eq!(days.len(), 2);
         assert_eq!(days[0].cities, vec!["Berlin", "Guangzhou"]);
-        assert_eq!(days[0].items[1].time, "13:00 – Wed 2 Jun 2027, 00:00");
+        // The flight lands in Guangzhou's zone.
+        assert_eq!(
+            days[0].items[1].time,
+            "13:00 UTC+2 – Wed 2 Jun 2027, 06:00 UTC+8"
+        );
+        assert_eq!(
+            days[0].items[1].zone.as_deref(),
+            Some("Europe/Berlin → Asia/Shanghai")
+        );
+        assert_eq!(days[0].items[0].time, "09:00–10:00 UTC+2");
         assert_eq!(
             days[0].items[1].details.as_deref(),
             Some("Berlin → Guangzhou (CZ 332)")
         );
         assert_eq!(days[1].number, 2);
         assert_eq!(days[1].cities, vec!["Guangzhou"]);
-        assert_eq!(days[1].items[0].time, "14:00–16:00");
+        assert_eq!(days[1].items[0].time, "14:00–16:00 UTC+8");
         assert_eq!(days[1].items[0].zone.as_deref(), Some("Asia/Shanghai"));
 
         // Everything in the visitor's zone: the visit is at 08:00–10:00 in Berlin, no zone note.
         let days = days_in(&items, berlin);
-        assert_eq!(days[1].items[0].time, "08:00–10:00");
+        assert_eq!(days[1].items[0].time, "08:00–10:00 UTC+2");
         assert_eq!(days[1].items[0].zone, None);
     }
 

@@ -7,6 +7,7 @@ use cloverleaf_problem::Problem;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::countries::Countries;
 use super::model::Question;
 use crate::i18n::{Catalog, Locale};
 
@@ -38,6 +39,11 @@ impl Posted {
             .map(|(_, v)| v.trim())
             .filter(|v| !v.is_empty())
             .collect()
+    }
+
+    /// Whether the form had a field `name` at all (blank or not).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
     }
 
     pub fn checked(&self, name: &str) -> bool {
@@ -89,7 +95,11 @@ impl FieldErrors {
                     .entry(error.field.clone())
                     .or_insert(message);
             } else {
-                errors.general.push(format!("{}: {message}", error.field));
+                errors.general.push(crate::i18n::label_and_message(
+                    locale,
+                    &error.field,
+                    &message,
+                ));
             }
         }
         if problem.errors.is_empty()
@@ -170,6 +180,11 @@ impl Field {
         self
     }
 
+    pub fn value(mut self, value: Option<&str>) -> Self {
+        self.value = value.unwrap_or_default().to_owned();
+        self
+    }
+
     pub fn options(mut self, options: Vec<Choice>) -> Self {
         self.options = options;
         self
@@ -184,11 +199,28 @@ pub fn html_id(name: &str) -> String {
     format!("f-{id}")
 }
 
-/// The fields of the questions, with the values posted (or stored) and the errors found.
+/// The countries to choose from, in the reader's language and order, `chosen` (a code, any case) ticked.
+pub fn country_choices(countries: &Countries, locale: Locale, chosen: &str) -> Vec<Choice> {
+    countries
+        .list(locale)
+        .iter()
+        .map(|c| Choice {
+            value: c.code.clone(),
+            label: c.name.clone(),
+            checked: c.code.eq_ignore_ascii_case(chosen.trim()),
+        })
+        .collect()
+}
+
+/// The fields of the questions in the reader's language, with the values posted (or stored) and the errors found.
+/// Every type is drawn with what it needs to show its current answer: a country question its countries, a choice
+/// its options (the value stays the English option, the label is the reader's).
 pub fn question_fields(
     questions: &[Question],
     values: &HashMap<String, Vec<String>>,
     errors: &FieldErrors,
+    locale: Locale,
+    countries: &Countries,
 ) -> Vec<Field> {
     questions
         .iter()
@@ -196,23 +228,28 @@ pub fn question_fields(
             let name = format!("answers.{}", q.id);
             let given = values.get(&name).cloned().unwrap_or_default();
             let first = given.first().cloned().unwrap_or_default();
-            Field {
-                id: html_id(&name),
-                label: q.label.clone(),
-                kind: q.kind.clone(),
-                required: q.required,
-                options: q
+            let options = match q.kind.as_str() {
+                "country" => country_choices(countries, locale, &first),
+                _ => q
                     .options
                     .iter()
-                    .map(|o| Choice {
+                    .enumerate()
+                    .map(|(i, o)| Choice {
                         value: o.clone(),
-                        label: o.clone(),
+                        label: q.option_in(i, locale).unwrap_or_else(|| o.clone()),
                         checked: given.contains(o),
                     })
                     .collect(),
+            };
+            Field {
+                id: html_id(&name),
+                label: q.label_in(locale),
+                kind: q.kind.clone(),
+                required: q.required,
+                options,
                 value: first,
                 error: errors.by_field.get(&name).cloned(),
-                hint: None,
+                hint: q.help_in(locale),
                 autocomplete: None,
                 name,
             }
@@ -308,6 +345,88 @@ mod tests {
         assert!(blank.is_empty(), "a blank answer is left out: {blank:?}");
     }
 
+    /// Every question type, drawn with its stored answer, sends that answer back unchanged.
+    #[test]
+    fn every_question_type_shows_its_answer_and_saves_it_unchanged() {
+        let questions: Vec<Question> = serde_json::from_value(serde_json::json!([
+            {"id": "bio", "label": "Bio", "type": "text"},
+            {"id": "motivation", "label": "Why", "type": "long_text"},
+            {"id": "topic", "label": "Topic", "label_zh": "主题", "type": "single_choice",
+             "options": ["Genomics", "AI"], "options_zh": ["基因组学", "人工智能"]},
+            {"id": "tracks", "label": "Tracks", "type": "multiple_choice", "options": ["X", "Y", "Z"]},
+            {"id": "visa", "label": "Visa letter?", "type": "yes_no"},
+            {"id": "diet", "label": "Vegetarian?", "type": "yes_no"},
+            {"id": "passport", "label": "Passport country", "type": "country"},
+            {"id": "assistant", "label": "Assistant", "type": "email"},
+            {"id": "arrival", "label": "Arrival", "type": "date"},
+        ]))
+        .expect("questions");
+        let stored = serde_json::json!({
+            "bio": "Oncologist", "motivation": "Two\nlines", "topic": "AI", "tracks": ["X", "Z"],
+            "visa": true, "diet": false, "passport": "TW", "assistant": "li@example.cn", "arrival": "2027-09-01",
+        });
+        let countries = Countries::load().expect("countries");
+        let values = answer_values(stored.as_object().expect("answers"));
+        let fields = question_fields(
+            &questions,
+            &values,
+            &FieldErrors::default(),
+            Locale::ZhCn,
+            &countries,
+        );
+        let field = |id: &str| {
+            fields
+                .iter()
+                .find(|f| f.name == format!("answers.{id}"))
+                .expect(id)
+        };
+        assert_eq!(field("bio").value, "Oncologist");
+        assert_eq!(field("topic").label, "主题");
+        let topic: Vec<(&str, &str, bool)> = field("topic")
+            .options
+            .iter()
+            .map(|c| (c.value.as_str(), c.label.as_str(), c.checked))
+            .collect();
+        assert_eq!(
+            topic,
+            vec![("Genomics", "基因组学", false), ("AI", "人工智能", true)]
+        );
+        let ticked: Vec<&str> = field("tracks")
+            .options
+            .iter()
+            .filter(|c| c.checked)
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(ticked, vec!["X", "Z"]);
+        assert_eq!(field("visa").value, "yes");
+        assert_eq!(field("diet").value, "no");
+        let passport = field("passport");
+        assert!(
+            passport.options.len() > 240,
+            "a country question lists the countries"
+        );
+        let chosen: Vec<&Choice> = passport.options.iter().filter(|c| c.checked).collect();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].value, "TW");
+        assert_eq!(field("arrival").value, "2027-09-01");
+
+        // What the page sends back is what was stored.
+        let mut posted = Vec::new();
+        for f in &fields {
+            match f.kind.as_str() {
+                "single_choice" | "multiple_choice" | "country" => posted.extend(
+                    f.options
+                        .iter()
+                        .filter(|c| c.checked)
+                        .map(|c| (f.name.clone(), c.value.clone())),
+                ),
+                _ => posted.push((f.name.clone(), f.value.clone())),
+            }
+        }
+        let sent = answers(&questions, &Posted(posted));
+        assert_eq!(Value::Object(sent), stored);
+    }
+
     fn answers_of(pairs: &[(&str, &str)]) -> Map<String, Value> {
         let posted = Posted(
             pairs
@@ -337,9 +456,16 @@ mod tests {
             catalog.text(Locale::ZhCn, "field_error.invalid_email")
         );
         assert_eq!(errors.by_field["answers.topic"], "此项必填");
-        assert_eq!(errors.general, vec!["timezone: 请输入有效的时区"]);
+        assert_eq!(errors.general, vec!["timezone：请输入有效的时区"]);
 
-        let fields = question_fields(&questions(), &HashMap::new(), &errors);
+        let countries = Countries::load().expect("countries");
+        let fields = question_fields(
+            &questions(),
+            &HashMap::new(),
+            &errors,
+            Locale::ZhCn,
+            &countries,
+        );
         assert_eq!(fields[0].id, "f-answers-topic");
         assert_eq!(fields[0].error.as_deref(), Some("此项必填"));
         assert_eq!(fields[1].error, None);

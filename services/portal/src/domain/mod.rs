@@ -1,9 +1,10 @@
 //! The portal's rules, free of I/O: what the services answer ([`model`]), times in zones and languages ([`time`]),
-//! agendas by day and city ([`agenda`]), registration forms built from their questions with errors beside their
+//! agendas by day and city ([`agenda`]), country names in each language from CLDR ([`countries`]), registration forms built from their questions with errors beside their
 //! fields ([`forms`]), and add-to-calendar links ([`calendar`]).
 
 pub mod agenda;
 pub mod calendar;
+pub mod countries;
 pub mod forms;
 pub mod model;
 pub mod time;

@@ -2,11 +2,10 @@
 //! `/manage/{id}?token=…` from every email): view the registration, change the name and answers, cancel, and
 //! download everything stored. The token goes to registration as the bearer; the portal keeps nothing.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use chrono_tz::Tz;
 use cloverleaf_service_kit::config::ServiceName;
 use minijinja::context;
 use reqwest::Method;
@@ -14,13 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{AppState, Form, Visitor};
+use super::{AppState, Form, Ids, Visitor};
 use crate::Error;
 use crate::backend::Call;
 use crate::domain::calendar::{self, Entry, encode};
 use crate::domain::forms::{Field, FieldErrors, Posted, answer_values, question_fields};
 use crate::domain::model::{Event, Form as RegistrationForm, Registration};
-use crate::domain::time;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -43,6 +41,31 @@ fn token_of(token: Option<&str>) -> Result<&str, Error> {
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() < 4096)
         .ok_or(Error::Forbidden)
+}
+
+/// The registration of a short manage link (`/m/{token}`): registration finds it by the token.
+async fn registration_of_token(state: &AppState, token: &str) -> Result<Registration, Error> {
+    state
+        .backends
+        .json(Call::get(ServiceName::Registration, "/v1/registrations/mine").bearer(Some(token)))
+        .await
+        .map_err(link_refused)
+}
+
+/// The manage page's own address for this token: the short `/m/{token}`, or for a link sent before short tokens (a
+/// signed token, with dots) `/manage/{id}?token=…`.
+pub fn manage_link(id: Uuid, token: &str) -> String {
+    if token.contains('.') {
+        format!("/manage/{id}?token={}", encode(token))
+    } else {
+        format!("/m/{}", encode(token))
+    }
+}
+
+/// Whether the registration ended with its event: its status says so, or the event is cancelled (registration may
+/// not have heard yet).
+fn event_cancelled(registration: &Registration, event: &Event) -> bool {
+    registration.status == "event_cancelled" || event.status == "cancelled"
 }
 
 async fn registration(state: &AppState, id: Uuid, token: &str) -> Result<Registration, Error> {
@@ -68,13 +91,15 @@ async fn event_of(state: &AppState, registration: &Registration) -> Result<Event
 }
 
 fn when(event: &Event, visitor: &Visitor) -> String {
-    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
-    time::span(
-        event.starts_at.with_timezone(&Utc),
-        event.ends_at.with_timezone(&Utc),
-        zone,
-        visitor.locale,
-    )
+    super::public::event_when(event, None, visitor.locale)
+}
+
+/// The online meeting's link, for someone who has a place at an event that goes ahead.
+fn join_url(registration: &Registration, event: &Event) -> Option<String> {
+    (registration.status == "confirmed" && !event_cancelled(registration, event))
+        .then(|| event.online_url.clone())
+        .flatten()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
 }
 
 /// `GET /manage/{id}/confirmation?token=…`: what became of the registration, the calendar file and add-to-calendar
@@ -82,12 +107,14 @@ fn when(event: &Event, visitor: &Visitor) -> String {
 pub async fn confirmation(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, Error> {
     let token = token_of(query.token.as_deref())?;
     let registration = registration(&state, id, token).await?;
     let event = event_of(&state, &registration).await?;
+    let ended = event_cancelled(&registration, &event);
+    let event = event.localized(visitor.locale);
     let page_url = format!(
         "{}/events/{}",
         state.public_url.trim_end_matches('/'),
@@ -105,13 +132,16 @@ pub async fn confirmation(
         &visitor,
         "confirmation.html",
         context! {
+            status => if ended { "event_cancelled" } else { registration.status.as_str() },
+            join_url => join_url(&registration, &event),
             registration => registration,
-            event => event,
             when => when(&event, &visitor),
+            zone => super::public::event_zones(&event),
+            event => event,
             ics_url => format!("/events/{}/calendar.ics", event.slug),
             google_url => calendar::google(&entry),
             outlook_url => calendar::outlook(&entry),
-            manage_url => format!("/manage/{id}?token={}", encode(token)),
+            manage_url => manage_link(id, token),
         },
     )
 }
@@ -161,27 +191,35 @@ fn manage_page(
     )
     .autocomplete("name")
     .with(&values, &errors);
-    let active = matches!(
-        page.registration.status.as_str(),
-        "confirmed" | "waitlisted" | "pending_approval"
-    );
+    let ended = event_cancelled(page.registration, page.event);
+    let active = !ended
+        && matches!(
+            page.registration.status.as_str(),
+            "confirmed" | "waitlisted" | "pending_approval"
+        );
     let token = encode(page.token);
+    let event = page.event.localized(visitor.locale);
     state.render_status(
         visitor,
         page.status,
         "manage.html",
         context! {
             registration => page.registration,
-            event => page.event,
-            when => when(page.event, visitor),
+            status => if ended { "event_cancelled" } else { page.registration.status.as_str() },
+            event_cancelled => ended,
+            join_url => join_url(page.registration, page.event),
+            when => when(&event, visitor),
+            zone => super::public::event_zones(&event),
+            event => event,
             name_field => name,
-            questions => question_fields(questions, &values, &errors),
+            questions => question_fields(questions, &values, &errors, visitor.locale, &state.countries),
             error_count => errors.by_field.len() + errors.general.len(),
             general_errors => errors.general,
             active => active,
             token => page.token,
             done => page.done,
             data_url => format!("/manage/{}/data?token={token}", page.registration.id),
+            manage_url => manage_link(page.registration.id, page.token),
             ics_url => format!("/events/{}/calendar.ics", page.event.slug),
         },
     )
@@ -206,16 +244,14 @@ async fn form_of(state: &AppState, event_id: Uuid) -> Result<Option<Registration
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, Error> {
     let token = token_of(query.token.as_deref())?;
     let registration = registration(&state, id, token).await?;
     let event = event_of(&state, &registration).await?;
     let form = form_of(&state, registration.event_id).await?;
-    let done = query
-        .done
-        .filter(|d| matches!(d.as_str(), "updated" | "cancelled"));
+    let done = known_done(query.done);
     manage_page(
         &state,
         &visitor,
@@ -232,15 +268,53 @@ pub async fn page(
     )
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// `GET /m/{token}`: the short link in every email, the same manage page.
+pub async fn short_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Ids(token): Ids<String>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, Error> {
+    let token = token_of(Some(&token))?;
+    let registration = registration_of_token(&state, token).await?;
+    let event = event_of(&state, &registration).await?;
+    let form = form_of(&state, registration.event_id).await?;
+    manage_page(
+        &state,
+        &visitor,
+        ManagePage {
+            registration: &registration,
+            event: &event,
+            form: form.as_ref(),
+            token,
+            posted: None,
+            problem: None,
+            done: known_done(query.done),
+            status: StatusCode::OK,
+        },
+    )
+}
+
+fn known_done(done: Option<String>) -> Option<String> {
+    done.filter(|d| matches!(d.as_str(), "updated" | "cancelled"))
+}
+
 fn back_to(id: Uuid, token: &str, done: &str) -> Response {
-    Redirect::to(&format!("/manage/{id}?token={}&done={done}", encode(token))).into_response()
+    let link = manage_link(id, token);
+    let separator = if link.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{link}{separator}done={done}")).into_response()
 }
 
 /// `POST /manage/{id}/answers`: changes the name and answers; errors beside their fields.
 pub async fn update(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
@@ -294,7 +368,7 @@ pub async fn update(
 pub async fn cancel(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
@@ -319,10 +393,56 @@ pub async fn cancel(
     }
 }
 
+/// `POST /manage/{id}/erase`: first a page that asks to confirm; with `confirm=yes` everything stored about the
+/// registration is erased (registration tells the other services) and the visitor sees that it was.
+pub async fn erase(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Ids(id): Ids<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = token_of(Some(posted.get("token")))?.to_owned();
+    if posted.get("confirm") != "yes" {
+        let registration = registration(&state, id, &token).await?;
+        let event = event_of(&state, &registration)
+            .await?
+            .localized(visitor.locale);
+        return state.render(
+            &visitor,
+            "erase.html",
+            context! {
+                registration => registration,
+                event => event,
+                token => token,
+                manage_url => manage_link(id, &token),
+            },
+        );
+    }
+    state
+        .backends
+        .done(
+            Call::new(
+                Method::DELETE,
+                ServiceName::Registration,
+                format!("/v1/registrations/{id}"),
+            )
+            .bearer(Some(&token)),
+        )
+        .await
+        .map_err(link_refused)?;
+    Ok(Redirect::to(&format!("/manage/{id}/erased")).into_response())
+}
+
+/// `GET /manage/{id}/erased`: says the data is gone (the link no longer opens anything).
+pub async fn erased(State(state): State<AppState>, visitor: Visitor) -> Result<Response, Error> {
+    state.render(&visitor, "erased.html", context! {})
+}
+
 /// `GET /manage/{id}/data?token=…`: everything stored about the registration, as a JSON file.
 pub async fn data(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, Error> {
     let token = token_of(query.token.as_deref())?;

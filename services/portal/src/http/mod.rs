@@ -46,6 +46,8 @@ pub struct AppState {
     pub backends: Backends,
     pub pages: Arc<Renderer>,
     pub catalog: Arc<Catalog>,
+    /// Country names in each language (CLDR).
+    pub countries: Arc<crate::domain::countries::Countries>,
     /// Where people reach Cloverleaf (the edge): absolute links (calendar entries) start with it.
     pub public_url: String,
     /// The proxies (the edge) whose `X-Forwarded-For` is passed on (`http.trusted_proxies`).
@@ -116,6 +118,21 @@ impl Visitor {
             "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
         );
         HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+/// The parts of a page's path (ids), like axum's `Path`; an address whose id cannot be read is a page that does not
+/// exist (the 404 page), not a parser's message.
+pub struct Ids<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for Ids<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|_| Error::NotFound)
     }
 }
 
@@ -409,6 +426,9 @@ pub fn router(state: AppState) -> Router {
         .route("/manage/{id}/answers", post(manage::update))
         .route("/manage/{id}/cancel", post(manage::cancel))
         .route("/manage/{id}/data", get(manage::data))
+        .route("/manage/{id}/erase", post(manage::erase))
+        .route("/manage/{id}/erased", get(manage::erased))
+        .route("/m/{token}", get(manage::short_page))
         .route("/lang/{code}", get(language))
         .route("/static/{file}", get(assets::file))
         .route(

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -21,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::public::{KINDS, card};
-use super::{AppState, Form, NextQuery, SESSION_COOKIE, Visitor, safe_next};
+use super::{AppState, Form, Ids, NextQuery, SESSION_COOKIE, Visitor, safe_next};
 use crate::Error;
 use crate::backend::Call;
 use crate::domain::agenda::{self, Shown};
@@ -35,12 +35,13 @@ use crate::i18n::{Catalog, Locale};
 const ITEM_KINDS: [&str; 9] = [
     "session", "talk", "panel", "break", "meal", "visit", "transfer", "hotel", "other",
 ];
-const STATUSES: [&str; 5] = [
+const STATUSES: [&str; 6] = [
     "confirmed",
     "waitlisted",
     "pending_approval",
     "cancelled",
     "rejected",
+    "event_cancelled",
 ];
 
 /// An answer refusing the login (expired or missing token) sends the organiser to log in again.
@@ -216,6 +217,9 @@ fn event_fields(
     }
     fields.extend([
         Field::new("title", "text", t("edit.title"), true).with(values, errors),
+        Field::new("title_zh", "text", t("edit.title_zh"), false)
+            .hint(t("edit.zh_hint"))
+            .with(values, errors),
         Field::new("timezone", "text", t("edit.timezone"), true)
             .hint(t("edit.timezone_hint"))
             .with(values, errors),
@@ -226,7 +230,15 @@ fn event_fields(
             .hint(t("edit.local_time_hint"))
             .with(values, errors),
         Field::new("summary", "text", t("edit.summary"), false).with(values, errors),
+        Field::new("summary_zh", "text", t("edit.summary_zh"), false).with(values, errors),
         Field::new("description", "long_text", t("edit.description"), false).with(values, errors),
+        Field::new(
+            "description_zh",
+            "long_text",
+            t("edit.description_zh"),
+            false,
+        )
+        .with(values, errors),
         Field::new("online_url", "url", t("edit.online_url"), false)
             .hint(t("edit.online_url_hint"))
             .with(values, errors),
@@ -256,6 +268,9 @@ fn event_values(event: &Event) -> HashMap<String, Vec<String>> {
     };
     set("kind", Some(event.kind.clone()));
     set("title", Some(event.title.clone()));
+    set("title_zh", event.title_zh.clone());
+    set("summary_zh", event.summary_zh.clone());
+    set("description_zh", event.description_zh.clone());
     set("timezone", Some(event.timezone.clone()));
     set(
         "starts_at",
@@ -281,8 +296,27 @@ fn event_values(event: &Event) -> HashMap<String, Vec<String>> {
     values
 }
 
-/// The event's fields as scheduling takes them; blank optional fields clear (`null`).
-fn event_body(posted: &Posted, new: bool) -> serde_json::Value {
+/// The Chinese texts of an event or item: each one typed is sent; a blank one is sent as `null` (clearing it) only
+/// when there was one before, so a service that has none yet is never sent the field.
+fn chinese_texts(
+    body: &mut serde_json::Value,
+    posted: &Posted,
+    prefix: &str,
+    fields: &[(&str, Option<&String>)],
+) {
+    for (field, stored) in fields {
+        match posted.opt(&format!("{prefix}{field}")) {
+            Some(text) => body[*field] = json!(text),
+            None if stored.is_some_and(|s| !s.is_empty()) => body[*field] = serde_json::Value::Null,
+            None => {}
+        }
+    }
+}
+
+/// The event's fields as scheduling takes them; blank optional fields clear (`null`). `stored`: the event as it is
+/// (editing), for the Chinese texts to clear and whether its start moves.
+fn event_body(posted: &Posted, stored: Option<&Event>) -> serde_json::Value {
+    let new = stored.is_none();
     let venue = posted.opt("venue.name").map(|name| {
         json!({
             "name": name,
@@ -304,6 +338,27 @@ fn event_body(posted: &Posted, new: bool) -> serde_json::Value {
     });
     if new {
         body["kind"] = json!(posted.get("kind"));
+    }
+    chinese_texts(
+        &mut body,
+        posted,
+        "",
+        &[
+            ("title_zh", stored.and_then(|e| e.title_zh.as_ref())),
+            ("summary_zh", stored.and_then(|e| e.summary_zh.as_ref())),
+            (
+                "description_zh",
+                stored.and_then(|e| e.description_zh.as_ref()),
+            ),
+        ],
+    );
+    // When the start moves, the agenda moves with it if the organiser left the box ticked.
+    if let Some(event) = stored {
+        let moved = time::from_wall_clock(posted.get("starts_at"), event.zone())
+            .is_some_and(|new_start| new_start != event.starts_at.with_timezone(&Utc));
+        if moved && posted.checked("move_items") {
+            body["move_items"] = json!(true);
+        }
     }
     body
 }
@@ -358,7 +413,7 @@ pub async fn create_event(
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
     let token = visitor.organiser()?;
-    let body = event_body(&posted, true);
+    let body = event_body(&posted, None);
     match state
         .backends
         .json::<Event>(Call::post(ServiceName::Scheduling, "/v1/events", &body).bearer(Some(token)))
@@ -399,6 +454,7 @@ fn item_fields(
     vec![
         select("item.kind", t("item.kind"), &kinds, &chosen).with(values, errors),
         Field::new("item.title", "text", t("item.title"), true).with(values, errors),
+        Field::new("item.title_zh", "text", t("item.title_zh"), false).with(values, errors),
         Field::new("item.starts_at", "datetime", t("item.starts_at"), true)
             .hint(t("item.time_hint"))
             .with(values, errors),
@@ -411,6 +467,13 @@ fn item_fields(
             "item.description",
             "long_text",
             t("item.description"),
+            false,
+        )
+        .with(values, errors),
+        Field::new(
+            "item.description_zh",
+            "long_text",
+            t("item.description_zh"),
             false,
         )
         .with(values, errors),
@@ -454,6 +517,12 @@ fn item_body(posted: &Posted) -> serde_json::Value {
         }
         _ => {}
     }
+    chinese_texts(
+        &mut body,
+        posted,
+        "item.",
+        &[("title_zh", None), ("description_zh", None)],
+    );
     body
 }
 
@@ -487,9 +556,20 @@ struct EventPage<'a> {
 }
 
 async fn fetch_event(state: &AppState, token: &str, id: Uuid) -> Result<Event, Error> {
+    fetch_event_by(state, token, &id.to_string()).await
+}
+
+/// An event by id or slug (drafts too, with the organiser's login).
+async fn fetch_event_by(state: &AppState, token: &str, key: &str) -> Result<Event, Error> {
     state
         .backends
-        .json(Call::get(ServiceName::Scheduling, format!("/v1/events/{id}")).bearer(Some(token)))
+        .json(
+            Call::get(
+                ServiceName::Scheduling,
+                format!("/v1/events/{}", crate::domain::calendar::encode(key)),
+            )
+            .bearer(Some(token)),
+        )
         .await
         .map_err(|e| super::public::not_found_as_page(staff(e)))
 }
@@ -550,7 +630,7 @@ async fn event_page(
                 .push(conflict.message.clone());
         }
     }
-    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let zone = event.zone();
     let days = agenda::days(
         &items.items,
         zone,
@@ -576,16 +656,26 @@ async fn event_page(
     let item_fields = item_fields(catalog, locale, &item_values, &item_errors);
 
     let notice = FieldErrors::from_problem(page.notice_problem, &[], catalog, locale);
-    let starts = event.starts_at.with_timezone(&Utc);
+    // The box is ticked unless the organiser just sent the form with it unticked.
+    let move_items = page
+        .event_posted
+        .is_none_or(|posted| posted.checked("move_items"));
+    let window = |at: Option<chrono::DateTime<Utc>>| at.map(|t| time::wall_clock(t, zone));
+    let shown = event.localized(locale);
     state.render_status(
         visitor,
         page.status.unwrap_or(StatusCode::OK),
         "organiser/event.html",
         context! {
+            when => super::public::event_when(&event, None, locale),
+            zone_label => super::public::event_zones(&event),
+            title => shown.title,
             event => event,
-            when => time::span(starts, event.ends_at.with_timezone(&Utc), zone, locale),
-            zone_label => time::zone_label(zone, starts),
             fields => fields,
+            move_items => move_items,
+            opens_at => window(form.as_ref().and_then(|f| f.opens_at)),
+            closes_at => window(form.as_ref().and_then(|f| f.closes_at)),
+            question_texts => question_text_fields(catalog, locale, form.as_ref()),
             event_errors => event_errors.general,
             event_error_count => event_errors.by_field.len() + event_errors.general.len(),
             item_fields => item_fields,
@@ -605,13 +695,25 @@ pub struct DoneQuery {
     pub done: Option<String>,
 }
 
-/// `GET /organiser/events/{id}`
+/// `GET /organiser/events/{id}`; an event's slug there goes to its page by id (a slug that is no event: the 404
+/// page).
 pub async fn event(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(key): Ids<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, Error> {
+    let id = match Uuid::parse_str(&key) {
+        Ok(id) => id,
+        Err(_) => {
+            let token = visitor.organiser()?;
+            if key.is_empty() || key.len() > 200 || key.contains(['/', '?', '#', '%']) {
+                return Err(Error::NotFound);
+            }
+            let event = fetch_event_by(&state, token, &key).await?;
+            return Ok(Redirect::to(&format!("/organiser/events/{}", event.id)).into_response());
+        }
+    };
     let done = query.done.filter(|d| {
         matches!(
             d.as_str(),
@@ -644,12 +746,13 @@ fn done(id: Uuid, what: &str) -> Response {
 pub async fn update_event(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
     let token = visitor.organiser()?;
-    let body = event_body(&posted, false);
+    let stored = fetch_event(&state, token, id).await?;
+    let body = event_body(&posted, Some(&stored));
     let sent = state
         .backends
         .done(
@@ -682,16 +785,19 @@ pub async fn update_event(
     }
 }
 
-/// `POST /organiser/events/{id}/form`: seats, waiting list and approval (the questions stay as they are).
+/// `POST /organiser/events/{id}/form`: seats, waiting list, approval, when registration opens and closes (wall-clock
+/// times in the event's zone), and the Chinese texts of the questions (the questions themselves stay as they are).
 pub async fn update_form(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
     let token = visitor.organiser()?;
     let current = fetch_form(&state, token, id).await?;
+    let event = fetch_event(&state, token, id).await?;
+    let zone = event.zone();
     let capacity = match posted.opt("capacity") {
         None => serde_json::Value::Null,
         Some(text) => match text.parse::<i64>() {
@@ -699,23 +805,58 @@ pub async fn update_form(
             Err(_) => json!(text),
         },
     };
+    let mut questions = current
+        .as_ref()
+        .map(|f| f.questions.clone())
+        .unwrap_or_default();
+    for (i, q) in questions.iter_mut().enumerate() {
+        chinese_question(q, &posted, i);
+    }
     let mut body = json!({
         "capacity": capacity,
         "waitlist": posted.checked("waitlist"),
         "approval": if posted.get("approval") == "manual" { "manual" } else { "automatic" },
-        "questions": current.as_ref().map(|f| f.questions.clone()).unwrap_or_default(),
+        "questions": questions,
     });
-    if let Some(form) = &current {
-        body["opens_at"] = json!(form.opens_at);
-        // A closing time the organisers set stays; the default (the event's start) stays a default, following the
-        // event when it moves.
-        let event = fetch_event(&state, token, id).await?;
-        if form
-            .closes_at
-            .is_some_and(|c| c != event.starts_at.with_timezone(&Utc))
-        {
-            body["closes_at"] = json!(form.closes_at);
+    let mut invalid = Vec::new();
+    let t = |key: &str| state.catalog.text(visitor.locale, key).to_owned();
+    match posted.opt("opens_at") {
+        None => body["opens_at"] = serde_json::Value::Null,
+        Some(text) => match time::from_wall_clock(&text, zone) {
+            Some(at) => body["opens_at"] = json!(at),
+            None => invalid.push(cloverleaf_problem::FieldError::new(
+                t("edit.opens_at"),
+                "invalid_datetime",
+                "not a date and time",
+            )),
+        },
+    }
+    // A closing time the organisers set is sent; none, or the event's start, stays the default (the event's start,
+    // following the event when it moves).
+    if let Some(text) = posted.opt("closes_at") {
+        match time::from_wall_clock(&text, zone) {
+            Some(at) if at == event.starts_at.with_timezone(&Utc) => {}
+            Some(at) => body["closes_at"] = json!(at),
+            None => invalid.push(cloverleaf_problem::FieldError::new(
+                t("edit.closes_at"),
+                "invalid_datetime",
+                "not a date and time",
+            )),
         }
+    }
+    if !invalid.is_empty() {
+        let problem = Problem::invalid(invalid);
+        return event_page(
+            &state,
+            &visitor,
+            id,
+            EventPage {
+                notice_problem: Some(&problem),
+                status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                ..EventPage::default()
+            },
+        )
+        .await;
     }
     let sent = state
         .backends
@@ -748,11 +889,77 @@ pub async fn update_form(
     }
 }
 
+/// The Chinese texts (and the English help) of question `index` as the form settings posted them; fields the page
+/// did not have are left as they are.
+fn chinese_question(q: &mut crate::domain::model::Question, posted: &Posted, index: usize) {
+    let name = |field: &str| format!("question.{index}.{field}");
+    if posted.has(&name("label_zh")) {
+        q.label_zh = posted.opt(&name("label_zh"));
+    }
+    if posted.has(&name("help")) {
+        q.help = posted.opt(&name("help"));
+    }
+    if posted.has(&name("help_zh")) {
+        q.help_zh = posted.opt(&name("help_zh"));
+    }
+    if posted.has(&name("options_zh")) {
+        q.options_zh = posted
+            .get(&name("options_zh"))
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+}
+
+/// The fields for the Chinese texts of each question, filled with what is stored.
+fn question_text_fields(
+    catalog: &Catalog,
+    locale: Locale,
+    form: Option<&RegistrationForm>,
+) -> Vec<Value> {
+    let t = |key: &str| catalog.text(locale, key).to_owned();
+    form.map(|f| f.questions.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let name = |field: &str| format!("question.{i}.{field}");
+            let mut fields = vec![
+                Field::new(&name("label_zh"), "text", t("edit.q_label_zh"), false)
+                    .value(q.label_zh.as_deref()),
+                Field::new(&name("help"), "text", t("edit.q_help"), false).value(q.help.as_deref()),
+                Field::new(&name("help_zh"), "text", t("edit.q_help_zh"), false)
+                    .value(q.help_zh.as_deref()),
+            ];
+            if !q.options.is_empty() {
+                fields.push(
+                    Field::new(
+                        &name("options_zh"),
+                        "long_text",
+                        t("edit.q_options_zh"),
+                        false,
+                    )
+                    .hint(t("edit.q_options_zh_hint"))
+                    .value(Some(&q.options_zh.join("\n"))),
+                );
+            }
+            context! {
+                label => q.label,
+                kind => q.kind,
+                options => q.options,
+                fields => fields,
+            }
+        })
+        .collect()
+}
+
 /// `POST /organiser/events/{id}/items`: adds an agenda item; the page then shows any conflicts it made.
 pub async fn add_item(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
@@ -795,7 +1002,7 @@ pub async fn add_item(
 pub async fn delete_item(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path((id, item)): Path<(Uuid, Uuid)>,
+    Ids((id, item)): Ids<(Uuid, Uuid)>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
@@ -866,7 +1073,7 @@ async fn event_action(
 pub async fn publish(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     event_action(&state, &visitor, id, &posted, "publish", json!({})).await
@@ -876,7 +1083,7 @@ pub async fn publish(
 pub async fn cancel(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     let body = json!({ "reason": posted.opt("reason") });
@@ -896,7 +1103,7 @@ pub struct RegistrationsQuery {
 pub async fn registrations(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
     Query(query): Query<RegistrationsQuery>,
 ) -> Result<Response, Error> {
     let token = visitor.organiser()?;
@@ -935,7 +1142,8 @@ pub async fn registrations(
         &visitor,
         "organiser/registrations.html",
         context! {
-            event => event,
+            zone => event.timezone.clone(),
+            event => event.localized(visitor.locale),
             rows => rows,
             counts => counts,
             status => status,
@@ -950,7 +1158,7 @@ pub async fn registrations(
 pub async fn registrations_csv(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
 ) -> Result<Response, Error> {
     let token = visitor.organiser()?;
     let answer = state
@@ -979,7 +1187,7 @@ pub async fn registrations_csv(
 pub async fn act(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path((id, registration, action)): Path<(Uuid, Uuid, String)>,
+    Ids((id, registration, action)): Ids<(Uuid, Uuid, String)>,
     Form(posted): Form,
 ) -> Result<Response, Error> {
     visitor.check_csrf(&posted)?;
@@ -1019,7 +1227,7 @@ pub async fn act(
 pub async fn messages(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Ids(id): Ids<Uuid>,
 ) -> Result<Response, Error> {
     let token = visitor.organiser()?;
     let event = fetch_event(&state, token, id).await?;
@@ -1049,6 +1257,6 @@ pub async fn messages(
     state.render(
         &visitor,
         "organiser/messages.html",
-        context! { event => event, rows => rows, zone => event.timezone },
+        context! { zone => event.timezone.clone(), event => event.localized(visitor.locale), rows => rows },
     )
 }

@@ -19,7 +19,7 @@ use crate::Error;
 use crate::backend::Call;
 use crate::domain::agenda::{self, Shown};
 use crate::domain::calendar::encode;
-use crate::domain::forms::{Choice, Field, FieldErrors, Posted, question_fields};
+use crate::domain::forms::{Field, FieldErrors, Posted, country_choices, question_fields};
 use crate::domain::model::{Event, Form as RegistrationForm, Item, Page, Registration};
 use crate::domain::time;
 use crate::i18n::Locale;
@@ -31,10 +31,68 @@ pub struct ListQuery {
     pub kind: Option<String>,
 }
 
+/// When the event is, each end in its own zone (or both in `shown_in`), with their offsets.
+pub fn event_when(event: &Event, shown_in: Option<Tz>, locale: Locale) -> String {
+    let (start_zone, end_zone) = shown_in.map_or((event.zone(), event.end_zone()), |z| (z, z));
+    time::span(
+        event.starts_at.with_timezone(&Utc),
+        event.ends_at.with_timezone(&Utc),
+        start_zone,
+        end_zone,
+        locale,
+    )
+}
+
+/// The zone of an event beside its times (which carry the offsets): `Europe/Berlin`, or both of one that ends in
+/// another zone, `Europe/Berlin → Asia/Shanghai`.
+pub fn event_zones(event: &Event) -> String {
+    if event.end_zone() == event.zone() {
+        event.zone().name().to_owned()
+    } else {
+        format!("{} → {}", event.zone().name(), event.end_zone().name())
+    }
+}
+
+/// Why the form takes no registrations now: it opens later (and when), it closed (and when), or the event is not
+/// published.
+pub fn closed_reason(
+    state: &AppState,
+    event: &Event,
+    form: &RegistrationForm,
+    locale: Locale,
+) -> String {
+    let now = Utc::now();
+    let zone = event.zone();
+    let at = |t: chrono::DateTime<Utc>| {
+        let local = t.with_timezone(&zone);
+        format!(
+            "{} {} {}",
+            time::date(local.date_naive(), locale),
+            time::clock(&local),
+            time::offset(zone, t)
+        )
+    };
+    if event.status == "cancelled" {
+        return state.catalog.text(locale, "event.cancelled").to_owned();
+    }
+    match (form.opens_at, form.closes_at) {
+        (Some(opens), _) if opens > now => {
+            state
+                .catalog
+                .format(locale, "register.opens_at", &[("when", at(opens))])
+        }
+        (_, Some(closes)) if closes <= now => {
+            state
+                .catalog
+                .format(locale, "register.closed_at", &[("when", at(closes))])
+        }
+        _ => state.catalog.text(locale, "register.closed").to_owned(),
+    }
+}
+
 /// An event as a list shows it.
 pub fn card(event: &Event, locale: Locale) -> Value {
-    let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
-    let starts = event.starts_at.with_timezone(&Utc);
+    let event = &event.localized(locale);
     context! {
         id => event.id.to_string(),
         slug => event.slug,
@@ -42,8 +100,8 @@ pub fn card(event: &Event, locale: Locale) -> Value {
         kind => event.kind,
         summary => event.summary,
         status => event.status,
-        when => time::span(starts, event.ends_at.with_timezone(&Utc), zone, locale),
-        zone => time::zone_label(zone, starts),
+        when => event_when(event, None, locale),
+        zone => event_zones(event),
         city => event.venue.as_ref().and_then(|v| v.city.clone()),
         online => event.online_url.is_some(),
     }
@@ -146,7 +204,8 @@ pub async fn event(
         ))
         .await?;
     let (form, registration_reachable) = registration_form(&state, &event).await?;
-    let event_zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
+    let event = event.localized(visitor.locale);
+    let event_zone = event.zone();
     let visitor_zone = query
         .tz
         .as_deref()
@@ -162,22 +221,40 @@ pub async fn event(
         &HashMap::new(),
         visitor.locale,
     );
-    let starts = event.starts_at.with_timezone(&Utc);
-    let ends = event.ends_at.with_timezone(&Utc);
+    let registering = form.as_ref().is_some_and(|f| f.open) && event.status == "published";
+    // Why there is no Register button, when there is none on a published event.
+    let no_registration = if registering || event.status != "published" {
+        None
+    } else if !registration_reachable {
+        Some(
+            state
+                .catalog
+                .text(visitor.locale, "event.registration_unavailable")
+                .to_owned(),
+        )
+    } else {
+        Some(match &form {
+            Some(form) => closed_reason(&state, &event, form, visitor.locale),
+            None => state
+                .catalog
+                .text(visitor.locale, "register.no_form")
+                .to_owned(),
+        })
+    };
     state.render(
         &visitor,
         "event.html",
         context! {
-            event => event,
-            when => time::span(starts, ends, page_zone, visitor.locale),
-            zone_label => time::zone_label(page_zone, starts),
+            when => event_when(&event, visitor_zone, visitor.locale),
+            zone_label => visitor_zone.map_or_else(|| event_zones(&event), |z| z.name().to_owned()),
             event_zone => event_zone.name(),
             in_visitor_zone => visitor_zone.is_some(),
-            event_zone_when => visitor_zone.map(|_| time::span(starts, ends, event_zone, visitor.locale)),
+            event_zone_when => visitor_zone.map(|_| event_when(&event, None, visitor.locale)),
+            event => event,
             days => days,
             form => form,
-            registration_reachable => registration_reachable,
-            registering => form.as_ref().is_some_and(|f| f.open) && event.status == "published",
+            registering => registering,
+            no_registration => no_registration,
         },
     )
 }
@@ -214,17 +291,11 @@ fn personal_fields(
     errors: &FieldErrors,
 ) -> Vec<Field> {
     let t = |key: &str| state.catalog.text(locale, key).to_owned();
-    let mut countries: Vec<Choice> = isocountry::CountryCode::iter()
-        .map(|c| Choice {
-            value: c.alpha2().to_owned(),
-            label: c.name().to_owned(),
-            checked: values
-                .get("country")
-                .and_then(|v| v.first())
-                .is_some_and(|v| v.eq_ignore_ascii_case(c.alpha2())),
-        })
-        .collect();
-    countries.sort_by(|a, b| a.label.cmp(&b.label));
+    let chosen = values
+        .get("country")
+        .and_then(|v| v.first())
+        .map_or("", String::as_str);
+    let countries = country_choices(&state.countries, locale, chosen);
     vec![
         Field::new("email", "email", t("register.email"), true)
             .autocomplete("email")
@@ -272,13 +343,25 @@ fn register_page(
     let empty = FieldErrors::default();
     let mut names = placed(&personal_fields(state, visitor.locale, &values, &empty));
     names.extend(
-        question_fields(&page.form.questions, &values, &empty)
-            .into_iter()
-            .map(|f| f.name),
+        question_fields(
+            &page.form.questions,
+            &values,
+            &empty,
+            visitor.locale,
+            &state.countries,
+        )
+        .into_iter()
+        .map(|f| f.name),
     );
     let errors = FieldErrors::from_problem(page.problem, &names, &state.catalog, visitor.locale);
     let personal = personal_fields(state, visitor.locale, &values, &errors);
-    let questions = question_fields(&page.form.questions, &values, &errors);
+    let questions = question_fields(
+        &page.form.questions,
+        &values,
+        &errors,
+        visitor.locale,
+        &state.countries,
+    );
     let consent = Field::new(
         "consent",
         "consent",
@@ -289,15 +372,14 @@ fn register_page(
         true,
     )
     .with(&values, &errors);
-    let event_zone = time::zone(&page.event.timezone).unwrap_or(Tz::UTC);
-    let starts = page.event.starts_at.with_timezone(&Utc);
+    let event = page.event.localized(visitor.locale);
     state.render_status(
         visitor,
         page.status,
         "register.html",
         context! {
-            event => page.event,
-            when => time::span(starts, page.event.ends_at.with_timezone(&Utc), event_zone, visitor.locale),
+            when => event_when(&event, None, visitor.locale),
+            event => event,
             form => page.form,
             personal => personal,
             questions => questions,
@@ -330,12 +412,8 @@ pub async fn register_form(
 ) -> Result<Response, Error> {
     let event = public_event(&state, &key).await?;
     let form = form_of(&state, &event).await?.ok_or(Error::NotFound)?;
-    let notice = (!form.open || event.status != "published").then(|| {
-        state
-            .catalog
-            .text(visitor.locale, "register.closed")
-            .to_owned()
-    });
+    let notice = (!form.open || event.status != "published")
+        .then(|| closed_reason(&state, &event, &form, visitor.locale));
     register_page(
         &state,
         &visitor,
@@ -404,7 +482,9 @@ pub async fn register(
                 (422, _) => None,
                 (409, "already-registered") => Some(t("register.already_registered")),
                 (409, "full") => Some(t("register.full")),
-                (409, "closed" | "not-open-yet") => Some(t("register.closed")),
+                (409, "closed" | "not-open-yet") => {
+                    Some(closed_reason(&state, &event, &form, visitor.locale))
+                }
                 (429, _) => Some(t("register.too_many")),
                 (404, _) => Some(t("register.closed")),
                 _ => problem.and_then(|p| p.detail.clone()),
