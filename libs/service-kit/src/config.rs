@@ -756,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn subscribers_default_to_notifications_and_can_be_set_from_the_environment() {
+    fn subscribers_have_defaults_and_can_be_set_from_the_environment() {
         let dir = tempfile::tempdir().expect("dir");
         let settings = Settings::load_from(dir.path(), "test", &[]).expect("load");
         assert_eq!(
@@ -765,7 +765,7 @@ mod tests {
         );
         assert_eq!(
             settings.subscribers(ServiceName::Scheduling),
-            vec![ServiceName::Notifications]
+            vec![ServiceName::Notifications, ServiceName::Registration]
         );
         assert!(settings.subscribers(ServiceName::Notifications).is_empty());
 

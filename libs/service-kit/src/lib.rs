@@ -13,7 +13,8 @@
 //! - [`retry`]: backoff with jitter and saturating deadlines for background workers; [`worker`]: the loop every
 //!   background job runs (rounds, wake-ups, polling, shutdown); [`clock`]: the time as rules see it (settable in tests).
 //! - [`pagination`]: `?limit=&cursor=` lists with opaque keyset cursors.
-//! - [`outbox`]: the transactional outbox, and its relay that delivers domain events to subscribers' `/v1/inbox`.
+//! - [`outbox`]: the transactional outbox, and its relay that delivers domain events to subscribers' `/v1/inbox`;
+//!   [`inbox`]: receiving them exactly once, in the transaction of what they change.
 //! - [`server`]: putting it together, serving, and stopping gracefully; [`shutdown`]: SIGTERM and Ctrl-C.
 //! - `testing` (feature `test-support`): a fresh SQLite file or PostgreSQL database per test.
 
@@ -26,6 +27,7 @@ pub mod docs;
 pub mod extract;
 pub mod forwarded;
 pub mod health;
+pub mod inbox;
 pub mod metrics;
 pub mod observe;
 pub mod outbox;

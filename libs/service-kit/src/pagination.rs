@@ -18,9 +18,27 @@ pub const MAX_LIMIT: u64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items at most (1–500, default 50).
+    #[serde(default, deserialize_with = "limit_param")]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// `?limit=` as a whole number: anything else (`-1`, `1.5`, a number beyond `u64`) is refused with a message that
+/// names the parameter, so the 422 of [`crate::extract::Query`] says `limit` (serde's own "invalid digit found in
+/// string" names nothing). Use it on every `limit` of a query string: `#[serde(default, deserialize_with = …)]`.
+pub fn limit_param<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let raw: Option<String> = Option::deserialize(deserializer)?;
+    raw.map(|text| {
+        text.trim().parse::<u64>().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`limit` must be a whole number between 1 and {MAX_LIMIT}"
+            ))
+        })
+    })
+    .transpose()
 }
 
 impl PageQuery {

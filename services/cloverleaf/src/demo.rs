@@ -208,11 +208,12 @@ fn webinar(today: NaiveDate) -> DemoEvent {
             "approval": "automatic",
             "questions": [{
                 "id": "topic",
-                "label": "Which topic interests you most?",
+                "label": "Which topic interests you most?", "label_zh": "您最感兴趣的主题是？",
                 "type": "single_choice",
                 "required": true,
                 "options": ["Pharmacogenomics", "Health data sharing and ethics", "AI in diagnostics",
                     "Funding and partnerships"],
+                "options_zh": ["药物基因组学", "健康数据共享与伦理", "人工智能辅助诊断", "资助与合作"],
             }],
         }),
         registrations: vec![
@@ -370,13 +371,16 @@ fn workshop(today: NaiveDate) -> DemoEvent {
             "questions": [
                 {
                     "id": "dietary", "label": "Dietary needs", "type": "single_choice", "required": true,
-                    "options": ["none", "vegetarian", "vegan", "halal", "other"],
+                    "options": ["none", "vegetarian", "vegan", "halal", "other"], "label_zh": "饮食需求",
+                    "options_zh": ["无", "素食", "纯素", "清真", "其他"],
                 },
                 {
                     "id": "visa_letter", "label": "Do you need an invitation letter for a Schengen visa?",
+                    "label_zh": "您是否需要申根签证邀请函？",
                     "type": "yes_no", "required": true,
                 },
-                {"id": "country", "label": "Country of residence", "type": "country", "required": true},
+                {"id": "country", "label": "Country of residence", "label_zh": "居住国家/地区", "type": "country",
+                    "required": true},
             ],
         }),
         registrations: vec![
@@ -529,16 +533,20 @@ fn tour(today: NaiveDate) -> DemoEvent {
             "waitlist": false,
             "approval": "manual",
             "questions": [
-                {"id": "passport_country", "label": "Passport country", "type": "country", "required": true},
+                {"id": "passport_country", "label": "Passport country", "label_zh": "护照签发国家/地区",
+                    "type": "country", "required": true},
                 {
                     "id": "visa_letter", "label": "Do you need an invitation letter for a Chinese visa?",
+                    "label_zh": "您是否需要中国签证邀请函？",
                     "type": "yes_no", "required": true,
                 },
                 {
                     "id": "dietary", "label": "Dietary needs", "type": "single_choice", "required": true,
-                    "options": ["none", "vegetarian", "vegan", "halal", "other"],
+                    "options": ["none", "vegetarian", "vegan", "halal", "other"], "label_zh": "饮食需求",
+                    "options_zh": ["无", "素食", "纯素", "清真", "其他"],
                 },
-                {"id": "accessibility", "label": "Accessibility needs", "type": "text", "required": false},
+                {"id": "accessibility", "label": "Accessibility needs", "label_zh": "无障碍需求", "type": "text",
+                    "required": false},
             ],
         }),
         registrations: vec![

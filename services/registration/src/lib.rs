@@ -25,6 +25,18 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
     let signing_keys = auth::signing_keys(&base.settings)?;
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, Some(&signing_keys))?);
     let issuer = Arc::new(auth::people_issuer(&base.settings, &signing_keys));
+    // Short manage tokens are keyed by the signing keys: the current one makes them, retiring ones still open them.
+    let secrets = signing_keys
+        .all()
+        .map(|key| key.to_pem())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| auth::AuthSetupError::Key {
+            setting: "auth.signing_key_file",
+            source,
+        })?;
+    let manage_keys = Arc::new(domain::manage_token::ManageKeys::derive(
+        secrets.iter().map(|pem| pem.as_bytes()),
+    ));
     let outbox = base.start_outbox_relay()?;
     let events = scheduling::EventDirectory::new(&base.settings)?;
     let state = http::AppState {
@@ -32,6 +44,7 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         verifier,
         signing_keys: Arc::new(signing_keys),
         issuer,
+        manage_keys,
         settings: Arc::new(base.settings.clone()),
         desk: store::desk::RegistrationDesk::open(base.db.clone(), outbox.subscribers().to_vec()),
         outbox,

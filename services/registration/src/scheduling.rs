@@ -118,10 +118,21 @@ impl EventDirectory {
         Ok(answer)
     }
 
-    /// The event if it exists and is published; 404 otherwise.
+    /// Drops what is remembered about an event (its `event.cancelled` arrived), so the next question asks again.
+    pub fn forget(&self, id: Uuid) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&id);
+        }
+    }
+
+    /// The event if it exists and is published; 409 `event-cancelled` once cancelled; 404 otherwise.
     pub async fn published(&self, id: Uuid) -> Result<EventSummary, Problem> {
         match self.event(id).await? {
             Some(event) if event.is_published() => Ok(event),
+            Some(event) if event.status == "cancelled" => Err(Problem::conflict(
+                "event-cancelled",
+                "this event has been cancelled; its registrations have ended",
+            )),
             _ => Err(Problem::not_found("This event").with_detail(
                 "no published event has this id; registration opens once the event is published",
             )),

@@ -186,7 +186,11 @@ async fn a_subscriber_that_was_down_receives_every_event_in_order_once_back() {
         .port();
     let app = TestApp::spawn_with(
         ServiceName::Scheduling,
-        |settings| settings.notifications.url = format!("http://127.0.0.1:{port}"),
+        |settings| {
+            settings.notifications.url = format!("http://127.0.0.1:{port}");
+            // Only the subscriber this test runs (registration, subscribed by default, is not running here).
+            settings.scheduling.subscribers = vec!["notifications".to_owned()];
+        },
         build,
     )
     .await;

@@ -43,18 +43,80 @@ pub enum QuestionType {
     Date,
 }
 
+/// A question in English (the main text and the fallback) and, optionally, in Chinese (`*_zh`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Question {
     /// Stable key of the answer, e.g. `dietary`.
     pub id: String,
     pub label: String,
+    /// The label in Chinese; `null`: the English one.
+    #[serde(default)]
+    pub label_zh: Option<String>,
+    /// A line of help under the label.
+    #[serde(default)]
+    pub help: Option<String>,
+    #[serde(default)]
+    pub help_zh: Option<String>,
     #[serde(rename = "type")]
     pub kind: QuestionType,
     #[serde(default)]
     pub required: bool,
-    /// The choices of a single or multiple choice question.
+    /// The choices of a single or multiple choice question. An answer is always one of these English values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// The same choices in Chinese, in the same order (shown instead; the answer stays the English value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options_zh: Vec<String>,
+}
+
+impl Question {
+    /// The label in `locale` (`zh-CN` or `en`), English when there is no Chinese one.
+    pub fn label_in(&self, locale: &str) -> &str {
+        match &self.label_zh {
+            Some(zh) if locale == "zh-CN" => zh,
+            _ => &self.label,
+        }
+    }
+}
+
+/// Limits of a question's texts, in characters; all one line.
+pub const LABEL_MAX: usize = 300;
+pub const HELP_MAX: usize = 500;
+pub const OPTION_MAX: usize = 300;
+
+/// A one-line text of at most `max` characters, trimmed; `None` for blank.
+fn optional_line(
+    value: &Option<String>,
+    max: usize,
+    field: String,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "invalid",
+            format!("must be one line of at most {max} characters"),
+        ));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+/// Each choice non-empty, one line, at most [`OPTION_MAX`] characters; the list trimmed.
+fn check_options(options: &[String], field: String, errors: &mut Vec<FieldError>) -> Vec<String> {
+    let bad = options.iter().any(|o| {
+        let o = o.trim();
+        o.is_empty() || o.chars().count() > OPTION_MAX || o.chars().any(char::is_control)
+    });
+    if bad {
+        errors.push(FieldError::new(
+            field,
+            "invalid",
+            format!("each choice must be one line of 1–{OPTION_MAX} characters"),
+        ));
+    }
+    options.iter().map(|o| o.trim().to_owned()).collect()
 }
 
 /// A form's settings as organisers send them.
@@ -131,6 +193,7 @@ impl FormInput {
             ));
         }
         let mut ids: Vec<&str> = Vec::new();
+        let mut questions = Vec::with_capacity(self.questions.len());
         for (i, q) in self.questions.iter().enumerate() {
             let field = |name: &str| format!("questions[{i}].{name}");
             let id_ok = !q.id.is_empty()
@@ -149,18 +212,24 @@ impl FormInput {
             }
             ids.push(&q.id);
             let label = q.label.trim();
-            if label.is_empty() || label.chars().count() > 300 || label.contains(['\n', '\r']) {
+            if label.is_empty()
+                || label.chars().count() > LABEL_MAX
+                || label.chars().any(char::is_control)
+            {
                 errors.push(FieldError::new(
                     field("label"),
                     "invalid",
-                    "must be one line of 1–300 characters",
+                    format!("must be one line of 1–{LABEL_MAX} characters"),
                 ));
             }
+            let label_zh = optional_line(&q.label_zh, LABEL_MAX, field("label_zh"), &mut errors);
+            let help = optional_line(&q.help, HELP_MAX, field("help"), &mut errors);
+            let help_zh = optional_line(&q.help_zh, HELP_MAX, field("help_zh"), &mut errors);
             let choices = matches!(
                 q.kind,
                 QuestionType::SingleChoice | QuestionType::MultipleChoice
             );
-            if choices && (q.options.is_empty() || q.options.iter().any(|o| o.trim().is_empty())) {
+            if choices && q.options.is_empty() {
                 errors.push(FieldError::new(
                     field("options"),
                     "required",
@@ -174,6 +243,29 @@ impl FormInput {
                     "only choice questions have options",
                 ));
             }
+            let options = check_options(&q.options, field("options"), &mut errors);
+            let options_zh = check_options(&q.options_zh, field("options_zh"), &mut errors);
+            if !options_zh.is_empty() && options_zh.len() != options.len() {
+                errors.push(FieldError::new(
+                    field("options_zh"),
+                    "length_mismatch",
+                    format!(
+                        "must have as many choices as options ({}), in the same order",
+                        options.len()
+                    ),
+                ));
+            }
+            questions.push(Question {
+                id: q.id.clone(),
+                label: label.to_owned(),
+                label_zh,
+                help,
+                help_zh,
+                kind: q.kind,
+                required: q.required,
+                options,
+                options_zh,
+            });
         }
         if !errors.is_empty() {
             return Err(Problem::invalid(errors));
@@ -184,14 +276,7 @@ impl FormInput {
             approval,
             opens_at: self.opens_at,
             closes_at: self.closes_at,
-            questions: self
-                .questions
-                .into_iter()
-                .map(|q| Question {
-                    label: q.label.trim().to_owned(),
-                    ..q
-                })
-                .collect(),
+            questions,
         })
     }
 }

@@ -16,15 +16,18 @@ pub enum Status {
     PendingApproval,
     Cancelled,
     Rejected,
+    /// Ended because scheduling cancelled the event (its `event.cancelled` reached [`crate::http::inbox`]).
+    EventCancelled,
 }
 
 impl Status {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Confirmed,
         Self::Waitlisted,
         Self::PendingApproval,
         Self::Cancelled,
         Self::Rejected,
+        Self::EventCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl Status {
             Self::PendingApproval => "pending_approval",
             Self::Cancelled => "cancelled",
             Self::Rejected => "rejected",
+            Self::EventCancelled => "event_cancelled",
         }
     }
 
@@ -49,19 +53,23 @@ impl Status {
         )
     }
 
-    /// The domain event announcing that a registration reached this status.
-    pub fn event_type(self) -> &'static str {
+    /// The domain event announcing that a registration reached this status. `None` for `event_cancelled`: those
+    /// are not announced one by one, since notifications writes to everyone on scheduling's `event.cancelled`.
+    pub fn event_type(self) -> Option<&'static str> {
         match self {
-            Self::Confirmed => "registration.confirmed",
-            Self::Waitlisted => "registration.waitlisted",
-            Self::PendingApproval => "registration.pending_approval",
-            Self::Cancelled => "registration.cancelled",
-            Self::Rejected => "registration.rejected",
+            Self::Confirmed => Some("registration.confirmed"),
+            Self::Waitlisted => Some("registration.waitlisted"),
+            Self::PendingApproval => Some("registration.pending_approval"),
+            Self::Cancelled => Some("registration.cancelled"),
+            Self::Rejected => Some("registration.rejected"),
+            Self::EventCancelled => None,
         }
     }
 }
 
 pub const PROMOTED: &str = "registration.promoted";
+/// A registration's personal data was erased: `{registration_id, event_id}` only, so every service drops its copy.
+pub const ERASED: &str = "registration.erased";
 /// Someone registered again with an address that already has a registration: its owner gets a fresh manage link.
 pub const MANAGE_LINK_REQUESTED: &str = "registration.manage_link_requested";
 
@@ -254,12 +262,10 @@ pub fn place_approved(form: &FormSettings, confirmed: i32) -> Placement {
     seat_or_queue(form, confirmed)
 }
 
-/// How many people the waiting list may move up now.
-pub fn free_seats(capacity: Option<i32>, confirmed: i32) -> usize {
-    match capacity {
-        None => usize::MAX,
-        Some(capacity) => usize::try_from(capacity.saturating_sub(confirmed)).unwrap_or(0),
-    }
+/// How many seats are free now; `None` without a limit (everyone waiting may move up). A number, never a stand-in
+/// for "no limit": a `u64::MAX` once reached the database as a LIMIT and panicked converting it to a signed integer.
+pub fn free_seats(capacity: Option<i32>, confirmed: i32) -> Option<u64> {
+    capacity.map(|capacity| u64::try_from(capacity.saturating_sub(confirmed)).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -296,10 +302,11 @@ mod tests {
         assert_eq!(place_approved(&manual, 1), Placement::Full);
         assert_eq!(
             free_seats(Some(5), 7),
-            0,
+            Some(0),
             "lowering capacity removes nobody"
         );
-        assert_eq!(free_seats(Some(5), 2), 3);
+        assert_eq!(free_seats(Some(5), 2), Some(3));
+        assert_eq!(free_seats(None, 2), None, "no limit");
     }
 
     #[test]

@@ -14,10 +14,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use cloverleaf_auth::{Admin, TokenRequest};
-use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::validate::Fields;
+use cloverleaf_service_kit::{FieldError, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -267,7 +267,21 @@ pub async fn list_accounts(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<AccountView>>, Error> {
     let limit = page.limit()?;
-    let rows = store::list_accounts(&state.db, page.cursor()?, limit).await?;
+    // The cursor is an address this list gave out; anything else (a NUL byte, which PostgreSQL refuses in text and
+    // answered 500) is not one.
+    let after: Option<String> = page.cursor()?;
+    if after
+        .as_deref()
+        .is_some_and(|a| a.chars().count() > 254 || a.chars().any(char::is_control))
+    {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "cursor",
+            "invalid",
+            "is not a cursor this list gave out",
+        )])
+        .into());
+    }
+    let rows = store::list_accounts(&state.db, after, limit).await?;
     let page = Page::from_rows(rows, limit, |a| a.email.clone(), AccountView::new);
     Ok(Json(Page {
         items: page.items.into_iter().collect::<Result<_, _>>()?,

@@ -31,11 +31,13 @@ pub struct FormView {
     /// When registration closes: as set, else the event's start.
     pub closes_at: Option<DateTime<Utc>>,
     pub questions: Vec<Question>,
-    /// Seats not yet taken; `null` without a limit.
+    /// Seats not yet taken; `null` without a limit; 0 once the event is cancelled.
     pub seats_left: Option<i32>,
     pub confirmed: i32,
     /// Whether registering is possible right now.
     pub open: bool,
+    /// The event was cancelled: its registrations ended (`event_cancelled`) and nobody registers any more.
+    pub event_cancelled: bool,
 }
 
 pub(crate) fn view(
@@ -45,7 +47,10 @@ pub(crate) fn view(
     let settings = form_settings(model)?;
     let now = Utc::now();
     let closes_at = settings.closes_at.or(event_starts_at);
-    let open = settings.opens_at.is_none_or(|o| now >= o) && closes_at.is_none_or(|c| now < c);
+    let cancelled = model.event_cancelled_at.is_some();
+    let open = !cancelled
+        && settings.opens_at.is_none_or(|o| now >= o)
+        && closes_at.is_none_or(|c| now < c);
     Ok(FormView {
         event_id: model.event_id,
         capacity: settings.capacity,
@@ -54,11 +59,16 @@ pub(crate) fn view(
         opens_at: settings.opens_at,
         closes_at,
         questions: settings.questions,
-        seats_left: settings
-            .capacity
-            .map(|c| c.saturating_sub(model.confirmed_count).max(0)),
+        seats_left: if cancelled {
+            Some(0)
+        } else {
+            settings
+                .capacity
+                .map(|c| c.saturating_sub(model.confirmed_count).max(0))
+        },
         confirmed: model.confirmed_count,
         open,
+        event_cancelled: cancelled,
     })
 }
 
@@ -80,6 +90,9 @@ pub async fn put_form(
         .fetch(event_id)
         .await?
         .ok_or_else(|| Problem::not_found("This event"))?;
+    if event.status == "cancelled" {
+        return Err(registrations::event_cancelled());
+    }
     let (saved, _) =
         registrations::put_form(&state.db, event_id, settings, state.outbox.subscribers()).await?;
     state.outbox.wake();

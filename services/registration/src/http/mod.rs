@@ -14,8 +14,10 @@ use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod access;
 pub mod accounts;
 pub mod forms;
+pub mod inbox;
 pub mod jwks;
 pub mod limits;
 pub mod registrations;
@@ -26,8 +28,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub verifier: Arc<Verifier>,
     pub signing_keys: Arc<SigningKeys>,
-    /// Signs people's tokens: organisers' access tokens and participants' manage tokens.
+    /// Signs people's tokens: organisers' access tokens (participants' manage JWTs are no longer issued).
     pub issuer: Arc<TokenIssuer>,
+    /// Makes and checks participants' short manage tokens.
+    pub manage_keys: Arc<crate::domain::manage_token::ManageKeys>,
     pub settings: Arc<Settings>,
     /// Delivers the domain events written with each change; woken after each commit.
     pub outbox: OutboxRelay,
@@ -56,5 +60,6 @@ pub fn router(state: AppState) -> OpenApiRouter {
         .merge(accounts::routes())
         .merge(forms::routes())
         .merge(registrations::routes())
+        .merge(inbox::routes())
         .with_state(state)
 }

@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::{Organiser, RegistrationAccess, Role, ServiceCaller, TokenRequest, Viewer};
+use cloverleaf_auth::{Organiser, Role, ServiceCaller, Viewer};
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::PageQuery;
 use cloverleaf_service_kit::{FieldError, Problem};
@@ -21,8 +20,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
+use super::access::{Access, Holder, ListViewer};
 use crate::Error;
 use crate::domain::forms::check_answers;
+use crate::domain::language;
 use crate::domain::registration::{RegistrationInput, Status};
 use crate::store::registrations::{
     self, IdempotencyKey, NewRegistration, Registered, form_settings, registration, status_of,
@@ -31,6 +32,7 @@ use crate::store::registrations::{
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register, list_registrations))
+        .routes(routes!(my_registration))
         .routes(routes!(
             get_registration,
             update_registration,
@@ -44,8 +46,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(manage_link))
 }
 
-/// How long a manage link works: well past any event it is for.
-const MANAGE_TOKEN_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationView {
@@ -66,7 +66,8 @@ pub struct RegistrationView {
     pub confirmed_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub checked_in_at: Option<DateTime<Utc>>,
-    /// Only in the answer to registering: opens this registration (view, change, cancel) without an account.
+    /// Only in the answer to registering (and to services in lists): the short token that opens this registration
+    /// (view, change, cancel) without an account, for links `{public_url}/m/{token}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manage_token: Option<String>,
 }
@@ -97,12 +98,13 @@ fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationVi
     })
 }
 
+/// The registration's short manage token ([`crate::domain::manage_token`]); manage JWTs are no longer issued but
+/// keep working.
 fn manage_token(state: &AppState, id: Uuid) -> Result<String, Error> {
     state
-        .issuer
-        .issue(TokenRequest::manage(id, MANAGE_TOKEN_TTL))
-        .map(|t| t.token)
-        .map_err(|e| Error::Corrupt(format!("cannot sign a manage token: {e}")))
+        .manage_keys
+        .issue(id)
+        .ok_or_else(|| Error::Corrupt("no key to make manage tokens".into()))
 }
 
 /// Register for a published event. Confirmed while seats remain, then waitlisted (or 409 `full`), or
@@ -213,10 +215,17 @@ fn hex(bytes: &[u8]) -> String {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub event_id: Uuid,
-    /// confirmed, waitlisted, pending_approval, cancelled or rejected.
+    /// confirmed, waitlisted, pending_approval, cancelled, rejected or event_cancelled.
     pub status: Option<String>,
+    /// How many items at most (1–500, default 50).
+    #[serde(
+        default,
+        deserialize_with = "cloverleaf_service_kit::pagination::limit_param"
+    )]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+    /// The CSV's language (`en` or `zh-CN`); default: `Accept-Language`, else English.
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -234,7 +243,7 @@ pub struct RegistrationList {
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_registrations(
     State(state): State<AppState>,
-    viewer: Viewer,
+    ListViewer(viewer): ListViewer,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, Error> {
@@ -251,7 +260,7 @@ pub async fn list_registrations(
                 Problem::invalid(vec![FieldError::new(
                     "status",
                     "invalid_choice",
-                    "must be confirmed, waitlisted, pending_approval, cancelled or rejected",
+                    "must be confirmed, waitlisted, pending_approval, cancelled, rejected or event_cancelled",
                 )])
             })
         })
@@ -261,7 +270,13 @@ pub async fn list_registrations(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
-        return csv_export(&state, query.event_id, status).await;
+        let lang = language::pick(
+            query.lang.as_deref(),
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        return csv_export(&state, query.event_id, status, lang).await;
     }
     let page = PageQuery {
         limit: query.limit,
@@ -315,12 +330,34 @@ fn answer_text(value: &Value) -> String {
     }
 }
 
+/// The fixed columns of the CSV: English and Chinese headers.
+const CSV_COLUMNS: [(&str, &str); 12] = [
+    ("registration_id", "报名编号"),
+    ("status", "状态"),
+    ("waitlist_position", "候补名次"),
+    ("name", "姓名"),
+    ("email", "电子邮箱"),
+    ("affiliation", "单位"),
+    ("country", "国家/地区"),
+    ("locale", "语言"),
+    ("timezone", "时区"),
+    ("registered_at", "报名时间"),
+    ("confirmed_at", "确认时间"),
+    ("checked_in_at", "签到时间"),
+];
+
+/// A time as spreadsheets read it: RFC 3339 to the second, with its offset (`2027-05-12T08:30:00+00:00`).
+fn csv_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// All registrations of an event as CSV: UTF-8 with a byte-order mark, so Excel reads Chinese and accented names
 /// right, CRLF line ends, one column per question (by its label).
 async fn csv_export(
     state: &AppState,
     event_id: Uuid,
     status: Option<Status>,
+    lang: &str,
 ) -> Result<Response, Error> {
     let form = registrations::find_form(&state.db, event_id)
         .await?
@@ -330,24 +367,11 @@ async fn csv_export(
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let mut header_row: Vec<String> = [
-        "registration_id",
-        "status",
-        "waitlist_position",
-        "name",
-        "email",
-        "affiliation",
-        "country",
-        "locale",
-        "timezone",
-        "registered_at",
-        "confirmed_at",
-        "checked_in_at",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
-    header_row.extend(questions.iter().map(|q| cell(&q.label)));
+    let mut header_row: Vec<String> = CSV_COLUMNS
+        .iter()
+        .map(|(en, zh)| if lang == "zh-CN" { *zh } else { *en }.to_owned())
+        .collect();
+    header_row.extend(questions.iter().map(|q| cell(q.label_in(lang))));
     let csv_error = |e: csv::Error| Error::Corrupt(format!("csv: {e}"));
     writer.write_record(&header_row).map_err(csv_error)?;
     let mut after = None;
@@ -363,7 +387,7 @@ async fn csv_export(
                 .transpose()
                 .map_err(|_| Error::Corrupt(format!("answers of registration {}", r.id)))?
                 .unwrap_or_default();
-            let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+            let time = |t: Option<DateTime<Utc>>| t.map(csv_time).unwrap_or_default();
             let text = |t: &Option<String>| cell(t.as_deref().unwrap_or_default());
             let mut record = vec![
                 r.id.to_string(),
@@ -378,7 +402,7 @@ async fn csv_export(
                 text(&r.country),
                 r.locale.clone(),
                 text(&r.timezone),
-                r.created_at.to_rfc3339(),
+                csv_time(r.created_at),
                 time(r.confirmed_at),
                 time(r.checked_in_at),
             ];
@@ -419,9 +443,24 @@ async fn csv_export(
     responses((status = 200, body = RegistrationView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_registration(
     State(state): State<AppState>,
-    access: RegistrationAccess,
+    access: Access,
 ) -> Result<Json<RegistrationView>, Error> {
     let r = registrations::find(&state.db, access.registration_id()).await?;
+    let position = registrations::waitlist_position(&state.db, &r).await?;
+    Ok(Json(view(&r, position)?))
+}
+
+/// The registration a participant's manage token opens (Bearer or `?token=`): the same body as
+/// `GET /v1/registrations/{id}`, for a manage link that carries only the token (`/m/{token}`).
+#[utoipa::path(get, path = "/v1/registrations/mine", tag = "registrations", security(("bearer" = [])),
+    params(("token" = Option<String>, Query, description = "the manage token, when not sent as a bearer token")),
+    responses((status = 200, body = RegistrationView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn my_registration(
+    State(state): State<AppState>,
+    holder: Holder,
+) -> Result<Json<RegistrationView>, Error> {
+    let r = registrations::find(&state.db, holder.registration_id).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
     Ok(Json(view(&r, position)?))
 }
@@ -463,10 +502,13 @@ pub struct RegistrationPatch {
     responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_registration(
     State(state): State<AppState>,
-    access: RegistrationAccess,
+    access: Access,
     Json(patch): Json<RegistrationPatch>,
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, access.registration_id()).await?;
+    if status_of(&current)? == Status::EventCancelled {
+        return Err(registrations::event_cancelled());
+    }
     let form = registrations::find_form(&state.db, current.event_id)
         .await?
         .ok_or_else(|| Problem::not_found("The registration form of this event"))?;
@@ -507,7 +549,7 @@ pub async fn update_registration(
     responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel_registration(
     State(state): State<AppState>,
-    access: RegistrationAccess,
+    access: Access,
 ) -> Result<Json<RegistrationView>, Error> {
     registrations::find(&state.db, access.registration_id()).await?;
     let (cancelled, _) = registrations::cancel(
@@ -582,7 +624,7 @@ pub struct RegistrationData {
     security(("bearer" = [])), responses((status = 200, body = RegistrationData), (status = 404, body = Problem)))]
 pub async fn export_registration(
     State(state): State<AppState>,
-    access: RegistrationAccess,
+    access: Access,
 ) -> Result<Response, Error> {
     let r = registrations::find(&state.db, access.registration_id()).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
@@ -624,7 +666,7 @@ pub async fn export_registration(
     security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn erase_registration(
     State(state): State<AppState>,
-    access: RegistrationAccess,
+    access: Access,
 ) -> Result<StatusCode, Error> {
     registrations::erase(
         &state.db,

@@ -13,6 +13,8 @@ impl MigratorTrait for Migrator {
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxDeliveryOrder),
             Box::new(super::accounts::migration::CreateAccounts),
             Box::new(super::registrations::migration::CreateRegistrations),
+            Box::new(cloverleaf_service_kit::inbox::migration::CreateInboxReceived),
+            Box::new(super::registrations::migration::FormsEventCancelled),
         ]
     }
 }

@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::Error;
 use crate::domain::forms::{Approval, FormSettings, Question};
 use crate::domain::registration::{
-    MANAGE_LINK_REQUESTED, PROMOTED, Participant, Placement, Status, free_seats, place_approved,
-    place_new,
+    ERASED, MANAGE_LINK_REQUESTED, PROMOTED, Participant, Placement, Status, free_seats,
+    place_approved, place_new,
 };
 use cloverleaf_service_kit::{Problem, db, outbox};
 
@@ -50,6 +50,8 @@ pub mod form {
         pub confirmed_count: i32,
         /// The next waiting-list ticket (arrival order).
         pub next_waitlist_seq: i64,
+        /// When scheduling's `event.cancelled` ended the event's registrations; from then on nobody registers.
+        pub event_cancelled_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -188,6 +190,22 @@ async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The domain event that announces reaching `status` (every status a change can reach has one).
+fn event_type_of(status: Status) -> Result<&'static str, Error> {
+    status
+        .event_type()
+        .ok_or_else(|| Error::Corrupt(format!("{} is not announced", status.as_str())))
+}
+
+/// 409 `event-cancelled`: the event was cancelled, so its registrations neither change nor begin.
+pub fn event_cancelled() -> Error {
+    Problem::conflict(
+        "event-cancelled",
+        "this event has been cancelled; its registrations have ended",
+    )
+    .into()
+}
+
 /// Creates or replaces an event's form. Raising the capacity promotes as many of the waiting list as now fit, in the
 /// same transaction; lowering it below the confirmed count removes nobody.
 pub async fn put_form(
@@ -216,6 +234,7 @@ pub async fn put_form(
                 questions: Set(questions),
                 confirmed_count: Set(0),
                 next_waitlist_seq: Set(1),
+                event_cancelled_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -247,14 +266,15 @@ async fn promote_waiting(
     subscribers: &[String],
 ) -> Result<(form::Model, Vec<registration::Model>), Error> {
     let free = free_seats(form.capacity, form.confirmed_count);
-    if free == 0 {
+    if free == Some(0) || form.event_cancelled_at.is_some() {
         return Ok((form, Vec::new()));
     }
+    // No limit: everyone waiting moves up (no LIMIT at all, rather than a huge one).
     let waiting = registration::Entity::find()
         .filter(registration::Column::EventId.eq(form.event_id))
         .filter(registration::Column::Status.eq(Status::Waitlisted.as_str()))
         .order_by_asc(registration::Column::WaitlistSeq)
-        .limit(u64::try_from(free).unwrap_or(u64::MAX))
+        .limit(free)
         .all(txn)
         .await?;
     if waiting.is_empty() {
@@ -586,6 +606,12 @@ pub async fn register_batch(
             .into())));
             continue;
         };
+        // Decided under the form's lock, as the cancellation is: a registration either came first (and was ended
+        // with the others) or comes after and is refused — never left confirmed.
+        if form.event_cancelled_at.is_some() {
+            decided.push(Decided::Answered(Err(event_cancelled())));
+            continue;
+        }
         if let Err(refused) = check_open(settings, request.event_starts_at, now) {
             decided.push(Decided::Answered(Err(refused)));
             continue;
@@ -685,7 +711,7 @@ pub async fn register_batch(
         }
         if let Decided::New(r) = decision {
             events.push(outbox::NewEvent {
-                event_type: status_of(r)?.event_type(),
+                event_type: event_type_of(status_of(r)?)?,
                 aggregate_id: r.id,
                 payload: payload(r, *position),
                 request_id: request.request_id.clone(),
@@ -793,6 +819,9 @@ async fn end(
     let txn = db::begin_write(db).await?;
     let (form, current) = lock_registration(&txn, id).await?;
     let status = status_of(&current)?;
+    if status == Status::EventCancelled {
+        return Err(event_cancelled());
+    }
     if !status.is_active() {
         if status == to {
             return Ok((current, Outcome::default()));
@@ -810,7 +839,7 @@ async fn end(
     model.cancelled_at = Set(Some(now));
     model.updated_at = Set(now);
     let ended = model.update(&txn).await?;
-    announce(&txn, to.event_type(), &ended, None, subscribers).await?;
+    announce(&txn, event_type_of(to)?, &ended, None, subscribers).await?;
     let mut form = form;
     if status == Status::Confirmed {
         let confirmed = form.confirmed_count - 1;
@@ -832,6 +861,9 @@ pub async fn approve(
     let txn = db::begin_write(db).await?;
     let (form, current) = lock_registration(&txn, id).await?;
     let status = status_of(&current)?;
+    if status == Status::EventCancelled {
+        return Err(event_cancelled());
+    }
     if status != Status::PendingApproval {
         if matches!(status, Status::Confirmed | Status::Waitlisted) {
             let position = waitlist_position(&txn, &current).await?;
@@ -874,7 +906,7 @@ pub async fn approve(
     form_model.next_waitlist_seq = Set(next_seq);
     form_model.update(&txn).await?;
     let position = waitlist_position(&txn, &approved).await?;
-    announce(&txn, to.event_type(), &approved, position, subscribers).await?;
+    announce(&txn, event_type_of(to)?, &approved, position, subscribers).await?;
     txn.commit().await?;
     Ok((approved, position))
 }
@@ -886,6 +918,9 @@ pub async fn check_in(db: &DatabaseConnection, id: Uuid) -> Result<registration:
         .one(&txn)
         .await?
         .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    if status_of(&current)? == Status::EventCancelled {
+        return Err(event_cancelled());
+    }
     if status_of(&current)? != Status::Confirmed {
         return Err(Problem::conflict(
             "not-confirmed",
@@ -926,6 +961,9 @@ pub async fn update_details(
         .await?
         .filter(|r| r.erased_at.is_none())
         .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    if status_of(&current)? == Status::EventCancelled {
+        return Err(event_cancelled());
+    }
     let mut model: registration::ActiveModel = current.into();
     if let Some(name) = name {
         model.name = Set(Some(name));
@@ -959,6 +997,9 @@ pub async fn erase(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::from(Problem::not_found("This registration")))?;
+    if current.erased_at.is_some() {
+        return Err(Problem::not_found("This registration").into());
+    }
     let now = Utc::now();
     let mut model: registration::ActiveModel = current.into();
     model.email = Set(None);
@@ -970,9 +1011,100 @@ pub async fn erase(
     model.timezone = Set(None);
     model.erased_at = Set(Some(now));
     model.updated_at = Set(now);
-    model.update(&txn).await?;
+    let erased = model.update(&txn).await?;
+    scrub_outbox(&txn, erased.id).await?;
+    // Only ids: every service that holds a copy of the person's data drops it.
+    outbox::enqueue(
+        &txn,
+        ERASED,
+        erased.id,
+        &json!({ "registration_id": erased.id, "event_id": erased.event_id }),
+        subscribers,
+    )
+    .await?;
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// The personal fields of a `registration.*` payload, blanked on erasure.
+const PERSONAL: [&str; 3] = ["email", "name", "timezone"];
+
+/// Blanks the person's data in the stored payloads of this registration's domain events (delivered or not): the
+/// outbox keeps what happened, not to whom.
+async fn scrub_outbox<C: ConnectionTrait>(txn: &C, registration_id: Uuid) -> Result<(), Error> {
+    let events = outbox::event::Entity::find()
+        .filter(outbox::event::Column::AggregateId.eq(registration_id))
+        .all(txn)
+        .await?;
+    for event in events {
+        let mut payload: Value = serde_json::from_str(&event.payload)
+            .map_err(|e| Error::Corrupt(format!("outbox payload {}: {e}", event.id)))?;
+        let Some(fields) = payload.as_object_mut() else {
+            continue;
+        };
+        let mut changed = false;
+        for key in PERSONAL {
+            if let Some(value) = fields.get_mut(key)
+                && !value.is_null()
+            {
+                *value = Value::Null;
+                changed = true;
+            }
+        }
+        if changed {
+            outbox::event::Entity::update_many()
+                .col_expr(outbox::event::Column::Payload, payload.to_string().into())
+                .filter(outbox::event::Column::Id.eq(event.id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends every confirmed, waitlisted and pending registration of a cancelled event (status `event_cancelled`) and
+/// marks its form so nobody registers any more — one transaction, under the form's lock, so a registration being
+/// written at the same moment is either ended here or refused after. Announces nothing (notifications writes to
+/// everyone on scheduling's `event.cancelled`). Returns how many ended; an event without a form has none.
+pub async fn end_for_cancelled_event(
+    txn: &DatabaseTransaction,
+    event_id: Uuid,
+) -> Result<u64, Error> {
+    let Some(form) = form::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let now = Utc::now();
+    let ended = registration::Entity::update_many()
+        .col_expr(
+            registration::Column::Status,
+            Status::EventCancelled.as_str().into(),
+        )
+        .col_expr(
+            registration::Column::WaitlistSeq,
+            Option::<i64>::None.into(),
+        )
+        .col_expr(registration::Column::CancelledAt, Some(now).into())
+        .col_expr(registration::Column::UpdatedAt, now.into())
+        .filter(registration::Column::EventId.eq(event_id))
+        .filter(registration::Column::Status.is_in([
+            Status::Confirmed.as_str(),
+            Status::Waitlisted.as_str(),
+            Status::PendingApproval.as_str(),
+        ]))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    let cancelled_at = form.event_cancelled_at.unwrap_or(now);
+    let mut model: form::ActiveModel = form.into();
+    model.confirmed_count = Set(0);
+    model.event_cancelled_at = Set(Some(cancelled_at));
+    model.updated_at = Set(now);
+    model.update(txn).await?;
+    Ok(ended)
 }
 
 /// Registrations of an event, oldest first, optionally of one status; paged by id (UUIDv7: arrival order).
@@ -1017,6 +1149,40 @@ pub mod migration {
 
     pub struct CreateRegistrations;
 
+    /// `forms.event_cancelled_at`: set when scheduling's `event.cancelled` ends the event's registrations.
+    pub struct FormsEventCancelled;
+
+    impl MigrationName for FormsEventCancelled {
+        fn name(&self) -> &str {
+            "m20261201_000021_forms_event_cancelled"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for FormsEventCancelled {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Forms::Table)
+                        .add_column(instant(Forms::EventCancelledAt, true))
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Forms::Table)
+                        .drop_column(Forms::EventCancelledAt)
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+
     impl MigrationName for CreateRegistrations {
         fn name(&self) -> &str {
             "m20261121_000020_create_registrations"
@@ -1035,6 +1201,7 @@ pub mod migration {
         Questions,
         ConfirmedCount,
         NextWaitlistSeq,
+        EventCancelledAt,
         CreatedAt,
         UpdatedAt,
     }

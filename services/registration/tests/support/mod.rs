@@ -20,14 +20,24 @@ impl System {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut cloverleaf_service_kit::Settings)) -> Self {
-        let scheduling =
-            TestApp::spawn(ServiceName::Scheduling, cloverleaf_scheduling::build).await;
+        // Scheduling sends registration its domain events (event.cancelled): registration's address is fixed first.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let registration_url = format!("http://{}", listener.local_addr().expect("address"));
+        let scheduling = TestApp::spawn_with(
+            ServiceName::Scheduling,
+            |settings| settings.registration.url = registration_url,
+            cloverleaf_scheduling::build,
+        )
+        .await;
         let service_key = scheduling
             .settings
             .key_path(&scheduling.settings.auth.service_key_file, "service.pem");
         let scheduling_url = scheduling.url.clone();
-        let registration = TestApp::spawn_with(
+        let registration = TestApp::spawn_on(
             ServiceName::Registration,
+            listener,
             |settings| {
                 settings.scheduling.url = scheduling_url;
                 settings.auth.service_key_file = service_key.display().to_string();
