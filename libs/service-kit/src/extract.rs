@@ -88,17 +88,24 @@ where
         // JSON writes a NUL only as the escape \u0000; look closer only when one is there.
         if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
             && let Ok(value) = serde_json::from_slice::<Value>(&bytes)
-            && let Some(field) = nul_field(&value, "")
         {
-            return Err(Rejection(Problem::invalid(vec![FieldError::new(
-                if field.is_empty() {
-                    "body".to_owned()
-                } else {
-                    field
-                },
-                "invalid",
-                NUL_MESSAGE,
-            )])));
+            let mut fields = Vec::new();
+            nul_fields(&value, "", &mut fields);
+            if !fields.is_empty() {
+                return Err(Rejection(Problem::invalid(
+                    fields
+                        .into_iter()
+                        .map(|field| {
+                            let field = if field.is_empty() {
+                                "body".to_owned()
+                            } else {
+                                field
+                            };
+                            FieldError::new(field, "invalid", NUL_MESSAGE)
+                        })
+                        .collect(),
+                )));
+            }
         }
         axum::Json::<T>::from_bytes(&bytes)
             .map(|axum::Json(value)| Self(value))
@@ -135,8 +142,9 @@ fn json_content_type(headers: &HeaderMap) -> bool {
             .is_some_and(|sub| sub.ends_with("+json"))
 }
 
-/// The path (`answers.topic`, `items.2`) of the first string or key holding a NUL character.
-fn nul_field(value: &Value, at: &str) -> Option<String> {
+/// The paths (`answers.topic`, `items.2`) of every string or key holding a NUL character, in document order, so
+/// that one answer names every field to fix.
+fn nul_fields(value: &Value, at: &str, found: &mut Vec<String>) {
     let join = |key: &str| {
         if at.is_empty() {
             key.to_owned()
@@ -145,19 +153,22 @@ fn nul_field(value: &Value, at: &str) -> Option<String> {
         }
     };
     match value {
-        Value::String(text) => text.contains('\0').then(|| at.to_owned()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| nul_field(item, &join(&i.to_string()))),
-        Value::Object(map) => map.iter().find_map(|(key, item)| {
-            if key.contains('\0') {
-                Some(join(&key.replace('\0', "")))
-            } else {
-                nul_field(item, &join(key))
+        Value::String(text) if text.contains('\0') => found.push(at.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, &join(&i.to_string()), found);
             }
-        }),
-        _ => None,
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    found.push(join(&key.replace('\0', "")));
+                } else {
+                    nul_fields(item, &join(key), found);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -228,17 +239,23 @@ fn split_serde_path(text: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_escaped_nul, nul_field, split_serde_path};
+    use super::{has_escaped_nul, nul_fields, split_serde_path};
+
+    fn found(value: &serde_json::Value) -> Vec<String> {
+        let mut fields = Vec::new();
+        nul_fields(value, "", &mut fields);
+        fields
+    }
 
     #[test]
     fn nul_characters_are_found_with_their_field() {
         assert!(has_escaped_nul("/v1/events/a%00b"));
         assert!(!has_escaped_nul("/v1/events/a%2500b"));
         let value = serde_json::json!({"email": "a@b.org", "answers": {"topic": "x\u{0}y"}, "tags": ["a", "\u{0}"]});
-        assert_eq!(nul_field(&value, "").as_deref(), Some("answers.topic"));
-        let value = serde_json::json!({"tags": ["a", "\u{0}"]});
-        assert_eq!(nul_field(&value, "").as_deref(), Some("tags.1"));
-        assert_eq!(nul_field(&serde_json::json!({"a": "b"}), ""), None);
+        assert_eq!(found(&value), ["answers.topic", "tags.1"]);
+        let value = serde_json::json!({"tags": ["a", "\u{0}"], "k\u{0}ey": 1});
+        assert_eq!(found(&value), ["key", "tags.1"]);
+        assert!(found(&serde_json::json!({"a": "b"})).is_empty());
     }
 
     #[test]

@@ -201,6 +201,9 @@ impl World {
             .and_then(|l| l.local_addr())
             .expect("free port");
         settings.notifications.url = format!("http://{inbox_addr}");
+        // One subscriber, the test's inbox: the counts below are per delivery (scheduling's default list also names
+        // registration, which does not run here).
+        settings.scheduling.subscribers = vec!["notifications".to_owned()];
         adjust(&mut settings);
         let inbox = Inbox::new(&settings, inbox_delay);
         Self {
