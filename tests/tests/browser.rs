@@ -25,7 +25,7 @@ fn screenshots() -> PathBuf {
         .map_or(tmp.clone(), |target| target.join("screenshots"))
 }
 
-/// The path of the manage link in an email's text: the short `/m/{token}` or the older `/manage/{id}?token=`.
+/// The path of the manage link in an email's text: the short `/manage/{token}` (or `/m/{token}`) or the older `/manage/{id}?token=`.
 fn manage_path(public: &str, text: &str) -> String {
     let start = text
         .find(&format!("{public}/m/"))

@@ -664,12 +664,13 @@ impl Notifier {
         }
     }
 
-    /// `{public_url}/m/{token}` (contract 4: the short manage token; the portal serves it as the manage page).
+    /// `{public_url}/manage/{token}` (the short manage token, which the portal serves as the manage page; links sent
+    /// before it, `/manage/{id}?token=<JWT>`, keep working).
     fn manage_url(&self, to: &Addressee) -> Option<String> {
         let token = to.manage_token.as_deref().filter(|t| !t.is_empty())?;
         to.registration_id?;
         let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-        Some(format!("{}/m/{token}", self.public_url))
+        Some(format!("{}/manage/{token}", self.public_url))
     }
 
     fn render(

@@ -236,7 +236,7 @@ fn tour(fixture: &Fixture, id: Uuid, items: &[Uuid; 3], with_dinner: bool, seque
 /// Contracts 1, 4, 7 and 8 and item 8: a Chinese participant reads the tour in Chinese — subject, text, SUMMARY and
 /// DESCRIPTION — with Chinese punctuation and 周 weekdays; everyone reads zones as UTC offsets (never "CST"), each
 /// end of the flight and of the tour in its own zone, the night train's end with its date, the removed dinner in
-/// Shanghai's time labelled as such; and the manage link is `{public_url}/m/{token}`.
+/// Shanghai's time labelled as such; and the manage link is `{public_url}/manage/{token}`.
 #[tokio::test]
 async fn a_tour_reads_right_in_chinese_and_english() {
     let fixture = Fixture::start().await;
@@ -307,7 +307,7 @@ async fn a_tour_reads_right_in_chinese_and_english() {
         "您所在时区的时间：2027年5月10日（周一）15:00 至 2027年5月14日（周五）17:00 UTC+8（Asia/Shanghai）",
         "地点：Charité Campus Mitte，Charitéplatz 1，Berlin，DE",
         &format!(
-            "查看、修改或取消报名：https://events.example.org/m/{}",
+            "查看、修改或取消报名：https://events.example.org/manage/{}",
             zhang["manage_token"].as_str().expect("token")
         ),
     ] {
@@ -354,7 +354,7 @@ async fn a_tour_reads_right_in_chinese_and_english() {
         "When: Monday 10 May 2027, 09:00 UTC+2 (Europe/Berlin) – Friday 14 May 2027, 17:00 UTC+8 (Asia/Shanghai)",
         "In your time zone: Monday 10 May 2027, 08:00 – Friday 14 May 2027, 10:00 UTC+1 (Europe/London)",
         &format!(
-            "Manage or cancel your registration: https://events.example.org/m/{}",
+            "Manage or cancel your registration: https://events.example.org/manage/{}",
             ada["manage_token"].as_str().expect("token")
         ),
     ] {

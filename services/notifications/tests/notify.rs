@@ -129,12 +129,12 @@ async fn one_attendees_mailbox_is_a_valid_series_through_changes_and_cancellatio
         "{confirmation}"
     );
     assert!(confirmation.contains("16:00"), "{confirmation}");
-    // The manage link is `{public_url}/m/{token}` (contract 4), never the long `/manage/{id}?token=` one.
+    // The manage link is the short `{public_url}/manage/{token}`, never the long `/manage/{id}?token=` one.
     assert!(
-        confirmation.contains("https://events.example.org/m/"),
+        confirmation.contains("https://events.example.org/manage/"),
         "{confirmation}"
     );
-    assert!(!confirmation.contains("/manage/"), "{confirmation}");
+    assert!(!confirmation.contains("?token="), "{confirmation}");
     assert!(
         !confirmation.contains("CST") && confirmation.contains("UTC+1（Europe/Berlin）"),
         "{confirmation}"

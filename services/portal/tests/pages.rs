@@ -960,17 +960,22 @@ async fn the_manage_page_of_a_cancelled_event_says_so_and_offers_no_change() {
     assert!(zh.contains("<h1>活动已取消</h1>"), "{zh}");
 }
 
-/// The short link of every email, `/m/{token}`, opens the manage page (contract 4), and its forms go on working
-/// with that token; the old `/manage/{id}?token=` links keep working (the test above).
+/// The short link of every email, `/manage/{token}` (also `/m/{token}`), opens the manage page (contract 4), and its
+/// forms go on working with that token; the old `/manage/{id}?token=` links keep working (the test above).
 #[tokio::test]
 async fn the_short_manage_link_opens_the_manage_page() {
     let portal = portal().await;
-    let (status, _, page) = portal.get(&format!("/m/{SHORT_TOKEN}"), &[]).await;
+    let (status, _, short) = portal.get(&format!("/m/{SHORT_TOKEN}"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{short}");
+    let (status, _, page) = portal.get(&format!("/manage/{SHORT_TOKEN}"), &[]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(short.contains("Clover Leaf tour"), "{short}");
     assert!(page.contains("Clover Leaf tour"), "{page}");
     assert!(page.contains(&format!("name=\"token\" value=\"{SHORT_TOKEN}\"")));
     assert!(page.contains("<option value=\"TW\" selected>"));
     let (status, _, _) = portal.get("/m/not-a-token-anyone-has", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a link that does not work");
+    let (status, _, _) = portal.get("/manage/not-a-token-anyone-has", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a link that does not work");
 
     let (status, headers, _) = portal
@@ -983,7 +988,7 @@ async fn the_short_manage_link_opens_the_manage_page() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         headers["location"],
-        format!("/m/{SHORT_TOKEN}?done=updated"),
+        format!("/manage/{SHORT_TOKEN}?done=updated"),
         "back to the short link"
     );
 }

@@ -578,7 +578,7 @@ async fn short_manage_links_and_old_ones_keep_working() {
     let short = a["manage_token"].as_str().expect("token").to_owned();
     let public_url = "https://events.sino-eu-permed.example";
     assert!(public_url.len() >= 35);
-    let link = format!("{public_url}/m/{short}");
+    let link = format!("{public_url}/manage/{short}");
     assert!(link.len() < 100, "{} characters: {link}", link.len());
     assert!(
         short

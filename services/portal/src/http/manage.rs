@@ -43,7 +43,7 @@ fn token_of(token: Option<&str>) -> Result<&str, Error> {
         .ok_or(Error::Forbidden)
 }
 
-/// The registration of a short manage link (`/m/{token}`): registration finds it by the token.
+/// The registration of a short manage link (`/manage/{token}`): registration finds it by the token.
 async fn registration_of_token(state: &AppState, token: &str) -> Result<Registration, Error> {
     state
         .backends
@@ -52,13 +52,13 @@ async fn registration_of_token(state: &AppState, token: &str) -> Result<Registra
         .map_err(link_refused)
 }
 
-/// The manage page's own address for this token: the short `/m/{token}`, or for a link sent before short tokens (a
-/// signed token, with dots) `/manage/{id}?token=…`.
+/// The manage page's own address for this token: the short `/manage/{token}`, or for a link sent before short
+/// tokens (a signed token, with dots) `/manage/{id}?token=…`.
 pub fn manage_link(id: Uuid, token: &str) -> String {
     if token.contains('.') {
         format!("/manage/{id}?token={}", encode(token))
     } else {
-        format!("/m/{}", encode(token))
+        format!("/manage/{}", encode(token))
     }
 }
 
@@ -240,13 +240,18 @@ async fn form_of(state: &AppState, event_id: Uuid) -> Result<Option<Registration
     }
 }
 
-/// `GET /manage/{id}?token=…`: the registration, its answers to change, cancelling, and the data download.
+/// `GET /manage/{token}` (the short link in every email) or `GET /manage/{id}?token=…` (a link sent before short
+/// tokens): the registration, its answers to change, cancelling, and the data download. A key that is a registration
+/// id needs its token in the query; any other key is a short manage token itself.
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    Ids(id): Ids<Uuid>,
+    Ids(key): Ids<String>,
     Query(query): Query<TokenQuery>,
 ) -> Result<Response, Error> {
+    let Ok(id) = key.parse::<Uuid>() else {
+        return short_manage_page(&state, &visitor, &key, query.done).await;
+    };
     let token = token_of(query.token.as_deref())?;
     let registration = registration(&state, id, token).await?;
     let event = event_of(&state, &registration).await?;
@@ -273,20 +278,29 @@ pub struct DoneQuery {
     pub done: Option<String>,
 }
 
-/// `GET /m/{token}`: the short link in every email, the same manage page.
+/// `GET /m/{token}`: the same manage page under a shorter path.
 pub async fn short_page(
     State(state): State<AppState>,
     visitor: Visitor,
     Ids(token): Ids<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, Error> {
-    let token = token_of(Some(&token))?;
-    let registration = registration_of_token(&state, token).await?;
-    let event = event_of(&state, &registration).await?;
-    let form = form_of(&state, registration.event_id).await?;
+    short_manage_page(&state, &visitor, &token, query.done).await
+}
+
+async fn short_manage_page(
+    state: &AppState,
+    visitor: &Visitor,
+    token: &str,
+    done: Option<String>,
+) -> Result<Response, Error> {
+    let token = token_of(Some(token))?;
+    let registration = registration_of_token(state, token).await?;
+    let event = event_of(state, &registration).await?;
+    let form = form_of(state, registration.event_id).await?;
     manage_page(
-        &state,
-        &visitor,
+        state,
+        visitor,
         ManagePage {
             registration: &registration,
             event: &event,
@@ -294,7 +308,7 @@ pub async fn short_page(
             token,
             posted: None,
             problem: None,
-            done: known_done(query.done),
+            done: known_done(done),
             status: StatusCode::OK,
         },
     )

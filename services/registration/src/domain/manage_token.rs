@@ -1,4 +1,4 @@
-//! Short manage tokens, for links that fit in any mail client: `{public_url}/m/{token}`.
+//! Short manage tokens, for links that fit in any mail client: `{public_url}/manage/{token}`.
 //!
 //! A token is the registration's id and a truncated HMAC-SHA256 of it, both base64url without padding: 22 + 22 = 44
 //! characters (`[A-Za-z0-9_-]`, never a `.`, so it cannot be mistaken for a JWT). A link is then 35 + 3 + 44 = 82

@@ -66,7 +66,7 @@ pub struct RegistrationView {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub checked_in_at: Option<DateTime<Utc>>,
     /// Only in the answer to registering (and to services in lists): the short token that opens this registration
-    /// (view, change, cancel) without an account, for links `{public_url}/m/{token}`.
+    /// (view, change, cancel) without an account, for links `{public_url}/manage/{token}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manage_token: Option<String>,
 }
@@ -450,7 +450,7 @@ pub async fn get_registration(
 }
 
 /// The registration a participant's manage token opens (Bearer or `?token=`): the same body as
-/// `GET /v1/registrations/{id}`, for a manage link that carries only the token (`/m/{token}`).
+/// `GET /v1/registrations/{id}`, for a manage link that carries only the token (`/manage/{token}`).
 #[utoipa::path(get, path = "/v1/registrations/mine", tag = "registrations", security(("bearer" = [])),
     params(("token" = Option<String>, Query, description = "the manage token, when not sent as a bearer token")),
     responses((status = 200, body = RegistrationView), (status = 401, body = Problem), (status = 403, body = Problem),
