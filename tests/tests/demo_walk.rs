@@ -278,6 +278,13 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
             "tour-zh",
         )
         .await;
+    assert!(
+        browser
+            .page_text()
+            .await
+            .contains("行程中的每一站按当地时区显示"),
+        "a tour's stops are shown in their own zones"
+    );
     browser
         .click(&format!("a[href='/events/{}/register']", demo::TOUR_SLUG))
         .await;
@@ -539,6 +546,11 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         )
         .await;
     let page = browser.page_text().await;
+    assert!(
+        page.contains("Times are shown in the event's time zone (Europe/Brussels).")
+            && !page.contains("each stop"),
+        "{page}"
+    );
     let first_at = first_item.format("%H:%M").to_string();
     assert!(
         page.contains(&event_start.format("%H:%M").to_string()) && page.contains(&first_at),
@@ -553,6 +565,10 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
             "webinar-moved-public-zh",
         )
         .await;
+    assert!(
+        !browser.page_text().await.contains("每一站"),
+        "a webinar's page does not speak of a tour's stops"
+    );
 
     // The updated invite, with the moved agenda, reaches an attendee.
     let newcomer_mail = mail_to(&journey, newcomer, newcomer_mail.len() + 1).await;
@@ -624,6 +640,26 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     browser
         .visit(&journey.edge("/organiser"), "dashboard-after")
         .await;
+    // The whole table of counts fits the page (its last columns were hidden behind a scroll bar), and the line
+    // under each event's title is not bold.
+    let fits = browser
+        .client
+        .execute(
+            "const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth;",
+            vec![],
+        )
+        .await
+        .expect("widths");
+    assert_eq!(fits, json!(true), "the dashboard's table fits");
+    let weight = browser
+        .client
+        .execute(
+            "return getComputedStyle(document.querySelector('tbody th .muted')).fontWeight;",
+            vec![],
+        )
+        .await
+        .expect("weight");
+    assert_eq!(weight, json!("400"));
     assert_eq!(
         dashboard_count(&browser, &workshop, "Event cancelled").await,
         ended_count.to_string()
@@ -733,6 +769,29 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
             .filter(|m| &m.to == to && m.method().as_deref() == Some("REQUEST"))
             .count();
         assert!(updates >= 2, "{to} got the invite and its update");
+    }
+    // The emails beside the screenshots, to read: the participant's, an update of the move, a cancellation.
+    let folder = screenshots().join("demo_walk");
+    let cancelled_attendee = invited.first().cloned().unwrap_or_default();
+    for (n, mail) in all
+        .iter()
+        .filter(|m| {
+            m.to == participant
+                || m.to == newcomer
+                || m.to == cancelled_attendee
+                || m.to == "zhao.min@example.org"
+        })
+        .enumerate()
+    {
+        let text = format!(
+            "To: {}\nSubject: {}\n\n{}\n\n{}",
+            mail.to,
+            decode_header(&mail.subject),
+            mail.text,
+            mail.calendar.as_deref().unwrap_or("")
+        );
+        std::fs::write(folder.join(format!("mail-{n:02}-{}.txt", mail.to)), text)
+            .expect("write the mail");
     }
     journey.shutdown().await;
 }
