@@ -46,7 +46,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(manage_link))
 }
 
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationView {
     pub id: Uuid,
