@@ -61,6 +61,18 @@ fn western_punctuation_in_chinese(text: &str) -> Vec<String> {
     found
 }
 
+/// A Chinese page's text has Chinese punctuation throughout (no `城市: Berlin`, no space before `（`).
+async fn chinese_page(browser: &Browser) {
+    // innerText keeps a table's cells apart with tabs (WebDriver's text joins them with spaces).
+    let text = browser
+        .client
+        .execute("return document.body.innerText;", vec![])
+        .await
+        .expect("the page's text");
+    let wrong = western_punctuation_in_chinese(text.as_str().unwrap_or_default());
+    assert!(wrong.is_empty(), "{wrong:?} on {}", browser.url().await);
+}
+
 /// Waits until `n` messages to `to` have arrived; returns them in arrival order.
 async fn mail_to(journey: &Journey, to: &str, n: usize) -> Vec<Mail> {
     let deadline = Instant::now() + MAIL_WAIT;
@@ -223,12 +235,14 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     browser.click("#f-answers-dietary-2").await;
     browser.click("#f-consent").await;
     browser.shot("tour-register-filled-zh").await;
+    chinese_page(&browser).await;
     browser
         .click("form[action$='/register'] button[type=submit]")
         .await;
     browser.wait_for_url("/confirmation").await;
     let confirmation = browser.page_text().await;
     browser.shot("tour-confirmation-zh").await;
+    chinese_page(&browser).await;
     assert!(confirmation.contains(participant), "{confirmation}");
     assert!(
         confirmation.contains("UTC+"),
@@ -283,6 +297,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         .await;
     browser.text("a[href='/organiser/events/new']").await;
     browser.shot("dashboard-zh").await;
+    chinese_page(&browser).await;
     browser
         .visit(
             &journey.edge(&format!("/organiser/events/{tour}/registrations")),
@@ -296,6 +311,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         .await;
     browser.wait_for_url("done=").await;
     browser.shot("tour-approved-zh").await;
+    chinese_page(&browser).await;
     let received = mail_to(&journey, participant, 2).await;
     let approved = &received[1];
     let subject = approved.subject.clone();
@@ -324,6 +340,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     browser.wait_for_url("done=updated").await;
     assert!(browser.page_text().await.contains("您的修改已保存。"));
     browser.shot("manage-saved-zh").await;
+    chinese_page(&browser).await;
     let (_, now) = journey
         .call(
             Method::GET,
@@ -340,6 +357,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     browser.wait_for_url("/erase").await;
     assert_eq!(browser.text("h1").await, "删除您的数据？");
     browser.shot("erase-confirm-zh").await;
+    chinese_page(&browser).await;
     browser.click("button[data-erase-confirm]").await;
     browser.wait_for_url("/erased").await;
     assert!(
