@@ -61,6 +61,19 @@ fn western_punctuation_in_chinese(text: &str) -> Vec<String> {
     found
 }
 
+/// Scrolls the section `css` into view and saves a screenshot (a screenshot shows the window, not the whole page).
+async fn shot_of(browser: &Browser, css: &str, page: &str) {
+    browser
+        .client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView();",
+            vec![json!(css)],
+        )
+        .await
+        .expect("scroll");
+    browser.shot(page).await;
+}
+
 /// A Chinese page's text has Chinese punctuation throughout (no `城市: Berlin`, no space before `（`).
 async fn chinese_page(browser: &Browser) {
     // innerText keeps a table's cells apart with tabs (WebDriver's text joins them with spaces).
@@ -203,6 +216,18 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
 
     // ---- A participant, in Chinese: the tour's form, every required question ----
     browser.visit(&journey.edge("/"), "home-en").await;
+    browser
+        .visit(
+            &journey.edge(&format!("/events/{}", demo::TOUR_SLUG)),
+            "tour-en",
+        )
+        .await;
+    browser
+        .visit(
+            &journey.edge(&format!("/events/{}/register", demo::WORKSHOP_SLUG)),
+            "workshop-register-en",
+        )
+        .await;
     browser
         .visit(&journey.edge("/lang/zh-CN?next=%2F"), "home-zh")
         .await;
@@ -406,7 +431,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         ))
         .await;
     browser.wait_for_url("done=form").await;
-    browser.shot("webinar-no-limit").await;
+    shot_of(&browser, "#form", "webinar-no-limit").await;
     assert_eq!(value_of(&browser, "#f-capacity").await, json!(""));
     let (status, form) = journey
         .call(Method::GET, &format!("/v1/forms/{webinar}"), None, None)
@@ -448,14 +473,14 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     let ends = later(value_of(&browser, "#f-ends-at").await);
     browser.set_value("#f-starts-at", &starts).await;
     browser.set_value("#f-ends-at", &ends).await;
-    browser.shot("webinar-move-filled").await;
+    shot_of(&browser, "#details", "webinar-move-filled").await;
     browser
         .click(&format!(
             "form[action='/organiser/events/{webinar}'] button[type=submit]"
         ))
         .await;
     browser.wait_for_url("done=updated").await;
-    browser.shot("webinar-moved").await;
+    shot_of(&browser, "#agenda", "webinar-moved").await;
     let after = items_of(&journey, &webinar).await;
     assert_eq!(after.len(), before.len());
     for (old, new) in before.iter().zip(&after) {
@@ -563,6 +588,7 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         .await;
     browser.wait_for_url("done=cancelled").await;
     browser.shot("workshop-cancelled").await;
+    shot_of(&browser, "#agenda", "workshop-cancelled-agenda").await;
     let ended = registrations_until(&journey, &workshop, |items| {
         items.iter().any(|r| r["status"] == "event_cancelled")
             && !items.iter().any(|r| {
