@@ -295,12 +295,21 @@ pub struct Mail {
 impl Mail {
     pub fn read(path: &Path) -> Self {
         let raw = std::fs::read_to_string(path).expect("read eml");
+        // A header with its folded continuation lines, its encoded words decoded.
         let header = |name: &str| {
-            raw.lines()
+            let mut lines = raw
+                .lines()
                 .take_while(|l| !l.is_empty())
-                .find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:")))
-                .map(|l| l[name.len() + 1..].trim().to_owned())
-                .unwrap_or_default()
+                .skip_while(|l| !l.to_ascii_lowercase().starts_with(&format!("{name}:")));
+            let Some(first) = lines.next() else {
+                return String::new();
+            };
+            let mut value = first[name.len() + 1..].trim().to_owned();
+            for more in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+                value.push(' ');
+                value.push_str(more.trim());
+            }
+            decode_header(&value)
         };
         let to = header("to");
         let to = to
@@ -332,6 +341,82 @@ impl Mail {
     pub fn sequence(&self) -> Option<u32> {
         self.property("SEQUENCE").and_then(|s| s.parse().ok())
     }
+}
+
+/// Decodes RFC 2047 encoded words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`) in a header.
+pub fn decode_header(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    let mut last_was_word = false;
+    while !rest.is_empty() {
+        let Some(start) = rest.find("=?") else {
+            out.push_str(rest);
+            break;
+        };
+        let between = &rest[..start];
+        if !(last_was_word && between.trim().is_empty()) {
+            out.push_str(between);
+        }
+        let word = &rest[start + 2..];
+        let parts: Vec<&str> = word.splitn(3, '?').collect();
+        let Some(end) = parts.get(2).and_then(|p| p.find("?=")) else {
+            out.push_str(&rest[start..]);
+            break;
+        };
+        let (encoding, text) = (parts[1], &parts[2][..end]);
+        let bytes = if encoding.eq_ignore_ascii_case("b") {
+            base64(text)
+        } else {
+            quoted_printable(text)
+        };
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        last_was_word = true;
+        let consumed = start + 2 + parts[0].len() + 1 + parts[1].len() + 1 + end + 2;
+        rest = &rest[consumed..];
+    }
+    out
+}
+
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for v in text.bytes().filter_map(value) {
+        bits = (bits << 6) | u32::from(v);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(((bits >> count) & 0xff) as u8);
+        }
+    }
+    out
+}
+
+fn quoted_printable(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'_' => out.push(b' '),
+            b'=' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Runs `check-invite --series` over every message carrying a calendar part, in arrival order: its history is kept
