@@ -25,10 +25,10 @@ fn screenshots() -> PathBuf {
         .map_or(tmp.clone(), |target| target.join("screenshots"))
 }
 
-/// The path of the short manage link (`{public}/m/{token}`) in an email's text.
+/// The short manage link (`{public}/manage/{token}`, no `?token=`) in an email's text.
 fn manage_link(public: &str, text: &str) -> String {
     let start = text
-        .find(&format!("{public}/m/"))
+        .find(&format!("{public}/manage/"))
         .unwrap_or_else(|| panic!("a short manage link in:\n{text}"));
     text[start..]
         .chars()
@@ -308,6 +308,10 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
     assert!(wrong.is_empty(), "{wrong:?} in:\n{}", first.text);
     let link = manage_link(&public, &first.text);
     assert!(link.len() < 100, "{link} is {} characters", link.len());
+    assert!(
+        !link.contains("?token="),
+        "the token alone makes the link: {link}"
+    );
     let manage = link.strip_prefix(&public).expect("path").to_owned();
 
     // The tour's organisers select participants: the organiser approves through the registrations page, and the
