@@ -185,7 +185,10 @@ async fn a_cancellation_withdraws_one_invite_and_promotes_the_waiting_list() {
     );
     let text = text_of(&waiting[0]);
     assert!(text.contains('1'), "the position: {text}");
-    assert!(text.contains("https://events.example.org/m/"), "{text}");
+    assert!(
+        text.contains("https://events.example.org/manage/"),
+        "{text}"
+    );
     system.wait_for("anna@example.eu", 1).await;
 
     let token = first["manage_token"].as_str().expect("token");

@@ -130,14 +130,50 @@ pub fn venue_line(venue: &Venue, locale: Locale) -> String {
         Some(venue.name.as_str()),
         venue.address.as_deref(),
         venue.city.as_deref(),
-        venue.country.as_deref(),
     ]
     .into_iter()
     .flatten()
     .map(str::trim)
     .filter(|part| !part.is_empty())
+    .map(str::to_owned)
+    .chain(
+        venue
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .map(|code| country_name(code, locale)),
+    )
     .collect::<Vec<_>>()
     .join(separator)
+}
+
+/// A country's name in `locale` from CLDR (`IT` → "Italy" / "意大利"); what is no ISO 3166 code stays as written.
+pub fn country_name(code: &str, locale: Locale) -> String {
+    use icu_experimental::displaynames::DisplayNamesOptions;
+    use icu_experimental::displaynames::multi::RegionDisplayNames;
+    use icu_locale_core::subtags::Region;
+    // ICU4X's names are not Sync: one copy per thread, made on first use.
+    thread_local! {
+        static NAMES: [Option<RegionDisplayNames>; 2] = [Locale::En, Locale::ZhCn].map(|l| {
+            let tag = match l {
+                Locale::En => "en",
+                Locale::ZhCn => "zh-CN",
+            };
+            let locale: icu_locale_core::Locale = tag.parse().ok()?;
+            RegionDisplayNames::try_new((&locale).into(), DisplayNamesOptions::default()).ok()
+        });
+    }
+    let index = match locale {
+        Locale::En => 0,
+        Locale::ZhCn => 1,
+    };
+    let region = Region::try_from_str(&code.to_ascii_uppercase()).ok();
+    NAMES
+        .with(|names| {
+            region.and_then(|region| names[index].as_ref()?.of(region).map(str::to_owned))
+        })
+        .unwrap_or_else(|| code.to_owned())
 }
 
 /// The attendee's VEVENT for the event as it is now, in their language (SUMMARY and DESCRIPTION).
@@ -316,6 +352,27 @@ pub fn calendar(method: Method, mut vevent: CalendarEvent, whole_event: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A venue's country is written by its name in the reader's language, never as the bare code the API stores.
+    #[test]
+    fn a_venue_names_its_country_in_the_readers_language() {
+        let venue = Venue {
+            name: "Università di Siena".into(),
+            address: Some("Banchi di Sotto 55".into()),
+            city: Some("Siena".into()),
+            country: Some("IT".into()),
+        };
+        assert_eq!(
+            venue_line(&venue, Locale::En),
+            "Università di Siena, Banchi di Sotto 55, Siena, Italy"
+        );
+        assert_eq!(
+            venue_line(&venue, Locale::ZhCn),
+            "Università di Siena，Banchi di Sotto 55，Siena，意大利"
+        );
+        assert_eq!(country_name("cn", Locale::ZhCn), "中国");
+        assert_eq!(country_name("Atlantis", Locale::En), "Atlantis");
+    }
 
     fn entry(method: Method, sequence: i32, offset: i32) -> LedgerEntry {
         LedgerEntry {
