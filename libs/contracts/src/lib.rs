@@ -1,0 +1,1 @@
+//! What crosses a service boundary, defined once (see `docs/architecture.md`).
