@@ -19,7 +19,7 @@ use rand::distributions::Alphanumeric;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::cli::{AccountError, store_account};
+use crate::accounts::{AccountError, store_account};
 
 /// The demo organiser's account; also the ORGANIZER of the demo events' invites.
 pub const ORGANISER_EMAIL: &str = "demo.organiser@example.org";
