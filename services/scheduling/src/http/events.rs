@@ -13,7 +13,7 @@ use cloverleaf_service_kit::{FieldError, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::items::load_references;
+use super::lookup::{load_references, visible_event};
 use super::views::{ChangeView, ConflictView, EventView, PublishedView};
 use super::{AppState, actor};
 use crate::Error;
@@ -21,18 +21,6 @@ use crate::domain::conflicts::{self, Scheduled};
 use crate::domain::event::{EventInput, EventKind, EventPatch, EventStatus};
 use crate::store::entities::event;
 use crate::store::{event_details, events, items};
-
-/// An event the caller may see: the public sees events once they are published, staff see drafts too.
-pub(crate) async fn visible_event(
-    state: &AppState,
-    key: &str,
-    viewer: &Viewer,
-) -> Result<event::Model, Error> {
-    match events::find(&state.db, key).await? {
-        Some(event) if viewer.is_staff() || event.published_at.is_some() => Ok(event),
-        _ => Err(Problem::not_found("This event").into()),
-    }
-}
 
 /// The event as the API shows it, with its end zone derived from its agenda when not set.
 pub(crate) async fn event_view(state: &AppState, model: &event::Model) -> Result<EventView, Error> {

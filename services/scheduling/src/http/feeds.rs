@@ -34,9 +34,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::AppState;
-use super::events::{kind_filter, visible_event};
+use super::events::kind_filter;
 use super::feed_cache::{FeedKey, FeedLang, Version};
 use super::ics::{self, Entry};
+use super::lookup::visible_event;
 use crate::Error;
 use crate::domain::calendar_uid;
 use crate::domain::event::{EventDetails, EventKind, EventStatus, wants_chinese};

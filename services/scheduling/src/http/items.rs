@@ -9,14 +9,14 @@ use cloverleaf_service_kit::extract::{Json, Path};
 use cloverleaf_service_kit::pagination::Page;
 use uuid::Uuid;
 
-use super::events::visible_event;
-use super::views::{ItemView, References, RoomView};
+use super::lookup::{load_references, visible_event};
+use super::views::{ItemView, References};
 use super::{AppState, actor};
 use crate::Error;
 use crate::domain::agenda::{ItemInput, ItemPatch};
 use crate::store::entities::event;
+use crate::store::events;
 use crate::store::items::{self, StoredItem};
-use crate::store::{events, people};
 
 /// The people and rooms an agenda names, fetched in two queries.
 pub(crate) async fn references(
@@ -31,30 +31,6 @@ pub(crate) async fn references(
         room_ids.extend(item.model.room_id);
     }
     load_references(state, people_ids, room_ids).await
-}
-
-/// People and rooms by id, for views that name them.
-pub(crate) async fn load_references(
-    state: &AppState,
-    mut people_ids: Vec<Uuid>,
-    mut room_ids: Vec<Uuid>,
-) -> Result<References, Error> {
-    people_ids.sort();
-    people_ids.dedup();
-    room_ids.sort();
-    room_ids.dedup();
-    Ok(References {
-        people: people::people_by_id(&state.db, &people_ids)
-            .await?
-            .iter()
-            .map(|p| (p.id, p.into()))
-            .collect(),
-        rooms: people::rooms_by_id(&state.db, &room_ids)
-            .await?
-            .iter()
-            .map(|r| (r.id, RoomView::from(r)))
-            .collect(),
-    })
 }
 
 async fn view(

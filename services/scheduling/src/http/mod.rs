@@ -6,6 +6,7 @@ pub mod feed_cache;
 pub mod feeds;
 pub mod ics;
 pub mod items;
+pub mod lookup;
 pub mod people;
 pub mod venues;
 pub mod views;
