@@ -565,7 +565,8 @@ async fn the_demo_walked_in_chinese_by_a_participant_and_by_its_organiser() {
         calendar.contains(&paris),
         "the moved agenda ({paris}) in the invite:\n{calendar}"
     );
-    let webinar_attendees: Vec<String> = demo::programme(Utc::now().date_naive())[0]
+    let webinar_attendees: Vec<String> = demo::programme(Utc::now().date_naive())
+        .expect("the demo programme")[0]
         .registrations
         .iter()
         .filter_map(|a| a.body["email"].as_str().map(str::to_owned))

@@ -1,22 +1,24 @@
 //! `cloverleaf seed --demo` and `cloverleaf serve --demo`: a Sino-EU PerMed programme to explore Cloverleaf with.
 //!
 //! The programme — a science and technology webinar, a stakeholder workshop in Siena and a Clover Leaf delegation
-//! tour Berlin → Guangzhou → Nanjing, each with its agenda, registration form and a few registrations — is declared
-//! below, one function per event, as the JSON bodies an organiser would send. [`load`] sends them through the public
+//! tour Berlin → Guangzhou → Nanjing, each with its agenda, registration form and a few registrations — is data:
+//! `demo/programme.toml`, embedded in the binary and read into typed structs ([`programme`]) that become the JSON
+//! bodies an organiser would send. [`load`] sends them through the public
 //! HTTP API of a running system (the edge), logged in as a demo organiser whose account it creates the way
 //! `cloverleaf accounts create` does. Dates are counted from today, so the demo never lies in the past.
 //!
 //! Loading is idempotent: when the three events exist already, nothing is sent and [`Outcome::AlreadyLoaded`] says so.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, NaiveTime, Timelike as _, Utc};
 use cloverleaf_service_kit::Settings;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::{AccountError, store_account};
@@ -36,12 +38,17 @@ const PASSWORD_CHARS: usize = 16;
 // The programme
 // ---------------------------------------------------------------------------------------------------------------
 
-/// One demo event: what is sent to create it, its agenda, its form and who registers.
+/// The programme as data: events, agendas, forms and registrations, with dates counted from today (see the file's
+/// head for its format). Embedded, so the binary needs no file beside it.
+const PROGRAMME: &str = include_str!("../demo/programme.toml");
+
+/// One demo event: what is sent to create it, its agenda, its form and who registers — the JSON bodies the loader
+/// sends, made from [`PROGRAMME`] with its dates and placeholders worked out.
 pub struct DemoEvent {
     /// `POST /v1/events`, without `organiser` (the loader adds the demo organiser).
     pub event: Value,
     /// `POST /v1/people`, by a key that items name in `speakers` and `host` instead of an id.
-    pub people: Vec<(&'static str, Value)>,
+    pub people: Vec<(String, Value)>,
     /// `POST /v1/events/{id}/items`.
     pub items: Vec<Value>,
     /// `PUT /v1/forms/{id}`.
@@ -62,18 +69,241 @@ pub struct Applicant {
     pub approve: bool,
 }
 
-fn applicant(body: Value) -> Applicant {
-    Applicant {
-        body,
-        approve: false,
+/// The programme file. Every struct below refuses fields it does not know, so a misspelt key in the file fails the
+/// tests instead of being dropped silently.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgrammeFile {
+    event: Vec<EventEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventEntry {
+    /// How many days after today the event's first day is.
+    first_day: u64,
+    details: EventDetails,
+    #[serde(default)]
+    people: Vec<PersonEntry>,
+    items: Vec<ItemEntry>,
+    form: FormEntry,
+    registrations: Vec<RegistrationEntry>,
+}
+
+/// A wall-clock time `day` days after its event's first day, `time` as `HH:MM`; sent as `2027-05-15T09:30`, which
+/// scheduling reads in the item's (or event's) own zone. It can be sent once it is dated ([`WallTime::date`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WallTime {
+    day: u64,
+    time: String,
+    #[serde(skip)]
+    first_day: Option<NaiveDate>,
+}
+
+impl WallTime {
+    fn date(&mut self, first_day: NaiveDate) -> Result<(), String> {
+        NaiveTime::parse_from_str(&self.time, "%H:%M")
+            .map_err(|e| format!("the time {:?} is not HH:MM: {e}", self.time))?;
+        self.first_day = Some(first_day);
+        Ok(())
+    }
+
+    fn day(&self) -> Option<NaiveDate> {
+        self.first_day.map(|first| after(first, self.day))
+    }
+
+    /// Hour and minute (checked by [`WallTime::date`]).
+    fn hour_minute(&self) -> Option<(u32, u32)> {
+        let time = NaiveTime::parse_from_str(&self.time, "%H:%M").ok()?;
+        Some((time.hour(), time.minute()))
     }
 }
 
-fn approved(body: Value) -> Applicant {
-    Applicant {
-        body,
-        approve: true,
+impl Serialize for WallTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.day() {
+            Some(day) => serializer.serialize_str(&at(day, &self.time)),
+            None => Err(serde::ser::Error::custom(
+                "a demo time was sent before it was dated",
+            )),
+        }
     }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct EventDetails {
+    kind: String,
+    slug: String,
+    title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title_zh: Option<String>,
+    timezone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    end_timezone: Option<String>,
+    starts_at: WallTime,
+    ends_at: WallTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    summary_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    online_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    venue: Option<VenueEntry>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct VenueEntry {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    country: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct PersonEntry {
+    /// What items call this person in `speakers` and `host`; not sent.
+    #[serde(skip_serializing)]
+    key: String,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    affiliation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ItemEntry {
+    kind: String,
+    title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    end_timezone: Option<String>,
+    starts_at: WallTime,
+    ends_at: WallTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    /// A person's key (replaced by their id when sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    /// People's keys (replaced by their ids when sent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    speakers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transfer: Option<TransferEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hotel: Option<HotelEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    visit: Option<VisitEntry>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct TransferEntry {
+    from: String,
+    to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    number: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct HotelEntry {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct VisitEntry {
+    institution: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contact: Option<ContactEntry>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ContactEntry {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct FormEntry {
+    capacity: u32,
+    waitlist: bool,
+    approval: String,
+    questions: Vec<QuestionEntry>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct QuestionEntry {
+    id: String,
+    label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label_zh: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+    required: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    options_zh: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrationEntry {
+    /// Whether the organiser approves it after it is made; not sent.
+    #[serde(default, skip_serializing)]
+    approve: bool,
+    email: String,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    affiliation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timezone: Option<String>,
+    #[serde(default)]
+    answers: BTreeMap<String, Answer>,
+}
+
+/// An answer to a form question: yes/no, or a text (a choice, a country code, free text).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+enum Answer {
+    YesNo(bool),
+    Text(String),
 }
 
 /// A wall-clock time on `day`, read by scheduling in the item's (or event's) own zone: `2027-05-15T09:30`.
@@ -134,443 +364,95 @@ fn after(today: NaiveDate, days: u64) -> NaiveDate {
     today + Days::new(days)
 }
 
-/// The whole programme, its dates counted from `today`.
-pub fn programme(today: NaiveDate) -> Vec<DemoEvent> {
-    vec![webinar(today), workshop(today), tour(today)]
+/// The placeholders a text of [`PROGRAMME`] may hold, for an event in Brussels starting at `starts_at`.
+fn fill_in(text: &mut Option<String>, timezone: &str, starts_at: &WallTime) -> Result<(), String> {
+    let Some(text) = text else { return Ok(()) };
+    if text.contains("{beijing_time_") {
+        if timezone != "Europe/Brussels" {
+            return Err(format!(
+                "{{beijing_time_…}} is for an event in Europe/Brussels, not {timezone}"
+            ));
+        }
+        let (Some(day), Some((hour, minute))) = (starts_at.day(), starts_at.hour_minute()) else {
+            return Err("{beijing_time_…} before the start was dated".to_owned());
+        };
+        let in_beijing = beijing_time(day, hour, minute);
+        *text = text
+            .replace("{beijing_time_en}", &in_beijing.english)
+            .replace("{beijing_time_zh}", &in_beijing.chinese);
+    }
+    if let Some(start) = text.find('{') {
+        let placeholder: String = text[start..].chars().take_while(|c| *c != '}').collect();
+        return Err(format!("unknown placeholder {placeholder}}}"));
+    }
+    Ok(())
 }
 
-/// An online webinar in a month: two talks and a panel, confirmed automatically.
-fn webinar(today: NaiveDate) -> DemoEvent {
-    let day = after(today, 30);
-    let in_beijing = beijing_time(day, 10, 0);
-    DemoEvent {
-        event: json!({
-            "kind": "webinar",
-            "slug": WEBINAR_SLUG,
-            "title": "Sino-EU PerMed Science and Technology Webinar: Pharmacogenomics from Cohorts to the Clinic",
-            "title_zh": "中欧个性化医学科技网络研讨会：药物基因组学从队列研究走向临床",
-            "timezone": "Europe/Brussels",
-            "starts_at": at(day, "10:00"),
-            "ends_at": at(day, "12:00"),
-            "summary": "How large cohorts in China and Europe turn pharmacogenomics into everyday clinical practice.",
-            "summary_zh": "中国和欧洲的大型队列研究如何让药物基因组学走进日常临床实践。",
-            "description": format!("Two short talks and a panel on pharmacogenomics research in China and Europe, \
-                the data and infrastructures behind it, and how researchers can build joint consortia. {}",
-                in_beijing.english),
-            "description_zh": format!("两场简短报告和一场圆桌讨论，介绍中国和欧洲的药物基因组学研究、\
-                其背后的数据与基础设施，以及研究人员如何组建联合研究团队。{}", in_beijing.chinese),
-            "online_url": "https://meet.example.org/sino-eu-permed/science-technology-webinar",
-        }),
-        people: vec![
-            (
-                "wang-lei",
-                json!({
-                    "name": "Wang Lei 王磊",
-                    "affiliation": "Peking University Health Science Center",
-                    "email": "wang.lei@example.org",
-                }),
-            ),
-            (
-                "de-vries",
-                json!({
-                    "name": "Anneke de Vries",
-                    "affiliation": "Erasmus MC, Rotterdam",
-                    "email": "anneke.devries@example.org",
-                }),
-            ),
-        ],
-        items: vec![
-            json!({
-                "kind": "talk",
-                "title": "Pharmacogenomics in China: from national cohorts to clinical practice", "title_zh": "中国的药物基因组学：从国家队列到临床实践",
-                "starts_at": at(day, "10:00"),
-                "ends_at": at(day, "10:45"),
-                "speakers": ["wang-lei"],
-            }),
-            json!({
-                "kind": "talk",
-                "title": "Personalised medicine in Europe: what the partnership funds and how to join", "title_zh": "欧洲的个性化医学：合作伙伴计划资助哪些研究，如何加入",
-                "starts_at": at(day, "10:45"),
-                "ends_at": at(day, "11:20"),
-                "speakers": ["de-vries"],
-            }),
-            json!({
-                "kind": "panel",
-                "title": "Panel: building Sino-European research consortia", "title_zh": "圆桌讨论：组建中欧联合研究团队",
-                "starts_at": at(day, "11:20"),
-                "ends_at": at(day, "12:00"),
-                "speakers": ["wang-lei", "de-vries"],
-            }),
-        ],
-        form: json!({
-            "capacity": 250,
-            "waitlist": true,
-            "approval": "automatic",
-            "questions": [{
-                "id": "topic",
-                "label": "Which topic interests you most?", "label_zh": "您最感兴趣的主题是？",
-                "type": "single_choice",
-                "required": true,
-                "options": ["Pharmacogenomics", "Health data sharing and ethics", "AI in diagnostics",
-                    "Funding and partnerships"],
-                "options_zh": ["药物基因组学", "健康数据共享与伦理", "人工智能辅助诊断", "资助与合作"],
-            }],
-        }),
-        registrations: vec![
-            applicant(json!({
-                "email": "zhang.wei@example.org", "name": "张伟", "affiliation": "Fudan University",
-                "country": "CN", "locale": "zh-CN", "timezone": "Asia/Shanghai",
-                "answers": {"topic": "Pharmacogenomics"},
-            })),
-            applicant(json!({
-                "email": "sophie.laurent@example.org", "name": "Sophie Laurent",
-                "affiliation": "KU Leuven", "country": "BE", "locale": "en", "timezone": "Europe/Brussels",
-                "answers": {"topic": "Health data sharing and ethics"},
-            })),
-            applicant(json!({
-                "email": "liu.yang@example.org", "name": "刘洋",
-                "affiliation": "Sun Yat-sen University", "country": "CN", "locale": "zh-CN",
-                "timezone": "Asia/Shanghai", "answers": {"topic": "AI in diagnostics"},
-            })),
-            applicant(json!({
-                "email": "marco.bianchi@example.org", "name": "Marco Bianchi",
-                "affiliation": "Università di Siena", "country": "IT", "locale": "en", "timezone": "Europe/Rome",
-                "answers": {"topic": "Funding and partnerships"},
-            })),
-            applicant(json!({
-                "email": "emma.schmidt@example.org", "name": "Emma Schmidt",
-                "affiliation": "Charité – Universitätsmedizin Berlin", "country": "DE", "locale": "en",
-                "timezone": "Europe/Berlin", "answers": {"topic": "Pharmacogenomics"},
-            })),
-        ],
-    }
+/// The whole programme, its dates counted from `today`, read from [`PROGRAMME`].
+pub fn programme(today: NaiveDate) -> Result<Vec<DemoEvent>, DemoError> {
+    let step = "read the demo programme (demo/programme.toml)";
+    let file: ProgrammeFile = toml::from_str(PROGRAMME).map_err(|e| failed(step, e.to_string()))?;
+    file.event
+        .into_iter()
+        .map(|entry| {
+            let slug = entry.details.slug.clone();
+            dated(entry, today).map_err(|problem| failed(step, format!("{slug}: {problem}")))
+        })
+        .collect()
 }
 
-/// A two-day stakeholder workshop in Siena in two months: sessions, a panel, breaks and meals; organisers select
-/// the participants.
-fn workshop(today: NaiveDate) -> DemoEvent {
-    let first = after(today, 60);
-    let second = after(today, 61);
-    DemoEvent {
-        event: json!({
-            "kind": "workshop",
-            "slug": WORKSHOP_SLUG,
-            "title": "Sino-EU PerMed Stakeholder Workshop: Sharing Health Data for Personalised Medicine",
-            "title_zh": "中欧个性化医学利益相关方研讨会：为个性化医学共享健康数据",
-            "timezone": "Europe/Rome",
-            "starts_at": at(first, "09:00"),
-            "ends_at": at(second, "14:00"),
-            "summary": "Researchers, funders, clinicians and patient groups from Europe and China agree on how to \
-                share health data for joint research.",
-            "description": "Two days in Siena on the legal, technical and ethical sides of sharing health data \
-                between Europe and China: GDPR and PIPL, biobanks and cohorts, AI in clinical decision support, \
-                and priorities for the next joint call. Seats are limited; the organisers select participants.",
-            "summary_zh": "来自欧洲和中国的研究人员、资助机构、临床医生和患者组织共同商定如何为联合研究共享健康数据。",
-            "description_zh": "在锡耶纳举行的为期两天的研讨会，探讨欧洲与中国之间共享健康数据的法律、技术和伦理问题：\
-                《通用数据保护条例》（GDPR）与《个人信息保护法》（PIPL），生物样本库与队列研究，人工智能辅助临床决策，\
-                以及下一轮联合征集的优先方向。名额有限，参会者由主办方遴选。",
-            "venue": {
-                "name": "Università di Siena, Palazzo del Rettorato",
-                "address": "Banchi di Sotto 55",
-                "city": "Siena",
-                "country": "IT",
-            },
-        }),
-        people: vec![
-            (
-                "moretti",
-                json!({
-                    "name": "Giulia Moretti",
-                    "affiliation": "Università di Siena",
-                    "email": "giulia.moretti@example.org",
-                }),
-            ),
-            (
-                "zhou-min",
-                json!({
-                    "name": "Zhou Min 周敏",
-                    "affiliation": "Nanjing Medical University",
-                    "email": "zhou.min@example.org",
-                }),
-            ),
-            (
-                "li-xiaoyan",
-                json!({
-                    "name": "Li Xiaoyan 李晓燕",
-                    "affiliation": "Sun Yat-sen University",
-                    "email": "li.xiaoyan@example.org",
-                }),
-            ),
-        ],
-        items: vec![
-            json!({
-                "kind": "session", "title": "Welcome and opening", "title_zh": "欢迎致辞与开幕",
-                "starts_at": at(first, "09:00"), "ends_at": at(first, "09:30"),
-                "location": "Aula Magna", "host": "moretti",
-            }),
-            json!({
-                "kind": "session", "title": "Session 1: Sharing data across borders — GDPR and PIPL", "title_zh": "第一场：跨境数据共享——GDPR与PIPL",
-                "starts_at": at(first, "09:30"), "ends_at": at(first, "11:00"),
-                "location": "Aula Magna", "speakers": ["moretti", "zhou-min"],
-            }),
-            json!({
-                "kind": "break", "title": "Coffee break", "title_zh": "茶歇",
-                "starts_at": at(first, "11:00"), "ends_at": at(first, "11:30"),
-                "location": "Cortile del Rettorato",
-            }),
-            json!({
-                "kind": "panel", "title": "Panel: aligning European and Chinese funding for personalised medicine", "title_zh": "圆桌讨论：协调欧洲与中国的个性化医学资助",
-                "starts_at": at(first, "11:30"), "ends_at": at(first, "13:00"),
-                "location": "Aula Magna", "speakers": ["zhou-min", "li-xiaoyan"],
-            }),
-            json!({
-                "kind": "meal", "title": "Lunch", "title_zh": "午餐",
-                "starts_at": at(first, "13:00"), "ends_at": at(first, "14:00"),
-                "location": "Sala delle Lupe",
-            }),
-            json!({
-                "kind": "session", "title": "Session 2: Biobanks and cohorts", "title_zh": "第二场：生物样本库与队列研究",
-                "starts_at": at(first, "14:00"), "ends_at": at(first, "16:00"),
-                "location": "Aula Magna", "speakers": ["li-xiaoyan"],
-            }),
-            json!({
-                "kind": "meal", "title": "Workshop dinner", "title_zh": "研讨会晚宴",
-                "starts_at": at(first, "19:30"), "ends_at": at(first, "22:00"),
-                "location": "Piazza del Campo, Siena",
-            }),
-            json!({
-                "kind": "session", "title": "Session 3: AI in clinical decision support", "title_zh": "第三场：人工智能辅助临床决策",
-                "starts_at": at(second, "09:00"), "ends_at": at(second, "10:30"),
-                "location": "Aula Magna", "speakers": ["zhou-min"],
-            }),
-            json!({
-                "kind": "break", "title": "Coffee break", "title_zh": "茶歇",
-                "starts_at": at(second, "10:30"), "ends_at": at(second, "11:00"),
-                "location": "Cortile del Rettorato",
-            }),
-            json!({
-                "kind": "session", "title": "Breakout groups: priorities for the next joint call", "title_zh": "分组讨论：下一轮联合征集的优先方向",
-                "starts_at": at(second, "11:00"), "ends_at": at(second, "12:30"),
-                "location": "Seminar rooms, first floor",
-            }),
-            json!({
-                "kind": "session", "title": "Conclusions and next steps", "title_zh": "总结与下一步工作",
-                "starts_at": at(second, "12:30"), "ends_at": at(second, "13:00"),
-                "location": "Aula Magna", "host": "moretti",
-            }),
-            json!({
-                "kind": "meal", "title": "Farewell lunch", "title_zh": "告别午餐",
-                "starts_at": at(second, "13:00"), "ends_at": at(second, "14:00"),
-                "location": "Sala delle Lupe",
-            }),
-        ],
-        form: json!({
-            "capacity": 40,
-            "waitlist": true,
-            "approval": "manual",
-            "questions": [
-                {
-                    "id": "dietary", "label": "Dietary needs", "type": "single_choice", "required": true,
-                    "options": ["none", "vegetarian", "vegan", "halal", "other"], "label_zh": "饮食需求",
-                    "options_zh": ["无", "素食", "纯素", "清真", "其他"],
-                },
-                {
-                    "id": "visa_letter", "label": "Do you need an invitation letter for a Schengen visa?",
-                    "label_zh": "您是否需要申根签证邀请函？",
-                    "type": "yes_no", "required": true,
-                },
-                {"id": "country", "label": "Country of residence", "label_zh": "居住国家/地区", "type": "country",
-                    "required": true},
-            ],
-        }),
-        registrations: vec![
-            approved(json!({
-                "email": "chen.xiaoming@example.org", "name": "陈晓明",
-                "affiliation": "Guangzhou Institutes of Biomedicine and Health", "country": "CN",
-                "locale": "zh-CN", "timezone": "Asia/Shanghai",
-                "answers": {"dietary": "halal", "visa_letter": true, "country": "CN"},
-            })),
-            approved(json!({
-                "email": "giulia.romano@example.org", "name": "Giulia Romano",
-                "affiliation": "Fondazione Toscana Life Sciences", "country": "IT", "locale": "en",
-                "timezone": "Europe/Rome",
-                "answers": {"dietary": "none", "visa_letter": false, "country": "IT"},
-            })),
-            applicant(json!({
-                "email": "wang.fang@example.org", "name": "王芳", "affiliation": "Nanjing University",
-                "country": "CN", "locale": "zh-CN", "timezone": "Asia/Shanghai",
-                "answers": {"dietary": "vegetarian", "visa_letter": true, "country": "CN"},
-            })),
-            applicant(json!({
-                "email": "lars.nielsen@example.org", "name": "Lars Nielsen",
-                "affiliation": "University of Copenhagen", "country": "DK", "locale": "en",
-                "timezone": "Europe/Copenhagen",
-                "answers": {"dietary": "vegan", "visa_letter": false, "country": "DK"},
-            })),
-        ],
+/// One event of the file as the bodies to send: its times dated from `today`, its placeholders filled in.
+fn dated(mut entry: EventEntry, today: NaiveDate) -> Result<DemoEvent, String> {
+    let first = after(today, entry.first_day);
+    let details = &mut entry.details;
+    details.starts_at.date(first)?;
+    details.ends_at.date(first)?;
+    fill_in(
+        &mut details.description,
+        &details.timezone,
+        &details.starts_at,
+    )?;
+    fill_in(
+        &mut details.description_zh,
+        &details.timezone,
+        &details.starts_at,
+    )?;
+    for item in &mut entry.items {
+        item.starts_at.date(first)?;
+        item.ends_at.date(first)?;
     }
-}
-
-/// A six-day Clover Leaf delegation tour in three months: a briefing in Berlin, a flight to Guangzhou, visits to
-/// host institutions there, the high-speed train to Nanjing and visits there. Each item in its own zone; the
-/// itinerary has no conflicts (every visit after the transfer into its city, no transfer during a visit).
-fn tour(today: NaiveDate) -> DemoEvent {
-    let day = |n: u64| after(today, 90 + n);
-    DemoEvent {
-        event: json!({
-            "kind": "tour",
-            "slug": TOUR_SLUG,
-            "title": "Clover Leaf Delegation Tour: Berlin – Guangzhou – Nanjing",
-            "title_zh": "Clover Leaf代表团考察：柏林—广州—南京",
-            "timezone": "Europe/Berlin",
-            // It starts in Berlin and ends in Nanjing: its end is read and shown in Nanjing's zone.
-            "end_timezone": "Asia/Shanghai",
-            "starts_at": at(day(0), "09:00"),
-            "ends_at": at(day(5), "12:00"),
-            "summary": "A European delegation visits personalised-medicine research centres in Guangzhou and Nanjing.",
-            "summary_zh": "欧洲代表团走访广州和南京的个性化医学研究中心。",
-            "description": "Six days, two cities, four host institutions: after a briefing in Berlin the delegation \
-                flies to Guangzhou (Sun Yat-sen University, Guangzhou Institutes of Biomedicine and Health), takes \
-                the high-speed train to Nanjing (Nanjing University, Nanjing Medical University) and closes with a \
-                debrief on joint projects. Up to 20 participants, selected by the organisers.",
-            "description_zh": "六天，两座城市，四家接待机构：代表团在柏林参加行前说明会后飞往广州（中山大学、\
-                中国科学院广州生物医药与健康研究院），再乘高铁前往南京（南京大学、南京医科大学），最后就联合项目进行总结交流。\
-                最多20名参与者，由主办方遴选。",
-        }),
-        people: vec![],
-        items: vec![
-            json!({
-                "kind": "session", "title": "Delegation briefing: programme, travel and etiquette", "title_zh": "代表团行前说明会：日程、差旅与礼仪",
-                "timezone": "Europe/Berlin",
-                "starts_at": at(day(0), "10:00"), "ends_at": at(day(0), "12:30"),
-                "location": "Berlin Institute of Health at Charité, Anna-Louisa-Karsch-Straße 2, Berlin",
-            }),
-            json!({
-                "kind": "transfer", "title": "Flight Berlin → Guangzhou", "title_zh": "航班：柏林→广州",
-                // Leaves at 18:00 Berlin time, lands the next day at 12:30 Guangzhou time: each end in its zone.
-                "timezone": "Europe/Berlin", "end_timezone": "Asia/Shanghai",
-                "starts_at": at(day(0), "18:00"), "ends_at": at(day(1), "12:30"),
-                "location": "Berlin Brandenburg Airport (BER)",
-                "transfer": {"from": "Berlin", "to": "Guangzhou", "carrier": "China Southern Airlines",
-                    "number": "CZ 346"},
-            }),
-            json!({
-                "kind": "hotel", "title": "Hotel in Guangzhou", "title_zh": "广州住宿",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(1), "14:00"), "ends_at": at(day(3), "08:00"),
-                "hotel": {"name": "The Garden Hotel Guangzhou",
-                    "address": "368 Huanshi East Road, Yuexiu District", "city": "Guangzhou"},
-            }),
-            json!({
-                "kind": "visit", "title": "Visit: Sun Yat-sen University, Zhongshan School of Medicine", "title_zh": "参访：中山大学中山医学院",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(2), "09:30"), "ends_at": at(day(2), "12:00"),
-                "visit": {
-                    "institution": "Sun Yat-sen University, Zhongshan School of Medicine",
-                    "address": "74 Zhongshan 2nd Road, Yuexiu District", "city": "Guangzhou",
-                    "contact": {"name": "Chen Jing 陈静", "email": "international.sysu@example.org"},
-                },
-            }),
-            json!({
-                "kind": "visit", "title": "Visit: Guangzhou Institutes of Biomedicine and Health", "title_zh": "参访：中国科学院广州生物医药与健康研究院",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(2), "14:30"), "ends_at": at(day(2), "17:00"),
-                "visit": {
-                    "institution": "Guangzhou Institutes of Biomedicine and Health, Chinese Academy of Sciences",
-                    "address": "190 Kaiyuan Avenue, Huangpu District", "city": "Guangzhou",
-                    "contact": {"name": "Huang Tao 黄涛", "email": "foreign.affairs.gibh@example.org"},
-                },
-            }),
-            json!({
-                "kind": "meal", "title": "Welcome dinner with the Guangzhou hosts", "title_zh": "广州接待方欢迎晚宴",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(2), "19:00"), "ends_at": at(day(2), "21:00"),
-                "location": "Yuexiu District, Guangzhou",
-            }),
-            json!({
-                "kind": "transfer", "title": "High-speed train Guangzhou South → Nanjing South",
-                "title_zh": "高铁：广州南站→南京南站",
-                "timezone": "Asia/Shanghai", "end_timezone": "Asia/Shanghai",
-                "starts_at": at(day(3), "09:00"), "ends_at": at(day(3), "15:40"),
-                "location": "Guangzhou South Railway Station",
-                "transfer": {"from": "Guangzhou", "to": "Nanjing", "carrier": "China Railway", "number": "G1102"},
-            }),
-            json!({
-                "kind": "hotel", "title": "Hotel in Nanjing", "title_zh": "南京住宿",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(3), "17:00"), "ends_at": at(day(5), "08:00"),
-                "hotel": {"name": "Jinling Hotel", "address": "2 Hanzhong Road, Gulou District", "city": "Nanjing"},
-            }),
-            json!({
-                "kind": "visit", "title": "Visit: Nanjing University Medical School", "title_zh": "参访：南京大学医学院",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(4), "09:30"), "ends_at": at(day(4), "12:00"),
-                "visit": {
-                    "institution": "Nanjing University Medical School",
-                    "address": "22 Hankou Road, Gulou District", "city": "Nanjing",
-                    "contact": {"name": "Xu Hui 徐慧", "email": "international.nju@example.org"},
-                },
-            }),
-            json!({
-                "kind": "visit", "title": "Visit: Nanjing Medical University", "title_zh": "参访：南京医科大学",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(4), "14:00"), "ends_at": at(day(4), "17:00"),
-                "visit": {
-                    "institution": "Nanjing Medical University",
-                    "address": "101 Longmian Avenue, Jiangning District", "city": "Nanjing",
-                    "contact": {"name": "Sun Li 孙莉", "email": "international.njmu@example.org"},
-                },
-            }),
-            json!({
-                "kind": "session", "title": "Closing debrief: joint projects and next steps", "title_zh": "总结交流：联合项目与下一步工作",
-                "timezone": "Asia/Shanghai",
-                "starts_at": at(day(5), "09:00"), "ends_at": at(day(5), "11:00"),
-                "location": "Jinling Hotel, Nanjing",
-            }),
-        ],
-        form: json!({
-            "capacity": 20,
-            "waitlist": false,
-            "approval": "manual",
-            "questions": [
-                {"id": "passport_country", "label": "Passport country", "label_zh": "护照签发国家/地区",
-                    "type": "country", "required": true},
-                {
-                    "id": "visa_letter", "label": "Do you need an invitation letter for a Chinese visa?",
-                    "label_zh": "您是否需要中国签证邀请函？",
-                    "type": "yes_no", "required": true,
-                },
-                {
-                    "id": "dietary", "label": "Dietary needs", "type": "single_choice", "required": true,
-                    "options": ["none", "vegetarian", "vegan", "halal", "other"], "label_zh": "饮食需求",
-                    "options_zh": ["无", "素食", "纯素", "清真", "其他"],
-                },
-                {"id": "accessibility", "label": "Accessibility needs", "label_zh": "无障碍需求", "type": "text",
-                    "required": false},
-            ],
-        }),
-        registrations: vec![
-            applicant(json!({
-                "email": "katrin.weber@example.org", "name": "Katrin Weber",
-                "affiliation": "Berlin Institute of Health at Charité", "country": "DE", "locale": "en",
-                "timezone": "Europe/Berlin",
-                "answers": {"passport_country": "DE", "visa_letter": true, "dietary": "vegetarian"},
-            })),
-            applicant(json!({
-                "email": "aoife.byrne@example.org", "name": "Aoife Byrne",
-                "affiliation": "University College Dublin", "country": "IE", "locale": "en",
-                "timezone": "Europe/Dublin",
-                "answers": {"passport_country": "IE", "visa_letter": true, "dietary": "none",
-                    "accessibility": "step-free access where possible"},
-            })),
-            applicant(json!({
-                "email": "zhao.min@example.org", "name": "赵敏",
-                "affiliation": "University of Copenhagen", "country": "DK", "locale": "zh-CN",
-                "timezone": "Europe/Copenhagen",
-                "answers": {"passport_country": "CN", "visa_letter": false, "dietary": "none"},
-            })),
-        ],
-    }
+    let json = |what: &str, value: Result<Value, serde_json::Error>| {
+        value.map_err(|e| format!("{what}: {e}"))
+    };
+    Ok(DemoEvent {
+        event: json("the event", serde_json::to_value(&entry.details))?,
+        people: entry
+            .people
+            .iter()
+            .map(|person| {
+                Ok((
+                    person.key.clone(),
+                    json(&person.key, serde_json::to_value(person))?,
+                ))
+            })
+            .collect::<Result<_, String>>()?,
+        items: entry
+            .items
+            .iter()
+            .map(|item| json(&item.title, serde_json::to_value(item)))
+            .collect::<Result<_, String>>()?,
+        form: json("the form", serde_json::to_value(&entry.form))?,
+        registrations: entry
+            .registrations
+            .iter()
+            .map(|registration| {
+                Ok(Applicant {
+                    body: json(&registration.email, serde_json::to_value(registration))?,
+                    approve: registration.approve,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -722,7 +604,7 @@ pub async fn load(
     edge_url: &str,
     letters: Letters,
 ) -> Result<Outcome, DemoError> {
-    let programme = programme(Utc::now().date_naive());
+    let programme = programme(Utc::now().date_naive())?;
     let mut api = Api::new(edge_url)?;
 
     let mut found = Vec::new();
@@ -983,7 +865,10 @@ impl Api {
         for (key, person) in &demo.people {
             let step = format!("add the person {key} for {slug}");
             let created = self.post(&step, "/v1/people", person).await?;
-            people.insert(*key, Value::String(text_field(&step, &created, "id")?));
+            people.insert(
+                key.as_str(),
+                Value::String(text_field(&step, &created, "id")?),
+            );
         }
 
         for item in &demo.items {
@@ -1176,7 +1061,7 @@ mod tests {
             late.chinese,
             "布鲁塞尔时间20:30（UTC+1）即北京时间次日03:30（UTC+8）。"
         );
-        let webinar = programme(day("2026-12-01")).remove(0);
+        let webinar = programme(day("2026-12-01")).expect("programme").remove(0);
         let description = webinar.event["description"].as_str().expect("description");
         assert!(
             description.ends_with("10:00 in Brussels (UTC+1) is 17:00 in Beijing (UTC+8)."),
@@ -1191,6 +1076,58 @@ mod tests {
     }
 
     #[test]
+    fn the_file_declares_the_three_events_by_their_slugs() {
+        let today = Utc::now().date_naive();
+        let slugs: Vec<String> = programme(today)
+            .expect("programme")
+            .iter()
+            .map(|e| e.slug().to_owned())
+            .collect();
+        assert_eq!(slugs, [WEBINAR_SLUG, WORKSHOP_SLUG, TOUR_SLUG]);
+    }
+
+    #[test]
+    fn times_are_dated_from_the_events_first_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().expect("date");
+        let programme = programme(day("2026-12-01")).expect("programme");
+        let tour = &programme[2];
+        assert_eq!(tour.event["starts_at"], "2027-03-01T09:00");
+        assert_eq!(tour.event["ends_at"], "2027-03-06T12:00");
+        assert_eq!(tour.items[1]["ends_at"], "2027-03-02T12:30");
+        // Keys the loader uses but does not send stay out of the bodies.
+        assert!(programme[1].registrations[0].approve);
+        assert!(programme[1].registrations[0].body.get("approve").is_none());
+        assert!(programme[0].people[0].1.get("key").is_none());
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_or_refused() {
+        let mut start: WallTime = toml::from_str("day = 0\ntime = \"20:30\"").expect("time");
+        start
+            .date("2027-01-10".parse().expect("date"))
+            .expect("dated");
+        let mut text = Some("At {beijing_time_en}".to_owned());
+        fill_in(&mut text, "Europe/Brussels", &start).expect("filled in");
+        assert_eq!(
+            text.as_deref(),
+            Some("At 20:30 in Brussels (UTC+1) is 03:30 the next day in Beijing (UTC+8).")
+        );
+        let mut elsewhere = Some("{beijing_time_zh}".to_owned());
+        assert!(fill_in(&mut elsewhere, "Europe/Rome", &start).is_err());
+        let mut unknown = Some("see {beijing_tme_en}".to_owned());
+        let error = fill_in(&mut unknown, "Europe/Brussels", &start).expect_err("unknown");
+        assert!(error.contains("{beijing_tme_en}"), "{error}");
+        let mut wrong: WallTime = toml::from_str("day = 0\ntime = \"9h30\"").expect("time");
+        assert!(wrong.date("2027-01-10".parse().expect("date")).is_err());
+    }
+
+    #[test]
+    fn a_misspelt_key_in_the_file_is_an_error() {
+        let misspelt = PROGRAMME.replacen("first_day = 30", "first_dya = 30", 1);
+        assert!(toml::from_str::<ProgrammeFile>(&misspelt).is_err());
+    }
+
+    #[test]
     fn passwords_are_random_16_letters_and_digits() {
         let (a, b) = (new_password(), new_password());
         assert_eq!(a.chars().count(), 16);
@@ -1201,7 +1138,7 @@ mod tests {
     #[test]
     fn the_programme_lies_ahead_and_names_only_declared_people() {
         let today = Utc::now().date_naive();
-        let programme = programme(today);
+        let programme = programme(today).expect("programme");
         assert_eq!(programme.len(), 3);
         for event in &programme {
             let starts = event.event["starts_at"].as_str().expect("start");
@@ -1209,7 +1146,7 @@ mod tests {
             let people: HashMap<&str, Value> = event
                 .people
                 .iter()
-                .map(|(k, _)| (*k, Value::String(format!("id-{k}"))))
+                .map(|(k, _)| (k.as_str(), Value::String(format!("id-{k}"))))
                 .collect();
             for item in &event.items {
                 with_people_ids("test", item, &people).expect("every key declared");
