@@ -1,5 +1,5 @@
 //! The edge router: one port in front of the three services and the portal. It forwards `/v1/<collection>/…` to the
-//! service that owns the collection (DESIGN.md), `/.well-known/jwks.json` to registration and every other path to
+//! service that owns the collection (docs/architecture.md), `/.well-known/jwks.json` to registration and every other path to
 //! the portal (the web pages), gives every request an `x-request-id` (keeping a sane one the caller sent) that the
 //! services log and pass on, and streams bodies both ways. An unknown `/v1` collection stays a 404 problem; without
 //! a portal configured, so does any other path.
