@@ -39,10 +39,10 @@ use crate::domain::letters::{
     CalendarNote, ChangeSet, EventFacts, FieldChange, Letter, LetterContext, LetterKind, Recipient,
     Templates,
 };
-use crate::domain::when::Locale;
 use crate::jobs::delivery::DeliveryHandle;
 use crate::store::inbox::Claimed;
 use crate::store::{inbox, invites as ledger, messages, reminders};
+use cloverleaf_locale::Locale;
 
 /// Why an event could not be handled now: it is tried again later.
 #[derive(Debug, thiserror::Error)]

@@ -1,52 +1,14 @@
 //! Languages: English and Simplified Chinese. The visitor's choice (the `cl_lang` cookie, set by the language switch)
 //! wins, then the browser's `Accept-Language`, then English. Every text a page shows comes from the message catalogs
-//! in `locales/<code>.toml` (compiled in), looked up by key — templates call `t("key")`.
+//! in `locales/<code>.toml` (compiled in), looked up by key — templates call `t("key")`. The [`Locale`] type and its
+//! negotiation are `cloverleaf_locale`'s, shared with the emails.
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
 use crate::Error;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Locale {
-    #[serde(rename = "en")]
-    En,
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-}
-
-impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
-
-    /// The BCP 47 tag: the `lang` of the pages, the cookie's value, the registration's `locale`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::ZhCn => "zh-CN",
-        }
-    }
-
-    /// A language the portal speaks, from a tag (`en`, `en-GB`, `zh`, `zh-CN`, `zh-Hans`…).
-    pub fn parse(tag: &str) -> Option<Self> {
-        let tag = tag.trim().to_ascii_lowercase();
-        let primary = tag.split(['-', '_']).next().unwrap_or_default();
-        match primary {
-            "en" => Some(Self::En),
-            // Traditional Chinese readers get Simplified rather than English.
-            "zh" => Some(Self::ZhCn),
-            _ => None,
-        }
-    }
-
-    /// The cookie's choice, else the best of `Accept-Language` the portal speaks, else English.
-    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Self {
-        cookie
-            .and_then(Self::parse)
-            .or_else(|| accept_language.and_then(from_accept_language))
-            .unwrap_or(Self::En)
-    }
-}
+/// The locale type every service shares (the emails use the same one), with the negotiation above.
+pub use cloverleaf_locale::Locale;
 
 /// A field's name and what is wrong with it, as one line of an error summary: `Full name: This is required`, in
 /// Chinese `姓名：此项必填`. A label's own closing full stop or colon goes (`…this event.: …` read wrong); after a
@@ -65,24 +27,6 @@ pub fn label_and_message(locale: Locale, label: &str, message: &str) -> String {
         (Locale::En, false) => format!("{label}: {message}"),
         (Locale::ZhCn, false) => format!("{label}：{message}"),
     }
-}
-
-/// The first language of an `Accept-Language` header (by quality, then order) that the portal speaks.
-fn from_accept_language(header: &str) -> Option<Locale> {
-    let mut ranges: Vec<(f32, usize, &str)> = Vec::new();
-    for (order, part) in header.split(',').enumerate() {
-        let mut pieces = part.split(';');
-        let tag = pieces.next().unwrap_or_default().trim();
-        let quality = pieces
-            .find_map(|p| p.trim().strip_prefix("q="))
-            .and_then(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if !tag.is_empty() && quality > 0.0 {
-            ranges.push((quality, order, tag));
-        }
-    }
-    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranges.iter().find_map(|(_, _, tag)| Locale::parse(tag))
 }
 
 /// The message catalogs, one per language, keys flattened (`[event] title = …` is `event.title`).

@@ -16,7 +16,7 @@ use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
 use sha2::{Digest, Sha256};
 
 use crate::directory::{AgendaItem, Event, Venue};
-use crate::domain::when::{self, Locale};
+use cloverleaf_locale::{Locale, text, time};
 
 /// At most this many agenda items are listed in an invite's description; the feed has them all.
 const AGENDA_LINES: usize = 40;
@@ -233,7 +233,7 @@ pub fn vevent(
 pub fn item_when(item: &AgendaItem, event_zone: Tz, locale: Locale) -> String {
     let start_zone = item.timezone.parse::<Tz>().unwrap_or(event_zone);
     let end_zone = item.end_zone().parse::<Tz>().unwrap_or(start_zone);
-    when::span_between(
+    time::labelled_span(
         item.starts_at.with_timezone(&Utc),
         start_zone,
         item.ends_at.with_timezone(&Utc),
@@ -272,7 +272,7 @@ fn description(event: &Event, agenda: &[AgendaItem], links: &Links, locale: Loca
             }
             match locale {
                 Locale::En => out.push_str(&line),
-                Locale::ZhCn => out.push_str(&when::zh_tidy(&line)),
+                Locale::ZhCn => out.push_str(&text::zh_tidy(&line)),
             }
             out.push('\n');
         }

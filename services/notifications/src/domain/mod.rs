@@ -4,4 +4,3 @@
 pub mod invites;
 pub mod letters;
 pub mod mime;
-pub mod when;

@@ -367,7 +367,7 @@ async fn language(
     Path(code): Path<String>,
     Query(query): Query<NextQuery>,
 ) -> Result<Response, Error> {
-    let locale = Locale::parse(&code).ok_or(Error::NotFound)?;
+    let locale = Locale::from_language(&code).ok_or(Error::NotFound)?;
     let mut response = Redirect::to(&safe_next(query.next.as_deref(), "/")).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
