@@ -38,7 +38,8 @@ fi
 BIN=${CLOVERLEAF_BIN:-}
 if [ -z "$BIN" ]; then
   log "building cloverleaf"
-  cargo build --workspace --locked --quiet
+  # --all-targets: the features the test run just built with, so nothing is built again after .ci/run's tests.
+  cargo build --workspace --all-targets --locked --quiet
   BIN=target/debug/cloverleaf
 fi
 

@@ -311,3 +311,68 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         .content(cloverleaf_problem::CONTENT_TYPE, problem_content())
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, utoipa::ToSchema)]
+    #[allow(dead_code)] // only described
+    struct Input {
+        name: String,
+    }
+
+    #[utoipa::path(post, path = "/v1/things/{id}", params(("id" = String, Path), crate::pagination::PageQuery),
+        request_body = Input, security(("bearer" = [])),
+        responses((status = 201), (status = 409, body = crate::Problem)))]
+    #[allow(dead_code)]
+    fn create() {}
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(create))]
+    struct Doc;
+
+    #[test]
+    fn every_operation_gets_the_kits_statuses_and_errors_are_problem_json() {
+        let document = serde_json::to_value(complete(Doc::openapi())).expect("json");
+        let responses = &document["paths"]["/v1/things/{id}"]["post"]["responses"];
+        for status in ["400", "401", "403", "404", "409", "413", "415", "422"] {
+            let content = responses[status]["content"].as_object().expect(status);
+            assert_eq!(
+                content.keys().collect::<Vec<_>>(),
+                ["application/problem+json"],
+                "{status}"
+            );
+            assert_eq!(
+                content["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{status}"
+            );
+        }
+        assert!(responses["201"]["content"].is_null(), "success untouched");
+        assert!(responses["429"].is_null(), "only what the kit gives");
+        assert!(document["components"]["schemas"]["Problem"].is_object());
+        let limit = &document["paths"]["/v1/things/{id}"]["post"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .expect("limit")["schema"];
+        assert_eq!(limit["minimum"], 1);
+        assert_eq!(limit["maximum"], crate::pagination::MAX_LIMIT);
+    }
+
+    #[test]
+    fn the_edge_document_names_the_edges_own_paths() {
+        let document = serde_json::to_value(edge_document()).expect("json");
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/openapi/{document}",
+            "/docs/",
+            "/v1/{collection}",
+        ] {
+            assert!(document["paths"][path]["get"].is_object(), "{path}");
+        }
+    }
+}
