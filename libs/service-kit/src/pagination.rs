@@ -19,6 +19,7 @@ pub const MAX_LIMIT: u64 = 500;
 pub struct PageQuery {
     /// How many items at most (1–500, default 50).
     #[serde(default, deserialize_with = "limit_param")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -27,6 +27,7 @@ pub struct MessageQuery {
     /// Only messages to this address (case-insensitive).
     pub to: Option<String>,
     /// How many items at most (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -80,7 +80,9 @@ pub use cloverleaf_service_kit::validate::EmailAddress;
 #[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
     pub event_id: Uuid,
+    #[schema(required = true)]
     pub email: Option<String>,
+    #[schema(required = true)]
     pub name: Option<String>,
     pub affiliation: Option<String>,
     /// ISO 3166-1 alpha-2.
@@ -90,6 +92,7 @@ pub struct RegistrationInput {
     pub answers: Map<String, Value>,
     /// Must be true: the participant agrees that their data is stored for the event.
     #[serde(default)]
+    #[schema(required = true)]
     pub consent: bool,
     /// `en` or `zh-CN`: the language of their emails.
     pub locale: Option<String>,

@@ -217,6 +217,7 @@ pub struct ListQuery {
     /// confirmed, waitlisted, pending_approval, cancelled, rejected or event_cancelled.
     pub status: Option<String>,
     /// How many items at most (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     #[serde(
         default,
         deserialize_with = "cloverleaf_service_kit::pagination::limit_param"
@@ -238,7 +239,8 @@ pub struct RegistrationList {
 /// Registrations of an event (organisers and services), oldest first, with counts per status. `Accept: text/csv`
 /// gives all of them as CSV with one column per question, for spreadsheet programs.
 #[utoipa::path(get, path = "/v1/registrations", tag = "registrations", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = RegistrationList), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "the registrations: JSON, or CSV for `Accept: text/csv`",
+            content((RegistrationList = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_registrations(
     State(state): State<AppState>,

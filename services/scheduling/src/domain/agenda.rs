@@ -105,14 +105,17 @@ pub struct Hotel {
 /// An agenda item as requested (and what a patch is merged onto).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
-    #[schema(value_type = String, example = "talk")]
+    #[schema(required = true, value_type = String, example = "talk")]
     pub kind: Option<String>,
+    #[schema(required = true)]
     pub title: Option<String>,
     /// The title in Simplified Chinese (optional; the English one is the fallback).
     pub title_zh: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in the item's zone.
+    #[schema(required = true)]
     pub starts_at: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in the item's end zone.
+    #[schema(required = true)]
     pub ends_at: Option<String>,
     /// IANA name; the event's when absent.
     pub timezone: Option<String>,

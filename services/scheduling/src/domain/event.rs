@@ -92,6 +92,7 @@ impl EventStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VenueInput {
     pub id: Option<Uuid>,
+    #[schema(required = true)]
     pub name: Option<String>,
     pub address: Option<String>,
     pub city: Option<String>,
@@ -100,28 +101,34 @@ pub struct VenueInput {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrganiserInput {
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub email: Option<String>,
 }
 
 /// An event as requested, before checking: what `POST /v1/events` takes, and what a patch is merged onto.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventInput {
-    #[schema(value_type = String, example = "webinar")]
+    #[schema(required = true, value_type = String, example = "webinar")]
     pub kind: Option<String>,
+    #[schema(required = true)]
     pub title: Option<String>,
     /// The title in Simplified Chinese (optional; the English one is the fallback).
     pub title_zh: Option<String>,
     /// Made from the title when absent.
     pub slug: Option<String>,
     /// IANA name, e.g. `Europe/Berlin`.
+    #[schema(required = true)]
     pub timezone: Option<String>,
     /// IANA zone of the event's end (a tour Berlin → Nanjing ends in Asia/Shanghai). When absent, views derive it:
     /// the zone of the agenda item that ends last, else `timezone`.
     pub end_timezone: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in `timezone`.
+    #[schema(required = true)]
     pub starts_at: Option<String>,
     /// RFC 3339 with an offset, or a wall-clock time in `end_timezone` (else `timezone`).
+    #[schema(required = true)]
     pub ends_at: Option<String>,
     pub summary: Option<String>,
     pub summary_zh: Option<String>,
@@ -129,6 +136,7 @@ pub struct EventInput {
     pub description_zh: Option<String>,
     pub online_url: Option<String>,
     pub venue: Option<VenueInput>,
+    #[schema(required = true)]
     pub organiser: Option<OrganiserInput>,
 }
 

@@ -58,6 +58,7 @@ pub struct EventListQuery {
     pub from: Option<String>,
     /// Events that start before this instant (RFC 3339).
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

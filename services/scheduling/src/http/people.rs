@@ -18,6 +18,7 @@ use crate::store::people::{self, PersonFields};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PersonInput {
+    #[schema(required = true)]
     pub name: Option<String>,
     pub affiliation: Option<String>,
     pub email: Option<String>,

@@ -19,6 +19,7 @@ use crate::store::people::{self, RoomFields, VenueFields};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoomInput {
+    #[schema(required = true)]
     pub name: Option<String>,
     /// Seats; absent when unknown.
     pub capacity: Option<i64>,
@@ -26,6 +27,7 @@ pub struct RoomInput {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct VenueInput {
+    #[schema(required = true)]
     pub name: Option<String>,
     pub address: Option<String>,
     pub city: Option<String>,
