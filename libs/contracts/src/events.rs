@@ -129,8 +129,11 @@ pub struct RegistrationChanged {
     #[serde(default)]
     pub email: Option<String>,
     pub event_id: Uuid,
-    /// `en` or `zh-CN`; added after the first payloads, which are read as `en`.
-    #[serde(default = "crate::registration::default_locale")]
+    /// `en` or `zh-CN`; added after the first payloads, which are read as `en` (so is a `null`).
+    #[serde(
+        default = "crate::registration::default_locale",
+        deserialize_with = "crate::registration::locale_or_default"
+    )]
     pub locale: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -276,9 +279,13 @@ impl DomainEvent {
             types::EVENT_PUBLISHED => Self::EventPublished(serde_json::from_value(payload)?),
             types::EVENT_UPDATED => Self::EventUpdated(serde_json::from_value(payload)?),
             types::EVENT_CANCELLED => Self::EventCancelled(serde_json::from_value(payload)?),
-            types::REGISTRATION_ERASED => Self::RegistrationErased(serde_json::from_value(payload)?),
+            types::REGISTRATION_ERASED => {
+                Self::RegistrationErased(serde_json::from_value(payload)?)
+            }
             types::REGISTRATION_CONFIRMED => registration(RegistrationChange::Confirmed, payload)?,
-            types::REGISTRATION_WAITLISTED => registration(RegistrationChange::Waitlisted, payload)?,
+            types::REGISTRATION_WAITLISTED => {
+                registration(RegistrationChange::Waitlisted, payload)?
+            }
             types::REGISTRATION_PENDING_APPROVAL => {
                 registration(RegistrationChange::PendingApproval, payload)?
             }
@@ -307,7 +314,9 @@ impl DomainEvent {
             Self::RegistrationCancelled(p) => (RegistrationChange::Cancelled, p),
             Self::RegistrationRejected(p) => (RegistrationChange::Rejected, p),
             Self::RegistrationPromoted(p) => (RegistrationChange::Promoted, p),
-            Self::RegistrationManageLinkRequested(p) => (RegistrationChange::ManageLinkRequested, p),
+            Self::RegistrationManageLinkRequested(p) => {
+                (RegistrationChange::ManageLinkRequested, p)
+            }
             Self::EventPublished(_)
             | Self::EventUpdated(_)
             | Self::EventCancelled(_)
@@ -332,4 +341,3 @@ impl DomainEvent {
         }
     }
 }
-

@@ -22,5 +22,6 @@ pub use events::{DomainEvent, FromWireError};
 pub use page::{Page, encode_cursor};
 pub use registration::{ManageLink, Registration};
 pub use scheduling::{
-    AgendaItem, Contact, Event, EventLinks, Hotel, HotelStay, Organiser, Person, Room, Transfer, Venue, Visit,
+    AgendaItem, Contact, Event, EventLinks, Hotel, HotelStay, Organiser, Person, Room, Transfer,
+    Venue, Visit,
 };

@@ -48,7 +48,7 @@ pub struct Registration {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: Map<String, Value>,
     /// `en` or `zh-CN`: the language of their emails.
-    #[serde(default = "default_locale")]
+    #[serde(default = "default_locale", deserialize_with = "locale_or_default")]
     pub locale: String,
     #[serde(default)]
     pub timezone: Option<String>,
@@ -69,6 +69,13 @@ pub struct Registration {
 /// The language a registration's emails are in when nothing says otherwise.
 pub(crate) fn default_locale() -> String {
     "en".to_owned()
+}
+
+/// A locale, or [`default_locale`] for `null`.
+pub(crate) fn locale_or_default<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_else(default_locale))
 }
 
 /// A registration's manage token, for another service to put in a link (notifications: every email carries one).

@@ -87,6 +87,7 @@ pub struct EventLinks {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = EventView))]
 pub struct Event {
     pub id: Uuid,
+    #[serde(default)]
     pub slug: String,
     /// webinar, workshop or tour.
     #[cfg_attr(feature = "openapi", schema(value_type = EventKind))]
