@@ -9,7 +9,7 @@ use cloverleaf_service_kit::auth::{self, AuthSetupError};
 use cloverleaf_service_kit::client::ServiceClient;
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Problem, Settings};
-use moka::sync::Cache;
+use moka::future::Cache;
 use uuid::Uuid;
 
 /// Scheduling's event as `GET /v1/events/{id}` answers it (defined in the contracts); registration reads its id,
@@ -90,12 +90,12 @@ impl EventDirectory {
     /// The event, `None` when scheduling does not know it; a 503 problem when scheduling cannot be asked. Answers
     /// are remembered for a few seconds.
     pub async fn event(&self, id: Uuid) -> Result<Option<EventSummary>, Problem> {
-        if let Some(known) = self.cache.get(&id) {
-            return Ok(known);
-        }
-        let answer = self.fetch(id).await?;
-        self.cache.insert(id, answer.clone());
-        Ok(answer)
+        // Concurrent questions about the same event wait for one answer (a burst of registrations asks once); a
+        // failure is not remembered.
+        self.cache
+            .try_get_with(id, self.fetch(id))
+            .await
+            .map_err(|problem| (*problem).clone())
     }
 
     /// The event as scheduling says it now, bypassing the cache (organisers' changes want the fresh answer).
@@ -119,8 +119,8 @@ impl EventDirectory {
     }
 
     /// Drops what is remembered about an event (its `event.cancelled` arrived), so the next question asks again.
-    pub fn forget(&self, id: Uuid) {
-        self.cache.invalidate(&id);
+    pub async fn forget(&self, id: Uuid) {
+        self.cache.invalidate(&id).await;
     }
 
     /// The event if it exists and is published; 409 `event-cancelled` once cancelled; 404 otherwise.

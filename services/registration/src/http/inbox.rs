@@ -70,7 +70,7 @@ pub async fn receive(
     txn.commit().await?;
     if let Some(event_id) = cancelled {
         // This instance stops answering "published" from its cache at once (the form's mark refuses the rest).
-        state.events.forget(event_id);
+        state.events.forget(event_id).await;
     }
     Ok((
         StatusCode::ACCEPTED,
