@@ -5,8 +5,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::{FieldError, Problem};
 
@@ -74,39 +74,10 @@ impl PageQuery {
     }
 }
 
-/// One page of a list.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from rows fetched with `limit + 1`: the extra row only tells that there is more.
-    pub fn from_rows<R, K: Serialize>(
-        mut rows: Vec<R>,
-        limit: u64,
-        key: impl Fn(&R) -> K,
-        item: impl FnMut(R) -> T,
-    ) -> Self {
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            rows.last().map(|last| encode_cursor(&key(last)))
-        } else {
-            None
-        };
-        Self {
-            items: rows.into_iter().map(item).collect(),
-            next_cursor,
-        }
-    }
-}
-
-pub fn encode_cursor<K: Serialize>(key: &K) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
-}
+/// One page of a list, and its cursors: on the wire between services (notifications and the portal read the pages
+/// the others answer with), so defined once in the contracts; re-exported here for building pages. Generic
+/// plumbing only: the kit knows nothing of any service's domain through it.
+pub use cloverleaf_contracts::{Page, encode_cursor};
 
 #[cfg(test)]
 mod tests {

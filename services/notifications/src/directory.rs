@@ -1,20 +1,25 @@
 //! What notifications asks the other services, over HTTP with a service token: an event and its agenda from
-//! scheduling, attendees and manage tokens from registration. Only the fields the emails and invites use are read;
-//! fields other services add later (the Chinese texts, `end_timezone`) are read with defaults, so an older answer
-//! still works.
+//! scheduling, attendees and manage tokens from registration, as the contracts define them. Fields other services
+//! added later (the Chinese texts, `end_timezone`) are read with defaults, so an older answer still works.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use cloverleaf_contracts::{ManageLink, Page};
 use cloverleaf_service_kit::client::{ClientError, ServiceClient};
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Settings, auth};
-use serde::Deserialize;
+use moka::sync::Cache;
 use uuid::Uuid;
 
 use crate::Error;
+
+/// What scheduling shows (an event as `GET /v1/events/{id}` answers it, one agenda item, its venue, organiser and
+/// links) and a registration as registration lists it to a service (with a fresh manage token): defined in the
+/// contracts, under the names notifications uses.
+pub use cloverleaf_contracts::{
+    AgendaItem, Event, EventLinks, Organiser, Registration as Attendee, Venue,
+};
 
 /// Statuses registration gained in this session (contract 2): one that does not know them yet answers 422.
 const NEWER_STATUSES: &[&str] = &["event_cancelled"];
@@ -22,125 +27,9 @@ const NEWER_STATUSES: &[&str] = &["event_cancelled"];
 /// Attendees are read in pages of this size.
 const PAGE: u32 = 500;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Venue {
-    pub name: String,
-    pub address: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Organiser {
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct EventLinks {
-    /// Path of the event's `.ics` feed, e.g. `/v1/events/{id}/calendar.ics`.
-    pub calendar: String,
-}
-
-/// An event as scheduling shows it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Event {
-    pub id: Uuid,
-    pub slug: String,
-    pub kind: String,
-    pub title: String,
-    /// The Chinese title, when there is one (contract 1; English is the fallback).
-    #[serde(default)]
-    pub title_zh: Option<String>,
-    pub summary: Option<String>,
-    #[serde(default)]
-    pub summary_zh: Option<String>,
-    pub timezone: String,
-    /// The zone the event ends in (a tour Berlin → Nanjing ends in Nanjing's); scheduling fills it in, and before it
-    /// did, the end is in `timezone`.
-    #[serde(default)]
-    pub end_timezone: Option<String>,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    pub online_url: Option<String>,
-    pub venue: Option<Venue>,
-    pub organiser: Organiser,
-    /// `draft`, `published`, `cancelled` or `completed`.
-    pub status: String,
-    pub sequence: i32,
-    pub calendar_uid: String,
-    pub cancel_reason: Option<String>,
-    pub links: EventLinks,
-}
-
-impl Event {
-    pub fn is_cancelled(&self) -> bool {
-        self.status == "cancelled"
-    }
-
-    pub fn starts_at_utc(&self) -> DateTime<Utc> {
-        self.starts_at.with_timezone(&Utc)
-    }
-
-    /// The zone of its end: `end_timezone`, else `timezone`.
-    pub fn end_zone(&self) -> &str {
-        self.end_timezone
-            .as_deref()
-            .filter(|z| !z.trim().is_empty())
-            .unwrap_or(&self.timezone)
-    }
-}
-
-/// One agenda item, as far as an invite's description lists it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AgendaItem {
-    pub id: Uuid,
-    pub kind: String,
-    pub title: String,
-    #[serde(default)]
-    pub title_zh: Option<String>,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    pub timezone: String,
-    /// Where it ends (a flight lands in another zone); before scheduling sent it, the end is in `timezone`.
-    #[serde(default)]
-    pub end_timezone: Option<String>,
-    pub location: Option<String>,
-}
-
-impl AgendaItem {
-    /// The zone of its end: `end_timezone`, else `timezone`.
-    pub fn end_zone(&self) -> &str {
-        self.end_timezone
-            .as_deref()
-            .filter(|z| !z.trim().is_empty())
-            .unwrap_or(&self.timezone)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-/// A registration as registration lists it to a service (with a fresh manage token).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Attendee {
-    pub id: Uuid,
-    pub status: String,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub locale: String,
-    pub timezone: Option<String>,
-    pub waitlist_position: Option<i64>,
-    pub manage_token: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ManageLink {
-    manage_token: String,
-}
+/// How many events (and agendas) one run through a claim keeps at most: a claim is one programme event's queue, so
+/// this is far more than it needs and only bounds a runaway.
+const RECENT_EVENTS: u64 = 1_000;
 
 /// Why the other service gave no answer; the inbox worker tries the event again later.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +40,7 @@ pub struct Unavailable(pub ClientError);
 pub struct Directory {
     scheduling: ServiceClient,
     registration: ServiceClient,
-    recent: Arc<Mutex<Recent>>,
+    recent: Arc<Recent>,
 }
 
 /// What was read of events and agendas, kept for one run of work through one programme event's claimed inbox
@@ -160,10 +49,19 @@ pub struct Directory {
 /// the event's changes, and handling a change forgets it ([`Directory::forget`]). A cache that outlived the claim
 /// (it once kept reads 5 s, shared by the whole process) would hand a replica the version from before a change that
 /// another replica handled meanwhile: an invite with the old time and the old agenda, never corrected.
-#[derive(Default)]
 struct Recent {
-    events: HashMap<Uuid, Option<Event>>,
-    agendas: HashMap<Uuid, Vec<AgendaItem>>,
+    events: Cache<Uuid, Option<Event>>,
+    agendas: Cache<Uuid, Vec<AgendaItem>>,
+}
+
+impl Recent {
+    /// Kept until forgotten or until the directory is dropped with its claim: no time to live (the claim bounds it).
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            events: Cache::new(RECENT_EVENTS),
+            agendas: Cache::new(RECENT_EVENTS),
+        })
+    }
 }
 
 impl std::fmt::Debug for Directory {
@@ -186,7 +84,7 @@ impl Directory {
         Ok(Self {
             scheduling: client(ServiceName::Scheduling),
             registration: client(ServiceName::Registration),
-            recent: Arc::new(Mutex::new(Recent::default())),
+            recent: Recent::new(),
         })
     }
 
@@ -196,40 +94,19 @@ impl Directory {
         Self {
             scheduling: self.scheduling.clone(),
             registration: self.registration.clone(),
-            recent: Arc::new(Mutex::new(Recent::default())),
+            recent: Recent::new(),
         }
     }
 
     /// Drops what was read of the event: the next [`Directory::event`] and [`Directory::agenda`] ask scheduling.
     pub fn forget(&self, event_id: Uuid) {
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.events.remove(&event_id);
-            recent.agendas.remove(&event_id);
-        }
-    }
-
-    fn recent_event(&self, id: Uuid) -> Option<Option<Event>> {
-        self.recent.lock().ok()?.events.get(&id).cloned()
-    }
-
-    fn recent_agenda(&self, id: Uuid) -> Option<Vec<AgendaItem>> {
-        self.recent.lock().ok()?.agendas.get(&id).cloned()
-    }
-
-    fn remember(&self, id: Uuid, event: Option<&Option<Event>>, agenda: Option<&Vec<AgendaItem>>) {
-        if let Ok(mut recent) = self.recent.lock() {
-            if let Some(event) = event {
-                recent.events.insert(id, event.clone());
-            }
-            if let Some(agenda) = agenda {
-                recent.agendas.insert(id, agenda.clone());
-            }
-        }
+        self.recent.events.invalidate(&event_id);
+        self.recent.agendas.invalidate(&event_id);
     }
 
     /// The event, `None` when scheduling does not know it (anymore).
     pub async fn event(&self, id: Uuid) -> Result<Option<Event>, Unavailable> {
-        if let Some(event) = self.recent_event(id) {
+        if let Some(event) = self.recent.events.get(&id) {
             return Ok(event);
         }
         let event = match self.scheduling.get_json(&format!("/v1/events/{id}")).await {
@@ -237,13 +114,13 @@ impl Directory {
             Err(error) if error.is_not_found() => None,
             Err(error) => return Err(Unavailable(error)),
         };
-        self.remember(id, Some(&event), None);
+        self.recent.events.insert(id, event.clone());
         Ok(event)
     }
 
     /// The event's agenda in time order (scheduling sends it whole).
     pub async fn agenda(&self, id: Uuid) -> Result<Vec<AgendaItem>, Unavailable> {
-        if let Some(agenda) = self.recent_agenda(id) {
+        if let Some(agenda) = self.recent.agendas.get(&id) {
             return Ok(agenda);
         }
         let agenda = match self
@@ -255,7 +132,7 @@ impl Directory {
             Err(error) if error.is_not_found() => Vec::new(),
             Err(error) => return Err(Unavailable(error)),
         };
-        self.remember(id, None, Some(&agenda));
+        self.recent.agendas.insert(id, agenda.clone());
         Ok(agenda)
     }
 

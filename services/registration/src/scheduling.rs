@@ -2,51 +2,62 @@
 //! token and a short timeout, and remembered briefly (a burst of registrations for one webinar asks once), so
 //! registering keeps working fast — and answers 503, writing nothing, when scheduling cannot be asked.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset, Utc};
 use cloverleaf_service_kit::auth::{self, AuthSetupError};
 use cloverleaf_service_kit::client::ServiceClient;
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Problem, Settings};
-use serde::Deserialize;
+use moka::future::Cache;
 use uuid::Uuid;
 
-/// The part of scheduling's event that registration needs.
-#[derive(Debug, Clone, Deserialize)]
-pub struct EventSummary {
-    pub id: Uuid,
-    pub title: String,
-    pub kind: String,
-    /// draft, published, cancelled or completed.
-    pub status: String,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    pub timezone: String,
-}
-
-impl EventSummary {
-    pub fn is_published(&self) -> bool {
-        self.status == "published"
-    }
-
-    pub fn starts_at_utc(&self) -> DateTime<Utc> {
-        self.starts_at.with_timezone(&Utc)
-    }
-}
+/// Scheduling's event as `GET /v1/events/{id}` answers it (defined in the contracts); registration reads its id,
+/// title, kind, status, times and zone.
+pub use cloverleaf_contracts::Event as EventSummary;
 
 /// How long an answer is remembered: found events a little longer than missing ones.
 const FOUND_FOR: Duration = Duration::from_secs(10);
 const MISSING_FOR: Duration = Duration::from_secs(2);
 
-type Cache = HashMap<Uuid, (Instant, Option<EventSummary>)>;
+/// How many events' answers are remembered at most (the least used leave first).
+const REMEMBERED: u64 = 10_000;
+
+/// Each answer lives [`FOUND_FOR`] or [`MISSING_FOR`] from when it was fetched.
+struct FreshFor;
+
+impl moka::Expiry<Uuid, Option<EventSummary>> for FreshFor {
+    fn expire_after_create(
+        &self,
+        _id: &Uuid,
+        known: &Option<EventSummary>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(if known.is_some() {
+            FOUND_FOR
+        } else {
+            MISSING_FOR
+        })
+    }
+
+    /// A newer answer for the same event starts its own time.
+    fn expire_after_update(
+        &self,
+        id: &Uuid,
+        known: &Option<EventSummary>,
+        updated_at: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
+        self.expire_after_create(id, known, updated_at)
+    }
+}
+
+type Remembered = Cache<Uuid, Option<EventSummary>>;
 
 #[derive(Clone)]
 pub struct EventDirectory {
     client: ServiceClient,
-    cache: Arc<Mutex<Cache>>,
+    cache: Remembered,
 }
 
 impl std::fmt::Debug for EventDirectory {
@@ -69,33 +80,22 @@ impl EventDirectory {
         .with_retries(2, Duration::from_millis(100));
         Ok(Self {
             client,
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            cache: Cache::builder()
+                .max_capacity(REMEMBERED)
+                .expire_after(FreshFor)
+                .build(),
         })
     }
 
     /// The event, `None` when scheduling does not know it; a 503 problem when scheduling cannot be asked. Answers
     /// are remembered for a few seconds.
     pub async fn event(&self, id: Uuid) -> Result<Option<EventSummary>, Problem> {
-        if let Ok(cache) = self.cache.lock()
-            && let Some((at, known)) = cache.get(&id)
-        {
-            let fresh_for = if known.is_some() {
-                FOUND_FOR
-            } else {
-                MISSING_FOR
-            };
-            if at.elapsed() < fresh_for {
-                return Ok(known.clone());
-            }
-        }
-        let answer = self.fetch(id).await?;
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(id, (Instant::now(), answer.clone()));
-        }
-        Ok(answer)
+        // Concurrent questions about the same event wait for one answer (a burst of registrations asks once); a
+        // failure is not remembered.
+        self.cache
+            .try_get_with(id, self.fetch(id))
+            .await
+            .map_err(|problem| (*problem).clone())
     }
 
     /// The event as scheduling says it now, bypassing the cache (organisers' changes want the fresh answer).
@@ -119,10 +119,8 @@ impl EventDirectory {
     }
 
     /// Drops what is remembered about an event (its `event.cancelled` arrived), so the next question asks again.
-    pub fn forget(&self, id: Uuid) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(&id);
-        }
+    pub async fn forget(&self, id: Uuid) {
+        self.cache.invalidate(&id).await;
     }
 
     /// The event if it exists and is published; 409 `event-cancelled` once cancelled; 404 otherwise.

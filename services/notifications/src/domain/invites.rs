@@ -357,6 +357,7 @@ mod tests {
     #[test]
     fn a_venue_names_its_country_in_the_readers_language() {
         let venue = Venue {
+            id: None,
             name: "Università di Siena".into(),
             address: Some("Banchi di Sotto 55".into()),
             city: Some("Siena".into()),

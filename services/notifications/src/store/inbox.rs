@@ -242,7 +242,10 @@ pub async fn erase_registration<C: ConnectionTrait>(
     use sea_orm::{ColumnTrait, QueryFilter};
     let rows = inbox_event::Entity::find()
         .filter(inbox_event::Column::AggregateId.eq(registration_id))
-        .filter(inbox_event::Column::EventType.like("registration.%"))
+        .filter(inbox_event::Column::EventType.like(format!(
+            "{}%",
+            cloverleaf_contracts::events::types::REGISTRATION_PREFIX
+        )))
         .all(txn)
         .await?;
     let mut erased = 0;

@@ -12,32 +12,11 @@ use chrono_tz::Tz;
 
 use crate::i18n::Locale;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Venue {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub city: Option<String>,
-    #[serde(default)]
-    pub country: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Organiser {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-}
+// What scheduling and registration answer that the portal reads as it is — one page of a list, a venue, an
+// organiser, the details of a visit, transfer and hotel stay — is defined in the contracts. The portal's own
+// `Event`, `Item`, `Person`, `Room` and `Registration` below are the pages' lenient views (they render into the
+// templates and carry the portal's locale helpers); see the contracts' `Event` and `AgendaItem` for the full answer.
+pub use cloverleaf_contracts::{Hotel, Organiser, Page, Transfer, Venue, Visit};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Event {
@@ -146,38 +125,6 @@ pub struct Person {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Room {
     pub name: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Visit {
-    #[serde(default)]
-    pub institution: Option<String>,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub city: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Transfer {
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub carrier: Option<String>,
-    #[serde(default)]
-    pub number: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Hotel {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub city: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -55,23 +55,26 @@ impl Status {
 
     /// The domain event announcing that a registration reached this status. `None` for `event_cancelled`: those
     /// are not announced one by one, since notifications writes to everyone on scheduling's `event.cancelled`.
-    pub fn event_type(self) -> Option<&'static str> {
+    pub fn event_type(self) -> Option<RegistrationChange> {
         match self {
-            Self::Confirmed => Some("registration.confirmed"),
-            Self::Waitlisted => Some("registration.waitlisted"),
-            Self::PendingApproval => Some("registration.pending_approval"),
-            Self::Cancelled => Some("registration.cancelled"),
-            Self::Rejected => Some("registration.rejected"),
+            Self::Confirmed => Some(RegistrationChange::Confirmed),
+            Self::Waitlisted => Some(RegistrationChange::Waitlisted),
+            Self::PendingApproval => Some(RegistrationChange::PendingApproval),
+            Self::Cancelled => Some(RegistrationChange::Cancelled),
+            Self::Rejected => Some(RegistrationChange::Rejected),
             Self::EventCancelled => None,
         }
     }
 }
 
-pub const PROMOTED: &str = "registration.promoted";
+/// The domain events registration announces are defined in the contracts (`registration.*`).
+pub use cloverleaf_contracts::events::RegistrationChange;
+
+pub const PROMOTED: RegistrationChange = RegistrationChange::Promoted;
 /// A registration's personal data was erased: `{registration_id, event_id}` only, so every service drops its copy.
-pub const ERASED: &str = "registration.erased";
+pub const ERASED: &str = cloverleaf_contracts::events::types::REGISTRATION_ERASED;
 /// Someone registered again with an address that already has a registration: its owner gets a fresh manage link.
-pub const MANAGE_LINK_REQUESTED: &str = "registration.manage_link_requested";
+pub const MANAGE_LINK_REQUESTED: RegistrationChange = RegistrationChange::ManageLinkRequested;
 
 pub use cloverleaf_service_kit::validate::EmailAddress;
 

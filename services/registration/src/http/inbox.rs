@@ -8,6 +8,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use cloverleaf_auth::ServiceCaller;
+use cloverleaf_contracts::events::types;
+use cloverleaf_contracts::{DomainEvent, FromWireError};
 use cloverleaf_service_kit::extract::Json;
 use cloverleaf_service_kit::inbox::{self, Received};
 use cloverleaf_service_kit::outbox::InboxEvent;
@@ -20,13 +22,14 @@ use super::AppState;
 use crate::Error;
 use crate::store::registrations;
 
-pub const EVENT_CANCELLED: &str = "event.cancelled";
+pub const EVENT_CANCELLED: &str = types::EVENT_CANCELLED;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive))
 }
 
-/// The programme event an `event.*` domain event is about: the payload's `event_id`, else the aggregate.
+/// The programme event an `event.*` domain event is about when its payload does not say it readably: the payload's
+/// `event_id` if it is a UUID in a string (else 422), or, when it has none, the aggregate.
 fn event_id(event: &InboxEvent) -> Result<Uuid, Problem> {
     match event.payload.get("event_id") {
         None | Some(serde_json::Value::Null) => Ok(event.aggregate_id),
@@ -50,9 +53,14 @@ pub async fn receive(
     Json(event): Json<InboxEvent>,
 ) -> Result<(StatusCode, Json<Received>), Error> {
     inbox::check(&event)?;
-    let cancelled = (event.event_type == EVENT_CANCELLED)
-        .then(|| event_id(&event))
-        .transpose()?;
+    let cancelled = match DomainEvent::from_wire(&event.event_type, None, event.payload.clone()) {
+        Ok(DomainEvent::EventCancelled(cancelled)) => Some(cancelled.event_id),
+        // An `event.cancelled` without a readable `event_id` is about its aggregate, or refused (422).
+        Err(FromWireError::Payload(_)) if event.event_type == EVENT_CANCELLED => {
+            Some(event_id(&event)?)
+        }
+        _ => None,
+    };
     let txn = db::begin_write(&state.db).await?;
     let fresh = inbox::record(&txn, &event).await?;
     if fresh && let Some(event_id) = cancelled {
@@ -62,7 +70,7 @@ pub async fn receive(
     txn.commit().await?;
     if let Some(event_id) = cancelled {
         // This instance stops answering "published" from its cache at once (the form's mark refuses the rest).
-        state.events.forget(event_id);
+        state.events.forget(event_id).await;
     }
     Ok((
         StatusCode::ACCEPTED,

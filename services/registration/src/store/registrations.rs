@@ -18,15 +18,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::Error;
 use crate::domain::forms::{Approval, FormSettings, Question};
 use crate::domain::registration::{
-    ERASED, MANAGE_LINK_REQUESTED, PROMOTED, Participant, Placement, Status, free_seats,
-    place_approved, place_new,
+    MANAGE_LINK_REQUESTED, PROMOTED, Participant, Placement, RegistrationChange, Status,
+    free_seats, place_approved, place_new,
 };
+use cloverleaf_contracts::DomainEvent;
+use cloverleaf_contracts::events::{RegistrationChanged, RegistrationErased};
 use cloverleaf_service_kit::{Problem, db, outbox};
 
 pub mod form {
@@ -166,32 +168,33 @@ pub struct Outcome {
 
 /// The payload of every `registration.*` event: enough for notifications to write to the person without asking
 /// back, and the registration id to ask more.
-fn payload(r: &registration::Model, position: Option<i64>) -> Value {
-    json!({
-        "registration_id": r.id,
-        "event_id": r.event_id,
-        "status": r.status,
-        "email": r.email,
-        "name": r.name,
-        "locale": r.locale,
-        "timezone": r.timezone,
-        "waitlist_position": position,
-    })
+fn payload(r: &registration::Model, position: Option<i64>) -> RegistrationChanged {
+    RegistrationChanged {
+        registration_id: r.id,
+        event_id: r.event_id,
+        status: r.status.clone(),
+        email: r.email.clone(),
+        name: r.name.clone(),
+        locale: r.locale.clone(),
+        timezone: r.timezone.clone(),
+        waitlist_position: position,
+    }
 }
 
 async fn announce<C: ConnectionTrait>(
     txn: &C,
-    event_type: &str,
+    change: RegistrationChange,
     r: &registration::Model,
     position: Option<i64>,
     subscribers: &[String],
 ) -> Result<(), Error> {
-    outbox::enqueue(txn, event_type, r.id, &payload(r, position), subscribers).await?;
+    let event = change.event(payload(r, position));
+    outbox::enqueue(txn, event.type_name(), r.id, &event, subscribers).await?;
     Ok(())
 }
 
 /// The domain event that announces reaching `status` (every status a change can reach has one).
-fn event_type_of(status: Status) -> Result<&'static str, Error> {
+fn event_type_of(status: Status) -> Result<RegistrationChange, Error> {
     status
         .event_type()
         .ok_or_else(|| Error::Corrupt(format!("{} is not announced", status.as_str())))
@@ -703,7 +706,7 @@ pub async fn register_batch(
     for ((decision, position), request) in decided.iter().zip(&positions).zip(requests) {
         if let Decided::AlreadyRegistered(holder) = decision {
             events.push(outbox::NewEvent {
-                event_type: MANAGE_LINK_REQUESTED,
+                event_type: MANAGE_LINK_REQUESTED.type_name(),
                 aggregate_id: holder.id,
                 payload: payload(holder, None),
                 request_id: request.request_id.clone(),
@@ -711,7 +714,7 @@ pub async fn register_batch(
         }
         if let Decided::New(r) = decision {
             events.push(outbox::NewEvent {
-                event_type: event_type_of(status_of(r)?)?,
+                event_type: event_type_of(status_of(r)?)?.type_name(),
                 aggregate_id: r.id,
                 payload: payload(r, *position),
                 request_id: request.request_id.clone(),
@@ -1014,14 +1017,11 @@ pub async fn erase(
     let erased = model.update(&txn).await?;
     scrub_outbox(&txn, erased.id).await?;
     // Only ids: every service that holds a copy of the person's data drops it.
-    outbox::enqueue(
-        &txn,
-        ERASED,
-        erased.id,
-        &json!({ "registration_id": erased.id, "event_id": erased.event_id }),
-        subscribers,
-    )
-    .await?;
+    let event = DomainEvent::RegistrationErased(RegistrationErased {
+        registration_id: erased.id,
+        event_id: erased.event_id,
+    });
+    outbox::enqueue(&txn, event.type_name(), erased.id, &event, subscribers).await?;
     txn.commit().await?;
     Ok(outcome)
 }

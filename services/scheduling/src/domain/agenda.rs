@@ -65,42 +65,10 @@ impl ItemKind {
     }
 }
 
-/// Whom to call at a host institution.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Contact {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// A visit to a host institution.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Visit {
-    pub institution: Option<String>,
-    pub address: Option<String>,
-    /// The city the visit is in; tours check it against the transfers.
-    pub city: Option<String>,
-    pub contact: Option<Contact>,
-}
-
-/// Travel between two cities.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Transfer {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Airline, railway, coach company.
-    pub carrier: Option<String>,
-    /// Flight or train number.
-    pub number: Option<String>,
-}
-
-/// A night's stay. Its check-in and check-out are the item's `starts_at` and `ends_at`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Hotel {
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub city: Option<String>,
-}
+// The details of a visit, transfer and hotel stay are shown to the other services as they are, so they are defined
+// in the contracts: whom to call at a host institution, a visit to one, travel between two cities, a night's stay
+// (its check-in and check-out are the item's `starts_at` and `ends_at`).
+pub use cloverleaf_contracts::{Contact, Hotel, Transfer, Visit};
 
 /// An agenda item as requested (and what a patch is merged onto).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

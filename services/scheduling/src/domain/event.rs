@@ -605,13 +605,9 @@ impl EventDetails {
     }
 }
 
-/// One field's change: its name and the values before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FieldChange {
-    pub field: String,
-    pub before: Value,
-    pub after: Value,
-}
+/// One field's change: its name and the values before and after (what `event.updated` carries, so defined in
+/// the contracts).
+pub use cloverleaf_contracts::events::FieldChange;
 
 /// The fields that differ between two versions of the same field list.
 pub fn diff(before: &[(&'static str, Value)], after: &[(&'static str, Value)]) -> Vec<FieldChange> {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::lookup::{load_references, visible_event};
-use super::views::{ChangeView, ConflictView, EventView, PublishedView};
+use super::views::{ChangeView, ConflictView, EventView, PublishedView, new_event_view};
 use super::{AppState, actor};
 use crate::Error;
 use crate::domain::conflicts::{self, Scheduled};
@@ -25,7 +25,7 @@ use crate::store::{event_details, events, items};
 /// The event as the API shows it, with its end zone derived from its agenda when not set.
 pub(crate) async fn event_view(state: &AppState, model: &event::Model) -> Result<EventView, Error> {
     let mut zones = items::last_end_zones(&state.db, std::slice::from_ref(model)).await?;
-    EventView::new(model, zones.remove(&model.id))
+    new_event_view(model, zones.remove(&model.id))
 }
 
 /// Create an event (a draft).
@@ -43,7 +43,7 @@ pub async fn create_event(
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::LOCATION, location)],
-        Json(EventView::new(&created, None)?),
+        Json(new_event_view(&created, None)?),
     ))
 }
 
@@ -127,7 +127,7 @@ pub async fn list_events(
     let zones = items::last_end_zones(&state.db, &page.items).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for event in &page.items {
-        items.push(EventView::new(event, zones.get(&event.id).copied())?);
+        items.push(new_event_view(event, zones.get(&event.id).copied())?);
     }
     Ok(Json(Page {
         items,

@@ -10,7 +10,7 @@ use cloverleaf_service_kit::pagination::Page;
 use uuid::Uuid;
 
 use super::lookup::{load_references, visible_event};
-use super::views::{ItemView, References};
+use super::views::{ItemView, References, new_item_view};
 use super::{AppState, actor};
 use crate::Error;
 use crate::domain::agenda::{ItemInput, ItemPatch};
@@ -39,7 +39,7 @@ async fn view(
     item: &StoredItem,
 ) -> Result<ItemView, Error> {
     let refs = references(state, std::slice::from_ref(item)).await?;
-    ItemView::new(event, item, &refs)
+    new_item_view(event, item, &refs)
 }
 
 async fn event_for_change(state: &AppState, key: &str) -> Result<event::Model, Error> {
@@ -92,7 +92,7 @@ pub async fn list_items(
     let refs = references(&state, &agenda).await?;
     let mut views = Vec::with_capacity(agenda.len());
     for item in &agenda {
-        views.push(ItemView::new(&event, item, &refs)?);
+        views.push(new_item_view(&event, item, &refs)?);
     }
     Ok(Json(Page {
         items: views,

@@ -3,135 +3,74 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Error;
-use crate::domain::agenda::{Hotel, ItemKind, Transfer, Visit};
 use crate::domain::calendar_uid;
 use crate::domain::conflicts::{Conflict, ConflictKind, Scheduled};
-use crate::domain::event::{EventKind, EventStatus, FieldChange};
+use crate::domain::event::FieldChange;
 use crate::domain::time::TimeZone;
 use crate::store::entities::{event, event_change, person, room, venue};
 use crate::store::items::StoredItem;
 use crate::store::{effective_status, event_details};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct VenueView {
-    pub id: Option<Uuid>,
-    pub name: String,
-    pub address: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-}
+// What other services read (an event, its agenda, venue, organiser, the people and rooms in it) is defined in the
+// contracts; scheduling builds it here, under the names its handlers use.
+pub use cloverleaf_contracts::{
+    AgendaItem as ItemView, Event as EventView, EventLinks, HotelStay as HotelView,
+    Organiser as OrganiserView, Person as PersonView, Room as RoomView, Venue as VenueView,
+};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct OrganiserView {
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventLinks {
-    /// The event's agenda as an iCalendar feed.
-    pub calendar: String,
-    pub items: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventView {
-    pub id: Uuid,
-    pub slug: String,
-    pub kind: EventKind,
-    pub title: String,
-    /// The title in Simplified Chinese; `null` when there is none (show `title`).
-    pub title_zh: Option<String>,
-    pub summary: Option<String>,
-    pub summary_zh: Option<String>,
-    pub description: Option<String>,
-    pub description_zh: Option<String>,
-    /// IANA zone the event is shown in (its start's).
-    pub timezone: String,
-    /// IANA zone of the event's end, always filled in: the one set, else the end zone of the agenda item that ends
-    /// last, else `timezone`.
-    pub end_timezone: String,
-    /// True when `end_timezone` was set for the event (not derived).
-    pub own_end_timezone: bool,
-    pub starts_at: DateTime<FixedOffset>,
-    /// At the offset of `end_timezone`.
-    pub ends_at: DateTime<FixedOffset>,
-    pub online_url: Option<String>,
-    pub venue: Option<VenueView>,
-    pub organiser: OrganiserView,
-    pub status: EventStatus,
-    /// Rises by one with each change attendees' calendars show; invites carry it as SEQUENCE.
-    pub sequence: i32,
-    /// The UID of the event's calendar entry; it never changes.
-    pub calendar_uid: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub cancel_reason: Option<String>,
-    pub links: EventLinks,
-}
-
-impl EventView {
-    /// `last_item_zone`: the end zone of the event's last-ending agenda item, if it has items
-    /// (`store::items::last_end_zones`).
-    pub fn new(model: &event::Model, last_item_zone: Option<TimeZone>) -> Result<Self, Error> {
-        let details = event_details(model)?;
-        let end_zone = details.derived_end_zone(last_item_zone);
-        Ok(Self {
-            id: model.id,
-            slug: model.slug.clone(),
-            kind: details.kind,
-            title: details.title,
-            title_zh: details.title_zh,
-            summary: details.summary,
-            summary_zh: details.summary_zh,
-            description: details.description,
-            description_zh: details.description_zh,
-            timezone: details.timezone.name().to_owned(),
-            end_timezone: end_zone.name().to_owned(),
-            own_end_timezone: details.end_timezone.is_some(),
-            starts_at: details.timezone.local(details.span.starts_at),
-            ends_at: end_zone.local(details.span.ends_at),
-            online_url: details.online_url,
-            venue: details.venue.map(|v| VenueView {
-                id: v.id,
-                name: v.name,
-                address: v.address,
-                city: v.city,
-                country: v.country,
-            }),
-            organiser: OrganiserView {
-                name: details.organiser.name,
-                email: details.organiser.email,
-            },
-            status: effective_status(model, Utc::now())?,
-            sequence: model.sequence,
-            calendar_uid: calendar_uid(model.id),
-            created_at: model.created_at,
-            updated_at: model.updated_at,
-            published_at: model.published_at,
-            cancelled_at: model.cancelled_at,
-            cancel_reason: model.cancel_reason.clone(),
-            links: EventLinks {
-                calendar: format!("/v1/events/{}/calendar.ics", model.id),
-                items: format!("/v1/events/{}/items", model.id),
-            },
-        })
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PersonView {
-    pub id: Uuid,
-    pub name: String,
-    pub affiliation: Option<String>,
-    pub email: Option<String>,
+/// The event as the API shows it. `last_item_zone`: the end zone of the event's last-ending agenda item, if it has
+/// items (`store::items::last_end_zones`).
+pub fn new_event_view(
+    model: &event::Model,
+    last_item_zone: Option<TimeZone>,
+) -> Result<EventView, Error> {
+    let details = event_details(model)?;
+    let end_zone = details.derived_end_zone(last_item_zone);
+    Ok(EventView {
+        id: model.id,
+        slug: model.slug.clone(),
+        kind: details.kind.as_str().to_owned(),
+        title: details.title,
+        title_zh: details.title_zh,
+        summary: details.summary,
+        summary_zh: details.summary_zh,
+        description: details.description,
+        description_zh: details.description_zh,
+        timezone: details.timezone.name().to_owned(),
+        end_timezone: end_zone.name().to_owned(),
+        own_end_timezone: details.end_timezone.is_some(),
+        starts_at: details.timezone.local(details.span.starts_at),
+        ends_at: end_zone.local(details.span.ends_at),
+        online_url: details.online_url,
+        venue: details.venue.map(|v| VenueView {
+            id: v.id,
+            name: v.name,
+            address: v.address,
+            city: v.city,
+            country: v.country,
+        }),
+        organiser: OrganiserView {
+            name: details.organiser.name,
+            email: details.organiser.email,
+        },
+        status: effective_status(model, Utc::now())?.as_str().to_owned(),
+        sequence: model.sequence,
+        calendar_uid: calendar_uid(model.id),
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        published_at: model.published_at,
+        cancelled_at: model.cancelled_at,
+        cancel_reason: model.cancel_reason.clone(),
+        links: EventLinks {
+            calendar: format!("/v1/events/{}/calendar.ics", model.id),
+            items: format!("/v1/events/{}/items", model.id),
+        },
+    })
 }
 
 impl From<&person::Model> for PersonView {
@@ -143,14 +82,6 @@ impl From<&person::Model> for PersonView {
             email: p.email.clone(),
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RoomView {
-    pub id: Uuid,
-    pub venue_id: Uuid,
-    pub name: String,
-    pub capacity: Option<i32>,
 }
 
 impl From<&room::Model> for RoomView {
@@ -193,51 +124,6 @@ impl StoredVenueView {
     }
 }
 
-/// A hotel stay: check-in and check-out are the item's start and end.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HotelView {
-    #[serde(flatten)]
-    pub hotel: Hotel,
-    pub check_in: DateTime<FixedOffset>,
-    pub check_out: DateTime<FixedOffset>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ItemView {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub kind: ItemKind,
-    pub title: String,
-    /// The title in Simplified Chinese; `null` when there is none (show `title`).
-    pub title_zh: Option<String>,
-    /// At the offset of the item's zone.
-    pub starts_at: DateTime<FixedOffset>,
-    /// At the offset of `end_timezone`.
-    pub ends_at: DateTime<FixedOffset>,
-    /// The zone the item is shown in: its own, else the event's.
-    pub timezone: String,
-    /// True when the item has a zone of its own.
-    pub own_timezone: bool,
-    /// The zone of the item's end, always filled in: its own end zone, else `timezone` (a flight arrives in
-    /// another zone than it leaves from).
-    pub end_timezone: String,
-    /// True when the item has an end zone of its own.
-    pub own_end_timezone: bool,
-    pub description: Option<String>,
-    pub description_zh: Option<String>,
-    pub location: Option<String>,
-    pub room: Option<RoomView>,
-    pub host: Option<PersonView>,
-    pub speakers: Vec<PersonView>,
-    pub visit: Option<Visit>,
-    pub transfer: Option<Transfer>,
-    pub hotel: Option<HotelView>,
-    pub sequence: i32,
-    pub calendar_uid: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
 /// People and rooms by id, fetched once for a whole agenda.
 #[derive(Debug, Default)]
 pub struct References {
@@ -245,44 +131,47 @@ pub struct References {
     pub rooms: HashMap<Uuid, RoomView>,
 }
 
-impl ItemView {
-    pub fn new(event: &event::Model, item: &StoredItem, refs: &References) -> Result<Self, Error> {
-        let event_zone = event_details(event)?.timezone;
-        let details = item.details()?;
-        let zone = details.zone(event_zone);
-        let end_zone = details.end_zone(event_zone);
-        let person = |id: &Uuid| refs.people.get(id).cloned();
-        Ok(Self {
-            id: item.model.id,
-            event_id: item.model.event_id,
-            kind: details.kind,
-            title: details.title.clone(),
-            title_zh: details.title_zh.clone(),
-            starts_at: zone.local(details.span.starts_at),
-            ends_at: end_zone.local(details.span.ends_at),
-            timezone: zone.name().to_owned(),
-            own_timezone: details.timezone.is_some(),
-            end_timezone: end_zone.name().to_owned(),
-            own_end_timezone: details.end_timezone.is_some(),
-            description: details.description.clone(),
-            description_zh: details.description_zh.clone(),
-            location: details.location.clone(),
-            room: details.room_id.and_then(|id| refs.rooms.get(&id).cloned()),
-            host: details.host.as_ref().and_then(person),
-            speakers: details.speakers.iter().filter_map(person).collect(),
-            visit: details.visit().cloned(),
-            transfer: details.transfer().cloned(),
-            hotel: details.hotel().map(|h| HotelView {
-                hotel: h.clone(),
-                check_in: zone.local(details.span.starts_at),
-                check_out: end_zone.local(details.span.ends_at),
-            }),
-            sequence: item.model.sequence,
-            calendar_uid: calendar_uid(item.model.id),
-            created_at: item.model.created_at,
-            updated_at: item.model.updated_at,
-        })
-    }
+/// The agenda item as the API shows it.
+pub fn new_item_view(
+    event: &event::Model,
+    item: &StoredItem,
+    refs: &References,
+) -> Result<ItemView, Error> {
+    let event_zone = event_details(event)?.timezone;
+    let details = item.details()?;
+    let zone = details.zone(event_zone);
+    let end_zone = details.end_zone(event_zone);
+    let person = |id: &Uuid| refs.people.get(id).cloned();
+    Ok(ItemView {
+        id: item.model.id,
+        event_id: item.model.event_id,
+        kind: details.kind.as_str().to_owned(),
+        title: details.title.clone(),
+        title_zh: details.title_zh.clone(),
+        starts_at: zone.local(details.span.starts_at),
+        ends_at: end_zone.local(details.span.ends_at),
+        timezone: zone.name().to_owned(),
+        own_timezone: details.timezone.is_some(),
+        end_timezone: end_zone.name().to_owned(),
+        own_end_timezone: details.end_timezone.is_some(),
+        description: details.description.clone(),
+        description_zh: details.description_zh.clone(),
+        location: details.location.clone(),
+        room: details.room_id.and_then(|id| refs.rooms.get(&id).cloned()),
+        host: details.host.as_ref().and_then(person),
+        speakers: details.speakers.iter().filter_map(person).collect(),
+        visit: details.visit().cloned(),
+        transfer: details.transfer().cloned(),
+        hotel: details.hotel().map(|h| HotelView {
+            hotel: h.clone(),
+            check_in: zone.local(details.span.starts_at),
+            check_out: end_zone.local(details.span.ends_at),
+        }),
+        sequence: item.model.sequence,
+        calendar_uid: calendar_uid(item.model.id),
+        created_at: item.model.created_at,
+        updated_at: item.model.updated_at,
+    })
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

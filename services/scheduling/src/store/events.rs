@@ -7,7 +7,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -21,27 +20,12 @@ use crate::domain::event::{
 use crate::domain::fields::{slug, slugify};
 use cloverleaf_service_kit::{FieldError, Problem, db, outbox};
 
-/// Domain event types this service publishes.
-pub mod domain_events {
-    pub const PUBLISHED: &str = "event.published";
-    pub const UPDATED: &str = "event.updated";
-    pub const CANCELLED: &str = "event.cancelled";
-}
-
-/// What `event.updated` says: what changed, so receivers know whether calendars must follow.
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdatedPayload {
-    pub event_id: Uuid,
-    pub sequence: i32,
-    /// `updated`, `item_added`, `item_updated` or `item_removed`.
-    pub action: String,
-    pub changed_fields: Vec<String>,
-    pub item_ids: Vec<Uuid>,
-    /// True when an attendee's calendar shows the change (and `sequence` rose).
-    pub calendar_visible: bool,
-    pub changes: Vec<FieldChange>,
-    pub change_id: Uuid,
-}
+use cloverleaf_contracts::DomainEvent;
+/// The domain events this service publishes (`event.published`, `event.updated`, `event.cancelled`), defined in
+/// the contracts; what `event.updated` says: what changed, so receivers know whether calendars must follow.
+pub use cloverleaf_contracts::events::{
+    EventCancelled, EventPublished, EventUpdated as UpdatedPayload,
+};
 
 /// A venue named by id must exist.
 async fn check_venue<C: ConnectionTrait>(db: &C, details: &EventDetails) -> Result<(), Error> {
@@ -362,7 +346,7 @@ pub(crate) async fn record_change<C: ConnectionTrait>(
     subscribers: &Subscribers,
 ) -> Result<Uuid, Error> {
     let change_id = write_history(txn, &record).await?;
-    let payload = UpdatedPayload {
+    let event = DomainEvent::EventUpdated(UpdatedPayload {
         event_id: record.event_id,
         sequence: record.sequence,
         action: record.action.to_owned(),
@@ -371,15 +355,8 @@ pub(crate) async fn record_change<C: ConnectionTrait>(
         calendar_visible: record.calendar_visible,
         changes: record.changes,
         change_id,
-    };
-    outbox::enqueue(
-        txn,
-        domain_events::UPDATED,
-        record.event_id,
-        &payload,
-        subscribers,
-    )
-    .await?;
+    });
+    outbox::enqueue(txn, event.type_name(), record.event_id, &event, subscribers).await?;
     Ok(change_id)
 }
 
@@ -461,24 +438,18 @@ pub async fn publish(
         },
     )
     .await?;
-    outbox::enqueue(
-        &txn,
-        domain_events::PUBLISHED,
-        id,
-        &json!({
-            "event_id": id,
-            "sequence": sequence,
-            "kind": published.kind,
-            "title": published.title,
-            "title_zh": published.title_zh,
-            "starts_at": published.starts_at,
-            "ends_at": published.ends_at,
-            "timezone": published.timezone,
-            "end_timezone": end_timezone.name(),
-        }),
-        subscribers,
-    )
-    .await?;
+    let event = DomainEvent::EventPublished(EventPublished {
+        event_id: id,
+        sequence,
+        kind: published.kind.clone(),
+        title: published.title.clone(),
+        title_zh: published.title_zh.clone(),
+        starts_at: published.starts_at,
+        ends_at: published.ends_at,
+        timezone: published.timezone.clone(),
+        end_timezone: end_timezone.name().to_owned(),
+    });
+    outbox::enqueue(&txn, event.type_name(), id, &event, subscribers).await?;
     txn.commit().await?;
     Ok(published)
 }
@@ -528,14 +499,12 @@ pub async fn cancel(
             },
         )
         .await?;
-        outbox::enqueue(
-            &txn,
-            domain_events::CANCELLED,
-            id,
-            &json!({ "event_id": id, "sequence": sequence, "reason": reason }),
-            subscribers,
-        )
-        .await?;
+        let event = DomainEvent::EventCancelled(EventCancelled {
+            event_id: id,
+            sequence,
+            reason,
+        });
+        outbox::enqueue(&txn, event.type_name(), id, &event, subscribers).await?;
     }
     txn.commit().await?;
     Ok(cancelled)
