@@ -38,11 +38,10 @@ pub struct Settings {
     /// sends no domain events.
     pub portal: ServiceSettings,
     pub outbox: OutboxSettings,
-    #[serde(default)]
-    pub rate_limit: RateLimitSettings,
-    pub mail: MailSettings,
-    pub inbox: InboxSettings,
-    pub reminders: ReminderSettings,
+    /// Every layer as read, for the sections only one service knows (its `mail`, `rate_limit`…), which that service
+    /// reads with [`Settings::section`].
+    #[serde(skip)]
+    layers: Layers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -173,46 +172,6 @@ pub struct ServiceSettings {
     pub subscribers: Vec<String>,
 }
 
-/// Limits on public endpoints (429 with `Retry-After` beyond them). Each is a token bucket: `burst` at once, then
-/// the average. What each defends against is in the README ("Rate limits").
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct RateLimitSettings {
-    /// Registrations one client address may send per minute, on average (sized for a campus behind one address).
-    pub registrations_per_minute: u32,
-    /// How many it may send at once before the average applies.
-    pub registrations_burst: u32,
-    /// Registrations for one email address (any event) per hour, on average, and at once.
-    pub registrations_per_hour_per_email: u32,
-    pub registrations_burst_per_email: u32,
-    /// Registrations for one event (from everyone) per minute, on average, and at once.
-    pub registrations_per_minute_per_event: u32,
-    pub registrations_burst_per_event: u32,
-    /// Login attempts from one client address (any account) per minute, on average, and at once.
-    pub logins_per_minute: u32,
-    pub logins_burst: u32,
-    /// Login attempts for one account from one client address per hour, on average, and at once.
-    pub logins_per_hour_per_account: u32,
-    pub logins_burst_per_account: u32,
-}
-
-impl Default for RateLimitSettings {
-    fn default() -> Self {
-        Self {
-            registrations_per_minute: 600,
-            registrations_burst: 600,
-            registrations_per_hour_per_email: 10,
-            registrations_burst_per_email: 5,
-            registrations_per_minute_per_event: 1200,
-            registrations_burst_per_event: 1200,
-            logins_per_minute: 10,
-            logins_burst: 20,
-            logins_per_hour_per_account: 10,
-            logins_burst_per_account: 10,
-        }
-    }
-}
-
 /// How the outbox relay delivers domain events to subscribers (see [`crate::outbox::relay`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OutboxSettings {
@@ -234,112 +193,52 @@ pub struct OutboxSettings {
     pub concurrency: usize,
 }
 
-/// Where the notifications service sends email: an SMTP relay, or `.eml` files under `<data_dir>/mail` (development).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailTransport {
-    File,
-    Smtp,
+/// The layers settings were read from (defaults, profile file, environment, overrides), kept so that a service can
+/// read its own sections from the same sources, plus keys set later (tests) with [`Settings::set`].
+#[derive(Clone, Default)]
+struct Layers {
+    read: Option<Config>,
+    set: Vec<(String, config::Value)>,
 }
 
-/// How the connection to the SMTP relay is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    /// Plain SMTP (a relay on localhost or inside the cluster, or tests).
-    None,
-    /// Plain connection upgraded with STARTTLS (usually port 587); refuses relays that do not offer it.
-    Starttls,
-    /// TLS from the first byte (usually port 465).
-    Tls,
-}
-
-/// The notifications service's email delivery (see its `jobs::delivery`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct MailSettings {
-    pub transport: MailTransport,
-    #[serde(default)]
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    pub smtp_security: SmtpSecurity,
-    /// Empty: no authentication.
-    #[serde(default)]
-    pub smtp_username: String,
-    #[serde(default = "empty_secret")]
-    pub smtp_password: SecretString,
-    pub from_name: String,
-    /// The From address, and the envelope sender (where bounces go).
-    pub from_email: String,
-    /// The right-hand side of every Message-ID.
-    pub message_id_domain: String,
-    /// Tries per message, the first included; a message still failing after them is marked failed.
-    pub max_attempts: u32,
-    /// The pause after the first failed try, doubled after each further one…
-    pub initial_backoff_ms: u64,
-    /// …up to this (then ±20% jitter).
-    pub max_backoff_secs: u64,
-    /// How long a claimed message belongs to the worker that claimed it; a crashed worker's messages are tried
-    /// again after this. Must exceed `send_timeout_secs`.
-    pub lease_secs: u64,
-    /// Messages claimed per round.
-    pub batch_size: u32,
-    /// How often the worker looks for due messages when nobody wakes it.
-    pub poll_interval_ms: u64,
-    /// SMTP connections kept open to the relay, and messages sent at once.
-    pub pool_max_connections: u32,
-    /// Longest wait for the relay during one message.
-    pub send_timeout_secs: u64,
-    /// A folder whose files replace the built-in email templates of the same name (e.g. `zh-CN/confirmed.txt`);
-    /// empty: the built-in ones.
-    #[serde(default)]
-    pub templates_dir: String,
-}
-
-/// How notifications works through the domain events it received (see its `jobs::inbox`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct InboxSettings {
-    /// How often the worker looks for unprocessed events when nobody wakes it.
-    pub poll_interval_ms: u64,
-    /// Events claimed per round; each programme event's are handled in order, different events side by side.
-    pub batch_size: u32,
-    /// How many programme events' inbox queues are worked on at once.
-    pub concurrency: usize,
-    /// How long a claimed event belongs to the worker that claimed it.
-    pub lease_secs: u64,
-    /// The pause after the first failed try (another service unreachable), doubled up to `max_backoff_secs`.
-    pub initial_backoff_ms: u64,
-    pub max_backoff_secs: u64,
-}
-
-/// When reminders go out: minutes before the start, per kind of event.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReminderSettings {
-    pub webinar_minutes: Vec<i64>,
-    pub workshop_minutes: Vec<i64>,
-    pub tour_minutes: Vec<i64>,
-    /// How often the reminder job looks for due reminders.
-    pub poll_interval_ms: u64,
-    /// How long a claimed reminder belongs to the job that claimed it (a reminder found late — the service was
-    /// down at its time — is still sent while the event has not started; after that it is dropped).
-    pub lease_secs: u64,
-}
-
-impl ReminderSettings {
-    /// The offsets for a kind of event (`webinar`, `workshop`, `tour`).
-    pub fn minutes_for(&self, kind: &str) -> &[i64] {
-        match kind {
-            "webinar" => &self.webinar_minutes,
-            "workshop" => &self.workshop_minutes,
-            "tour" => &self.tour_minutes,
-            _ => &[],
-        }
+/// Layers hold secrets in the clear (a service's SMTP password…): printed settings show none of them.
+impl std::fmt::Debug for Layers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[layers]")
     }
 }
 
 impl Settings {
-    /// Where the file transport writes `.eml` files.
-    pub fn mail_dir(&self) -> PathBuf {
-        self.data_dir.join("mail")
+    /// A section only one service knows (`mail`, `rate_limit`…), read from the same layers as the rest: the defaults
+    /// in `config/default.toml`, the profile file, `CLOVERLEAF__<SECTION>__<KEY>`, overrides and [`Settings::set`].
+    /// The service defines the type (and checks its values).
+    pub fn section<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
+        let mut builder = Config::builder();
+        if let Some(read) = &self.layers.read {
+            builder = builder.add_source(read.clone());
+        }
+        for (key, value) in &self.layers.set {
+            builder = builder.set_override(key, value.clone())?;
+        }
+        Ok(builder.build()?.get(name)?)
+    }
+
+    /// [`Settings::section`], or the type's default when the section is missing altogether.
+    pub fn section_or_default<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> Result<T, ConfigError> {
+        match self.section(name) {
+            Err(ConfigError::Load(config::ConfigError::NotFound(_))) => Ok(T::default()),
+            other => other,
+        }
+    }
+
+    /// Sets one key of a service's own section (`"mail.smtp_port"`), as an override on top of every layer: how tests
+    /// change what [`Settings::section`] reads. (The common part is changed through its fields.)
+    pub fn set(&mut self, key: &str, value: impl Into<config::Value>) -> &mut Self {
+        self.layers.set.push((key.to_owned(), value.into()));
+        self
     }
 }
 
@@ -394,6 +293,13 @@ impl std::str::FromStr for ServiceName {
             .ok_or_else(|| {
                 format!("{s:?} is not a service (registration, scheduling, notifications)")
             })
+    }
+}
+
+/// A server's name ([`crate::RunningService::name`]) compares with the service it may be.
+impl PartialEq<ServiceName> for &str {
+    fn eq(&self, other: &ServiceName) -> bool {
+        *self == other.as_str()
     }
 }
 
@@ -455,7 +361,9 @@ impl Settings {
         for (key, value) in overrides {
             builder = builder.set_override(*key, value.as_str())?;
         }
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        let read = builder.build()?;
+        let mut settings: Settings = read.clone().try_deserialize()?;
+        settings.layers.read = Some(read);
         settings.normalise();
         settings.validate()?;
         Ok(settings)
@@ -545,7 +453,6 @@ impl Settings {
                 "must be an address like 127.0.0.1:8084",
             ));
         }
-        self.validate_mail()?;
         if self.edge.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
                 "edge.listen",
@@ -554,74 +461,6 @@ impl Settings {
         }
         if self.auth.leeway_secs > cloverleaf_auth::MAX_LEEWAY_SECS {
             return Err(invalid("auth.leeway_secs", "must be at most 60"));
-        }
-        Ok(())
-    }
-
-    fn validate_mail(&self) -> Result<(), ConfigError> {
-        let invalid = |field: &str, message: &str| ConfigError::Invalid {
-            field: format!("mail.{field}"),
-            message: message.into(),
-        };
-        let mail = &self.mail;
-        if mail.transport == MailTransport::Smtp {
-            if mail.smtp_host.trim().is_empty() {
-                return Err(invalid(
-                    "smtp_host",
-                    "must name the SMTP relay when transport is smtp",
-                ));
-            }
-            if mail.smtp_port == 0 {
-                return Err(invalid("smtp_port", "must be a port number (1-65535)"));
-            }
-        }
-        let email = mail.from_email.trim();
-        let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && (domain.contains('.') || domain == "localhost")
-        }) && !email.contains(char::is_whitespace);
-        if !valid_email {
-            return Err(invalid(
-                "from_email",
-                "must be an address like no-reply@example.org",
-            ));
-        }
-        if mail.from_name.chars().any(char::is_control) {
-            return Err(invalid("from_name", "must be one line"));
-        }
-        let domain = mail.message_id_domain.trim();
-        if domain.is_empty()
-            || !domain
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return Err(invalid(
-                "message_id_domain",
-                "must be a host name like mail.example.org",
-            ));
-        }
-        for (field, value) in [
-            ("max_attempts", u64::from(mail.max_attempts)),
-            ("batch_size", u64::from(mail.batch_size)),
-            ("poll_interval_ms", mail.poll_interval_ms),
-            ("initial_backoff_ms", mail.initial_backoff_ms),
-            ("pool_max_connections", u64::from(mail.pool_max_connections)),
-            ("send_timeout_secs", mail.send_timeout_secs),
-        ] {
-            if value == 0 {
-                return Err(invalid(field, "must be at least 1"));
-            }
-        }
-        if mail.max_backoff_secs.saturating_mul(1000) < mail.initial_backoff_ms {
-            return Err(invalid(
-                "max_backoff_secs",
-                "must be at least mail.initial_backoff_ms",
-            ));
-        }
-        if mail.lease_secs <= mail.send_timeout_secs {
-            return Err(invalid(
-                "lease_secs",
-                "must be longer than mail.send_timeout_secs, or a slow relay could outlive the claim",
-            ));
         }
         Ok(())
     }
@@ -826,44 +665,6 @@ mod tests {
             let error =
                 Settings::load_from(dir.path(), "test", &[(key, value.into())]).expect_err(key);
             assert!(error.to_string().contains(key), "{error}");
-        }
-    }
-
-    #[test]
-    fn mail_settings_are_checked_and_the_password_redacted() {
-        let dir = tempfile::tempdir().expect("dir");
-        let settings = Settings::load_from(
-            dir.path(),
-            "test",
-            &[
-                ("mail.transport", "smtp".into()),
-                ("mail.smtp_host", "smtp.example.org".into()),
-                ("mail.smtp_password", "hunter2".into()),
-            ],
-        )
-        .expect("load");
-        assert_eq!(settings.mail.transport, MailTransport::Smtp);
-        assert_eq!(settings.mail.smtp_password.expose_secret(), "hunter2");
-        assert!(!format!("{settings:?}").contains("hunter2"));
-        for (key, value) in [
-            ("mail.smtp_host", ""),
-            ("mail.from_email", "not an address"),
-            ("mail.message_id_domain", "bad domain"),
-            ("mail.max_attempts", "0"),
-            ("mail.batch_size", "0"),
-            ("mail.lease_secs", "1"),
-        ] {
-            let error = Settings::load_from(
-                dir.path(),
-                "test",
-                &[
-                    ("mail.transport", "smtp".into()),
-                    ("mail.smtp_host", "smtp.example.org".into()),
-                    (key, value.into()),
-                ],
-            )
-            .expect_err(key);
-            assert!(error.to_string().contains(key), "{key}: {error}");
         }
     }
 

@@ -187,6 +187,27 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
+/// Column helpers the services' migrations share, so every instant column is declared the same way.
+pub mod migration {
+    use sea_orm_migration::prelude::{ColumnDef, IntoIden};
+
+    /// A point in time, required: `timestamp with time zone` (PostgreSQL), text in SQLite.
+    pub fn instant(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .not_null()
+            .to_owned()
+    }
+
+    /// A point in time that may be missing (NULL).
+    pub fn maybe_instant(name: impl IntoIden) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_path;

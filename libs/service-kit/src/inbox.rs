@@ -108,6 +108,7 @@ pub async fn record<C: ConnectionTrait>(txn: &C, event: &InboxEvent) -> Result<b
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use crate::db::migration::instant;
     use sea_orm_migration::prelude::*;
 
     /// The `inbox_received` table of [`super::record`]; a service that uses it lists this in its migrator.
@@ -155,16 +156,8 @@ pub mod migration {
                                 .string_len(32)
                                 .not_null(),
                         )
-                        .col(
-                            ColumnDef::new(InboxReceived::OccurredAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
-                        .col(
-                            ColumnDef::new(InboxReceived::ReceivedAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
+                        .col(instant(InboxReceived::OccurredAt))
+                        .col(instant(InboxReceived::ReceivedAt))
                         .to_owned(),
                 )
                 .await

@@ -37,9 +37,11 @@ pub struct ServiceParts {
     pub shutdown: CancellationToken,
 }
 
-/// A service ready to be bound to an address.
+/// A service ready to be bound to an address — one of the three, or anything else served the same way (the portal,
+/// through [`Service::new`]).
 pub struct Service {
-    name: ServiceName,
+    /// The name in logs and errors.
+    name: &'static str,
     router: Router,
     tasks: TaskTracker,
     shutdown: CancellationToken,
@@ -90,7 +92,7 @@ impl ServiceParts {
                 observe::middleware,
             ));
         Service {
-            name: self.name,
+            name: self.name.as_str(),
             router,
             tasks: self.tasks,
             shutdown: self.shutdown,
@@ -107,7 +109,26 @@ async fn request_timeout(limit: Duration, request: Request, next: Next) -> Respo
 }
 
 impl Service {
-    pub fn name(&self) -> ServiceName {
+    /// A router served with the same lifecycle as the services (bind, serve, stop within `grace`, then wait for the
+    /// background tasks on `tasks`), for a server that builds its own router and layers: the portal.
+    pub fn new(
+        name: &'static str,
+        router: Router,
+        tasks: TaskTracker,
+        shutdown: CancellationToken,
+        grace: Duration,
+    ) -> Self {
+        Self {
+            name,
+            router,
+            tasks,
+            shutdown,
+            grace,
+        }
+    }
+
+    /// The name in logs and errors (a [`ServiceName`]'s, or the one given to [`Service::new`]).
+    pub fn name(&self) -> &'static str {
         self.name
     }
 
@@ -129,7 +150,7 @@ impl Service {
         let stop = self.shutdown.clone();
         let name = self.name;
         let server = tokio::spawn(async move {
-            tracing::info!(service = name.as_str(), %local_addr, "listening");
+            tracing::info!(service = name, %local_addr, "listening");
             axum::serve(
                 listener,
                 self.router
@@ -151,7 +172,7 @@ impl Service {
 
 /// A service that is serving.
 pub struct RunningService {
-    name: ServiceName,
+    name: &'static str,
     local_addr: SocketAddr,
     server: JoinHandle<std::io::Result<()>>,
     shutdown: CancellationToken,
@@ -162,13 +183,13 @@ pub struct RunningService {
 #[derive(Debug, thiserror::Error)]
 pub enum StopError {
     #[error("{0}: requests or background tasks still running after the grace period")]
-    Timeout(ServiceName),
+    Timeout(&'static str),
     #[error("{0}: server failed: {1}")]
-    Server(ServiceName, String),
+    Server(&'static str, String),
 }
 
 impl RunningService {
-    pub fn name(&self) -> ServiceName {
+    pub fn name(&self) -> &'static str {
         self.name
     }
 
@@ -205,7 +226,7 @@ impl RunningService {
         match tokio::time::timeout(self.grace, everything).await {
             Err(_) => Err(StopError::Timeout(name)),
             Ok(Ok(Ok(()))) => {
-                tracing::info!(service = name.as_str(), "stopped");
+                tracing::info!(service = name, "stopped");
                 Ok(())
             }
             Ok(Ok(Err(error))) => Err(StopError::Server(name, error.to_string())),
@@ -292,6 +313,22 @@ where
     Fut: std::future::Future<Output = Result<Service, E>>,
     E: std::fmt::Display,
 {
+    main_on(
+        name.as_str(),
+        |settings| settings.service(name).listen.clone(),
+        build,
+    )
+}
+
+/// [`main`] for a server that is not one of the three services (the portal): `listen` picks its address from the
+/// settings.
+pub fn main_on<L, F, Fut, E>(name: &'static str, listen: L, build: F) -> std::process::ExitCode
+where
+    L: FnOnce(&crate::Settings) -> String,
+    F: FnOnce(crate::Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<Service, E>>,
+    E: std::fmt::Display,
+{
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -302,7 +339,7 @@ where
     let result: Result<(), String> = runtime.block_on(async move {
         let settings = crate::Settings::load().map_err(|e| e.to_string())?;
         crate::telemetry::init(&settings.telemetry);
-        let listen = settings.service(name).listen.clone();
+        let listen = listen(&settings);
         let service = build(settings).await.map_err(|e| e.to_string())?;
         let running = service
             .bind(&listen)
@@ -319,7 +356,7 @@ where
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "stopped with an error");
-            eprintln!("{}: {error}", name.as_str());
+            eprintln!("{name}: {error}");
             std::process::ExitCode::FAILURE
         }
     }

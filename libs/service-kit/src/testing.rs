@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use tempfile::TempDir;
 
-use crate::config::{MailTransport, ServiceName, Settings, SmtpSecurity};
+use crate::config::{ServiceName, Settings};
 use crate::server::{RunningService, Service};
 
 /// The variable that switches the test suites to PostgreSQL: an admin URL such as
@@ -571,10 +571,11 @@ pub fn message_id(raw: &[u8]) -> String {
 
 /// Points the mail settings at an SMTP server on localhost, without TLS.
 pub fn use_smtp(settings: &mut Settings, port: u16) {
-    settings.mail.transport = MailTransport::Smtp;
-    settings.mail.smtp_host = "127.0.0.1".to_owned();
-    settings.mail.smtp_port = port;
-    settings.mail.smtp_security = SmtpSecurity::None;
+    settings
+        .set("mail.transport", "smtp")
+        .set("mail.smtp_host", "127.0.0.1")
+        .set("mail.smtp_port", i64::from(port))
+        .set("mail.smtp_security", "none");
 }
 
 #[cfg(test)]

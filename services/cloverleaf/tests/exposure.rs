@@ -413,8 +413,8 @@ async fn next_leads_only_to_this_site_and_never_breaks_a_login() {
 #[tokio::test]
 async fn a_caller_rotating_x_forwarded_for_through_the_edge_is_limited_by_its_own_address() {
     let system = System::start(|settings| {
-        settings.rate_limit.registrations_per_minute = 1;
-        settings.rate_limit.registrations_burst = 2;
+        settings.set("rate_limit.registrations_per_minute", 1);
+        settings.set("rate_limit.registrations_burst", 2);
     })
     .await;
     let token = system.organiser_token().await;
@@ -473,13 +473,13 @@ async fn a_caller_rotating_x_forwarded_for_through_the_edge_is_limited_by_its_ow
 #[tokio::test]
 async fn the_demo_loader_never_waits_on_the_rate_limits() {
     let system = System::start(|settings| {
-        let limits = &mut settings.rate_limit;
-        limits.registrations_per_minute = 1;
-        limits.registrations_burst = 1;
-        limits.registrations_per_hour_per_email = 1;
-        limits.registrations_burst_per_email = 1;
-        limits.registrations_per_minute_per_event = 1;
-        limits.registrations_burst_per_event = 1;
+        settings
+            .set("rate_limit.registrations_per_minute", 1)
+            .set("rate_limit.registrations_burst", 1)
+            .set("rate_limit.registrations_per_hour_per_email", 1)
+            .set("rate_limit.registrations_burst_per_email", 1)
+            .set("rate_limit.registrations_per_minute_per_event", 1)
+            .set("rate_limit.registrations_burst_per_event", 1);
     })
     .await;
     let started = std::time::Instant::now();

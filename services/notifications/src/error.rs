@@ -6,6 +6,8 @@ use cloverleaf_service_kit::{Problem, StartupError};
 pub enum Error {
     #[error(transparent)]
     Startup(#[from] StartupError),
+    #[error(transparent)]
+    Config(#[from] cloverleaf_service_kit::config::ConfigError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]

@@ -12,6 +12,7 @@ use cloverleaf_service_kit::clock::{self, SharedClock};
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Service, ServiceBase, Settings, auth};
 
+pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod error;
@@ -42,7 +43,7 @@ pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> Result<
         delivery.clone(),
     )?;
     let inbox = jobs::inbox::start(&base, notifier.clone())?;
-    jobs::reminders::start(&base, notifier);
+    jobs::reminders::start(&base, notifier)?;
     let state = http::AppState {
         db: base.db.clone(),
         verifier,

@@ -20,13 +20,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::config::{NotificationsSettings, ReminderSettings};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, Method, Person};
 use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::clock::SharedClock;
-use cloverleaf_service_kit::config::ReminderSettings;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use uuid::Uuid;
@@ -171,7 +171,8 @@ impl Notifier {
         clock: SharedClock,
         delivery: DeliveryHandle,
     ) -> Result<Self, Error> {
-        let override_dir = settings.mail.templates_dir.trim();
+        let own = NotificationsSettings::from_settings(settings)?;
+        let override_dir = own.mail.templates_dir.trim();
         let templates = Templates::new((!override_dir.is_empty()).then(|| Path::new(override_dir)))
             .map_err(|e| Error::Templates(e.to_string()))?;
         Ok(Self {
@@ -180,10 +181,10 @@ impl Notifier {
             templates: Arc::new(templates),
             clock,
             delivery,
-            from: Person::new(&settings.mail.from_name, &settings.mail.from_email),
-            message_id_domain: settings.mail.message_id_domain.clone(),
+            from: Person::new(&own.mail.from_name, &own.mail.from_email),
+            message_id_domain: own.mail.message_id_domain.clone(),
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
-            reminders: settings.reminders.clone(),
+            reminders: own.reminders,
         })
     }
 

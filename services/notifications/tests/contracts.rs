@@ -81,7 +81,9 @@ fn webinar(fixture: &Fixture, id: Uuid, keynote: Uuid, moved: bool, sequence: i3
 #[tokio::test]
 async fn every_invite_after_a_move_shows_the_moved_agenda_whichever_replica_read_before() {
     // Each replica works only when its own inbox is posted to, so the test says who handles what.
-    let woken_only = |s: &mut Settings| s.inbox.poll_interval_ms = 600_000;
+    let woken_only = |s: &mut Settings| {
+        s.set("inbox.poll_interval_ms", 600_000);
+    };
     let fixture = Fixture::start_with(woken_only).await;
     let other = fixture.replica(woken_only).await;
     let first = &fixture.notifications;
@@ -150,9 +152,9 @@ async fn every_invite_after_a_move_shows_the_moved_agenda_whichever_replica_read
 #[tokio::test]
 async fn an_update_waits_for_the_version_it_announces() {
     let fixture = Fixture::start_with(|s| {
-        s.inbox.poll_interval_ms = 100;
-        s.inbox.initial_backoff_ms = 100;
-        s.inbox.max_backoff_secs = 1;
+        s.set("inbox.poll_interval_ms", 100)
+            .set("inbox.initial_backoff_ms", 100)
+            .set("inbox.max_backoff_secs", 1);
     })
     .await;
     let app = &fixture.notifications;

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use chrono::TimeZone as _;
 use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
+use cloverleaf_notifications::config::{MailTransport, NotificationsSettings, mail_dir};
 use cloverleaf_notifications::jobs::delivery::DeliveryWorker;
 use cloverleaf_notifications::store::messages::{self, NewMessage, message};
-use cloverleaf_service_kit::config::{MailTransport, ServiceName, Settings};
+use cloverleaf_service_kit::config::{ServiceName, Settings};
 use cloverleaf_service_kit::testing::{
     Smtp, TestApp, check_invite, eml_files, message_id, use_smtp,
 };
@@ -234,7 +235,10 @@ async fn queued_messages_arrive_byte_identical_and_the_invite_passes_check_invit
 #[tokio::test]
 async fn smtp_down_for_a_while_then_up_delivers_everything_once() {
     let smtp = Smtp::start_late(3.0);
-    let app = app_on(smtp.port, |s| s.mail.max_attempts = 30).await;
+    let app = app_on(smtp.port, |s| {
+        s.set("mail.max_attempts", 30);
+    })
+    .await;
     let db = connect(&app).await;
     let event = Uuid::now_v7();
     queue(
@@ -308,7 +312,10 @@ async fn a_451_is_retried_and_a_550_fails_that_recipient_only() {
 #[tokio::test]
 async fn a_message_failing_max_attempts_times_is_marked_failed() {
     let smtp = Smtp::start(&["--fail-data", "1000"]);
-    let app = app_on(smtp.port, |s| s.mail.max_attempts = 3).await;
+    let app = app_on(smtp.port, |s| {
+        s.set("mail.max_attempts", 3);
+    })
+    .await;
     let db = connect(&app).await;
     queue(&db, vec![plain(1, "p1@example.org", Uuid::now_v7())]).await;
 
@@ -332,7 +339,7 @@ async fn a_message_failing_max_attempts_times_is_marked_failed() {
 async fn messages_of_a_worker_killed_mid_batch_are_sent_once_after_the_lease() {
     let smtp = Smtp::start(&[]);
     let mut app = app_on(smtp.port, |s| {
-        s.mail.lease_secs = 3;
+        s.set("mail.lease_secs", 3);
     })
     .await;
     app.stop().await;
@@ -384,7 +391,7 @@ async fn messages_of_a_worker_killed_mid_batch_are_sent_once_after_the_lease() {
 async fn two_workers_on_one_database_never_send_a_message_twice() {
     let smtp = Smtp::start(&[]);
     let app = app_on(smtp.port, |s| {
-        s.mail.batch_size = 10;
+        s.set("mail.batch_size", 10);
     })
     .await;
     let second = cloverleaf_notifications::build(app.settings.clone())
@@ -572,7 +579,13 @@ async fn the_delivery_log_filters_counts_and_shows_the_text_to_organisers_only()
 #[tokio::test]
 async fn the_file_transport_writes_byte_exact_eml_files_under_data_dir_mail() {
     let app = TestApp::spawn(ServiceName::Notifications, cloverleaf_notifications::build).await;
-    assert_eq!(app.settings.mail.transport, MailTransport::File);
+    assert_eq!(
+        NotificationsSettings::from_settings(&app.settings)
+            .expect("settings")
+            .mail
+            .transport,
+        MailTransport::File
+    );
     let db = connect(&app).await;
     let event = Uuid::now_v7();
     let queued = queue(
@@ -585,7 +598,7 @@ async fn the_file_transport_writes_byte_exact_eml_files_under_data_dir_mail() {
     .await;
     let done = wait_until_done(&db, 20).await;
     assert!(done.iter().all(|m| m.status == "sent"));
-    let files = eml_files(&app.settings.mail_dir());
+    let files = eml_files(&mail_dir(&app.settings));
     assert_eq!(files.len(), 2);
     for m in &queued {
         let file = files

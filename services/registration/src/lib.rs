@@ -9,6 +9,7 @@ use std::sync::Arc;
 use cloverleaf_service_kit::config::ServiceName;
 use cloverleaf_service_kit::{Service, ServiceBase, Settings, auth};
 
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -50,7 +51,8 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         outbox,
         events,
         limits: Arc::new(http::limits::Limits::new(
-            &base.settings.rate_limit,
+            &config::RateLimitSettings::from_settings(&base.settings)
+                .map_err(cloverleaf_service_kit::StartupError::from)?,
             base.settings.http.trusted_proxies(),
         )),
     };

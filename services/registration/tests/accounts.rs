@@ -340,8 +340,8 @@ async fn failed_logins_are_slowed_down_but_never_lock_the_organiser_out() {
 #[tokio::test]
 async fn guesses_for_one_account_are_limited_per_client_address_only() {
     let api = Api::start_with(|settings| {
-        settings.rate_limit.logins_burst_per_account = 3;
-        settings.rate_limit.logins_per_hour_per_account = 1;
+        settings.set("rate_limit.logins_burst_per_account", 3);
+        settings.set("rate_limit.logins_per_hour_per_account", 1);
     })
     .await;
     api.account("target@example.org", "organiser").await;
@@ -382,8 +382,8 @@ async fn guesses_for_one_account_are_limited_per_client_address_only() {
 #[tokio::test]
 async fn spraying_many_accounts_from_one_address_is_refused() {
     let api = Api::start_with(|settings| {
-        settings.rate_limit.logins_burst = 20;
-        settings.rate_limit.logins_per_minute = 10;
+        settings.set("rate_limit.logins_burst", 20);
+        settings.set("rate_limit.logins_per_minute", 10);
     })
     .await;
     api.account("office@example.org", "organiser").await;

@@ -48,10 +48,10 @@ async fn a_direct_caller_rotating_x_forwarded_for_is_limited_by_its_own_address(
     let system = System::start_with(|settings| {
         // The proxy is elsewhere: this test's loopback caller is not it.
         settings.http.trusted_proxies = vec!["192.0.2.10".to_owned()];
-        settings.rate_limit.registrations_per_minute = 1;
-        settings.rate_limit.registrations_burst = 3;
-        settings.rate_limit.logins_per_minute = 1;
-        settings.rate_limit.logins_burst = 3;
+        settings.set("rate_limit.registrations_per_minute", 1);
+        settings.set("rate_limit.registrations_burst", 3);
+        settings.set("rate_limit.logins_per_minute", 1);
+        settings.set("rate_limit.logins_burst", 3);
     })
     .await;
     let event = system.published_event("Webinar").await;
@@ -90,16 +90,32 @@ async fn a_direct_caller_rotating_x_forwarded_for_is_limited_by_its_own_address(
 /// one address gets through at once, and 2,000 within minutes.
 #[tokio::test]
 async fn a_campus_behind_one_address_gets_through_a_registration_rush() {
-    let defaults = cloverleaf_service_kit::config::RateLimitSettings::default();
+    let defaults = cloverleaf_registration::config::RateLimitSettings::default();
     let system = System::start_with(|settings| {
-        settings.rate_limit.registrations_per_minute = defaults.registrations_per_minute;
-        settings.rate_limit.registrations_burst = defaults.registrations_burst;
-        settings.rate_limit.registrations_per_minute_per_event =
-            defaults.registrations_per_minute_per_event;
-        settings.rate_limit.registrations_burst_per_event = defaults.registrations_burst_per_event;
-        settings.rate_limit.registrations_per_hour_per_email =
-            defaults.registrations_per_hour_per_email;
-        settings.rate_limit.registrations_burst_per_email = defaults.registrations_burst_per_email;
+        settings.set(
+            "rate_limit.registrations_per_minute",
+            defaults.registrations_per_minute,
+        );
+        settings.set(
+            "rate_limit.registrations_burst",
+            defaults.registrations_burst,
+        );
+        settings.set(
+            "rate_limit.registrations_per_minute_per_event",
+            defaults.registrations_per_minute_per_event,
+        );
+        settings.set(
+            "rate_limit.registrations_burst_per_event",
+            defaults.registrations_burst_per_event,
+        );
+        settings.set(
+            "rate_limit.registrations_per_hour_per_email",
+            defaults.registrations_per_hour_per_email,
+        );
+        settings.set(
+            "rate_limit.registrations_burst_per_email",
+            defaults.registrations_burst_per_email,
+        );
     })
     .await;
     let event = system.published_event("Campus rush").await;
@@ -146,8 +162,8 @@ async fn a_campus_behind_one_address_gets_through_a_registration_rush() {
 #[tokio::test]
 async fn registrations_are_limited_per_email_address() {
     let system = System::start_with(|settings| {
-        settings.rate_limit.registrations_per_hour_per_email = 1;
-        settings.rate_limit.registrations_burst_per_email = 2;
+        settings.set("rate_limit.registrations_per_hour_per_email", 1);
+        settings.set("rate_limit.registrations_burst_per_email", 2);
     })
     .await;
     let mut events = Vec::new();
@@ -193,8 +209,8 @@ async fn registrations_are_limited_per_email_address() {
 #[tokio::test]
 async fn registrations_are_limited_per_event() {
     let system = System::start_with(|settings| {
-        settings.rate_limit.registrations_per_minute_per_event = 1;
-        settings.rate_limit.registrations_burst_per_event = 3;
+        settings.set("rate_limit.registrations_per_minute_per_event", 1);
+        settings.set("rate_limit.registrations_burst_per_event", 3);
     })
     .await;
     let busy = system.published_event("Busy").await;
@@ -224,10 +240,10 @@ async fn registrations_are_limited_per_event() {
 #[tokio::test]
 async fn an_organiser_registering_people_is_not_rate_limited() {
     let system = System::start_with(|settings| {
-        settings.rate_limit.registrations_per_minute = 1;
-        settings.rate_limit.registrations_burst = 1;
-        settings.rate_limit.registrations_per_minute_per_event = 1;
-        settings.rate_limit.registrations_burst_per_event = 1;
+        settings.set("rate_limit.registrations_per_minute", 1);
+        settings.set("rate_limit.registrations_burst", 1);
+        settings.set("rate_limit.registrations_per_minute_per_event", 1);
+        settings.set("rate_limit.registrations_burst_per_event", 1);
     })
     .await;
     let event = system.published_event("Paper list").await;

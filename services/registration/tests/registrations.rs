@@ -521,8 +521,8 @@ async fn when_scheduling_is_down_registering_answers_503_and_writes_nothing() {
 #[tokio::test]
 async fn registrations_are_rate_limited_per_client_address() {
     let system = System::start_with(|settings| {
-        settings.rate_limit.registrations_per_minute = 1;
-        settings.rate_limit.registrations_burst = 3;
+        settings.set("rate_limit.registrations_per_minute", 1);
+        settings.set("rate_limit.registrations_burst", 3);
     })
     .await;
     let event = system.published_event("Webinar").await;

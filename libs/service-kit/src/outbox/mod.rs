@@ -298,6 +298,7 @@ pub async fn enqueue_many<C: ConnectionTrait, P: Serialize>(
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use crate::db::migration::{instant, maybe_instant};
     use sea_orm_migration::prelude::*;
 
     pub struct CreateOutbox;
@@ -487,11 +488,7 @@ pub mod migration {
                                 .string_len(128)
                                 .null(),
                         )
-                        .col(
-                            ColumnDef::new(OutboxEvents::OccurredAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
+                        .col(instant(OutboxEvents::OccurredAt))
                         .to_owned(),
                 )
                 .await?;
@@ -512,16 +509,8 @@ pub mod migration {
                                 .not_null()
                                 .default(0),
                         )
-                        .col(
-                            ColumnDef::new(OutboxDeliveries::NextAttemptAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
-                        .col(
-                            ColumnDef::new(OutboxDeliveries::DeliveredAt)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
+                        .col(instant(OutboxDeliveries::NextAttemptAt))
+                        .col(maybe_instant(OutboxDeliveries::DeliveredAt))
                         .col(ColumnDef::new(OutboxDeliveries::LastError).text().null())
                         .primary_key(
                             Index::create()

@@ -22,8 +22,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::{self, MailSettings, MailTransport, NotificationsSettings, SmtpSecurity};
 use chrono::{DateTime, Utc};
-use cloverleaf_service_kit::config::{MailSettings, MailTransport, SmtpSecurity};
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::retry::after;
 use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
@@ -142,14 +142,14 @@ impl DeliveryWorker {
         settings: &Settings,
         shutdown: CancellationToken,
     ) -> Result<Self, Error> {
-        let options = settings.mail.clone();
+        let options = NotificationsSettings::from_settings(settings)?.mail;
         let sender: Address = options
             .from_email
             .trim()
             .parse()
             .map_err(|e| Error::Mail(format!("mail.from_email: {e}")))?;
         let transport = match options.transport {
-            MailTransport::File => Transport::File(settings.mail_dir()),
+            MailTransport::File => Transport::File(config::mail_dir(settings)),
             MailTransport::Smtp => Transport::Smtp(smtp_transport(&options)?),
         };
         Ok(Self {
@@ -470,7 +470,8 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_maximum_with_jitter() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
-        let mut options = Settings::load_from(&dir, "test", &[])
+        let settings = Settings::load_from(&dir, "test", &[]).expect("settings");
+        let mut options = NotificationsSettings::from_settings(&settings)
             .expect("settings")
             .mail;
         options.initial_backoff_ms = 500;

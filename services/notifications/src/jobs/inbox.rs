@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::config::{InboxSettings, NotificationsSettings};
 use chrono::Utc;
 use cloverleaf_service_kit::ServiceBase;
-use cloverleaf_service_kit::config::InboxSettings;
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::retry::{after, backoff};
 use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
@@ -165,7 +165,7 @@ impl Rounds for InboxWorker {
 
 /// Starts the inbox worker on the service's tasks, reporting `cloverleaf_inbox_unprocessed`.
 pub fn start(base: &ServiceBase, notifier: Notifier) -> Result<WorkerHandle, Error> {
-    let options = base.settings.inbox.clone();
+    let options = NotificationsSettings::from_settings(&base.settings)?.inbox;
     let poll = Duration::from_millis(options.poll_interval_ms);
     let worker = InboxWorker::new(notifier, options)
         .with_metrics(&base.metrics)

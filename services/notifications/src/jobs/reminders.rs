@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
+use crate::config::{NotificationsSettings, ReminderSettings};
 use chrono::Utc;
 use cloverleaf_service_kit::ServiceBase;
-use cloverleaf_service_kit::config::ReminderSettings;
 use cloverleaf_service_kit::retry::after;
 use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
 use sea_orm::DbErr;
 
+use crate::Error;
 use crate::notify::Notifier;
 use crate::store::reminders;
 
@@ -60,14 +61,14 @@ impl Rounds for ReminderJob {
     }
 }
 
-pub fn start(base: &ServiceBase, notifier: Notifier) -> WorkerHandle {
-    let options = base.settings.reminders.clone();
+pub fn start(base: &ServiceBase, notifier: Notifier) -> Result<WorkerHandle, Error> {
+    let options = NotificationsSettings::from_settings(&base.settings)?.reminders;
     let poll = Duration::from_millis(options.poll_interval_ms);
-    worker::spawn(
+    Ok(worker::spawn(
         ReminderJob::new(notifier, options),
         "reminders",
         poll,
         &base.tasks,
         base.shutdown.clone(),
-    )
+    ))
 }

@@ -300,6 +300,7 @@ pub async fn unprocessed(db: &DatabaseConnection) -> Result<i64, DbErr> {
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use cloverleaf_service_kit::db::migration::{instant, maybe_instant};
     use sea_orm_migration::prelude::*;
 
     /// The claim asks, for each candidate, "is an earlier event of this key unprocessed?". With only
@@ -363,13 +364,6 @@ pub mod migration {
         LastError,
     }
 
-    fn instant(name: impl IntoIden) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .to_owned()
-    }
-
     #[async_trait::async_trait]
     impl MigrationTrait for CreateInbox {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -398,11 +392,7 @@ pub mod migration {
                         .col(instant(InboxEvents::OccurredAt))
                         .col(ColumnDef::new(InboxEvents::Payload).text().not_null())
                         .col(instant(InboxEvents::ReceivedAt))
-                        .col(
-                            ColumnDef::new(InboxEvents::ProcessedAt)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
+                        .col(maybe_instant(InboxEvents::ProcessedAt))
                         .col(ColumnDef::new(InboxEvents::Outcome).text().null())
                         .col(
                             ColumnDef::new(InboxEvents::Attempts)

@@ -182,6 +182,7 @@ pub async fn record_all<C: ConnectionTrait>(txn: &C, sent: Vec<Sent<'_>>) -> Res
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use cloverleaf_service_kit::db::migration::instant;
     use sea_orm_migration::prelude::*;
 
     pub struct CreateInvites;
@@ -237,11 +238,7 @@ pub mod migration {
                                 .not_null(),
                         )
                         .col(ColumnDef::new(Invites::MessageId).uuid().not_null())
-                        .col(
-                            ColumnDef::new(Invites::SentAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
+                        .col(instant(Invites::SentAt))
                         .primary_key(
                             Index::create()
                                 .col(Invites::EventId)

@@ -360,6 +360,7 @@ pub fn queued_for(queued_at: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use cloverleaf_service_kit::db::migration::{instant, maybe_instant};
     use sea_orm_migration::prelude::*;
 
     /// `messages`, with the index the delivery worker claims by.
@@ -390,20 +391,6 @@ pub mod migration {
         QueuedAt,
         SentAt,
         CreatedAt,
-    }
-
-    fn instant(name: impl IntoIden) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .to_owned()
-    }
-
-    fn maybe_instant(name: impl IntoIden) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .null()
-            .to_owned()
     }
 
     #[async_trait::async_trait]

@@ -213,6 +213,7 @@ pub async fn finish<C: ConnectionTrait>(
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 pub mod migration {
+    use cloverleaf_service_kit::db::migration::{instant, maybe_instant};
     use sea_orm_migration::prelude::*;
 
     pub struct CreateReminders;
@@ -258,11 +259,7 @@ pub mod migration {
                                 .integer()
                                 .not_null(),
                         )
-                        .col(
-                            ColumnDef::new(Reminders::DueAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
+                        .col(instant(Reminders::DueAt))
                         .col(ColumnDef::new(Reminders::Status).string_len(16).not_null())
                         .col(ColumnDef::new(Reminders::Note).text().null())
                         .col(
@@ -271,22 +268,10 @@ pub mod migration {
                                 .not_null()
                                 .default(0),
                         )
-                        .col(
-                            ColumnDef::new(Reminders::LeaseUntil)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
-                        .col(
-                            ColumnDef::new(Reminders::SentAt)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
+                        .col(maybe_instant(Reminders::LeaseUntil))
+                        .col(maybe_instant(Reminders::SentAt))
                         .col(ColumnDef::new(Reminders::Recipients).integer().null())
-                        .col(
-                            ColumnDef::new(Reminders::UpdatedAt)
-                                .timestamp_with_time_zone()
-                                .not_null(),
-                        )
+                        .col(instant(Reminders::UpdatedAt))
                         .to_owned(),
                 )
                 .await?;

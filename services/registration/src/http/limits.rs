@@ -18,9 +18,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::config::RateLimitSettings;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use cloverleaf_service_kit::Problem;
-use cloverleaf_service_kit::config::RateLimitSettings;
 use cloverleaf_service_kit::forwarded::TrustedProxies;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};

@@ -3,11 +3,8 @@
 //!
 //! Each feed's entry holds the version it was rendered for (the digest of its stamp, see `store::stamps`) and the
 //! body; a request serves the body only when its freshly computed version is the same, and otherwise renders and
-//! replaces it. Bounded by a number of feeds and a byte budget, evicting the least recently used. Each replica has its
-//! own: the version comes from the data, so what one serves is what another would render.
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+//! replaces it. Bounded by a number of feeds and a byte budget, evicting the least recently used (a moka cache).
+//! Each replica has its own: the version comes from the data, so what one serves is what another would render.
 
 use axum::body::Bytes;
 use uuid::Uuid;
@@ -56,97 +53,70 @@ impl std::fmt::Display for FeedKey {
 /// A version: the digest of a feed's stamp.
 pub type Version = [u8; 16];
 
-#[derive(Debug)]
-struct Entry {
-    version: Version,
-    body: Bytes,
-    /// When it was last used, in ticks of [`Inner::clock`].
-    used: u64,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    entries: HashMap<FeedKey, Entry>,
-    bytes: usize,
-    clock: u64,
-}
-
 /// A bounded map from feed to its last rendered body; cheap to share (the bodies are reference-counted).
-#[derive(Debug)]
+///
+/// A moka cache evicting the least recently used. Moka bounds one total weight, so each feed weighs its body's length
+/// but at least an even share of the byte budget (`max_bytes / max_feeds`): no more than `max_feeds` feeds fit, and
+/// never more than `max_bytes` of bodies.
 pub struct FeedCache {
-    inner: Mutex<Inner>,
+    entries: moka::sync::Cache<FeedKey, (Version, Bytes)>,
     max_feeds: usize,
     max_bytes: usize,
+}
+
+impl std::fmt::Debug for FeedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedCache")
+            .field("max_feeds", &self.max_feeds)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FeedCache {
     /// At most `max_feeds` feeds and `max_bytes` of bodies; a body larger than the budget is never kept.
     pub fn new(max_feeds: usize, max_bytes: usize) -> Self {
+        let share = u32::try_from(max_bytes / max_feeds.max(1)).unwrap_or(u32::MAX);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(if max_feeds == 0 { 0 } else { max_bytes as u64 })
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .weigher(move |_key: &FeedKey, (_, body): &(Version, Bytes)| {
+                u32::try_from(body.len()).unwrap_or(u32::MAX).max(share)
+            })
+            .build();
         Self {
-            inner: Mutex::new(Inner::default()),
+            entries,
             max_feeds,
             max_bytes,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // Every change below leaves the map consistent before anything can panic, so a poisoned lock is still good.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The body rendered for `version` of the feed, if that is the one kept.
     pub fn get(&self, key: &FeedKey, version: &Version) -> Option<Bytes> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let now = inner.clock;
-        let entry = inner.entries.get_mut(key)?;
-        if entry.version != *version {
-            return None;
-        }
-        entry.used = now;
-        Some(entry.body.clone())
+        let (kept, body) = self.entries.get(key)?;
+        (kept == *version).then_some(body)
     }
 
     /// Keeps `body` as the feed's rendering of `version`, replacing what was kept and evicting the least recently
     /// used feeds beyond the bounds.
     pub fn put(&self, key: FeedKey, version: Version, body: Bytes) {
-        let mut inner = self.lock();
-        if let Some(old) = inner.entries.remove(&key) {
-            inner.bytes -= old.body.len();
-        }
         if body.len() > self.max_bytes || self.max_feeds == 0 {
-            return;
+            self.entries.invalidate(&key);
+        } else {
+            self.entries.insert(key, (version, body));
         }
-        while inner.entries.len() >= self.max_feeds || inner.bytes + body.len() > self.max_bytes {
-            let Some(oldest) = inner
-                .entries
-                .iter()
-                .min_by_key(|(_, entry)| entry.used)
-                .map(|(key, _)| *key)
-            else {
-                break;
-            };
-            if let Some(evicted) = inner.entries.remove(&oldest) {
-                inner.bytes -= evicted.body.len();
-            }
-        }
-        inner.clock += 1;
-        let used = inner.clock;
-        inner.bytes += body.len();
-        inner.entries.insert(
-            key,
-            Entry {
-                version,
-                body,
-                used,
-            },
-        );
+        // Evict now (puts follow a render, so this is off the fast path): the bounds hold as soon as put returns.
+        self.entries.run_pending_tasks();
     }
 
     /// How many feeds are kept, and their bytes.
     pub fn size(&self) -> (usize, usize) {
-        let inner = self.lock();
-        (inner.entries.len(), inner.bytes)
+        self.entries.run_pending_tasks();
+        self.entries
+            .iter()
+            .fold((0, 0), |(feeds, bytes), (_, (_, body))| {
+                (feeds + 1, bytes + body.len())
+            })
     }
 }
 

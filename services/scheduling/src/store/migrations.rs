@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.
 #[allow(elided_lifetimes_in_paths)]
 mod m20261121_000001_create_scheduling {
+    use cloverleaf_service_kit::db::migration::{instant, maybe_instant};
     use sea_orm_migration::prelude::*;
 
     pub struct Migration;
@@ -145,13 +146,6 @@ mod m20261121_000001_create_scheduling {
         ColumnDef::new(name).string_len(500).null().to_owned()
     }
 
-    fn instant(name: impl IntoIden) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .to_owned()
-    }
-
     #[async_trait::async_trait]
     impl MigrationTrait for Migration {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -243,16 +237,8 @@ mod m20261121_000001_create_scheduling {
                         .col(ColumnDef::new(Events::CreatedBy).string_len(254).not_null())
                         .col(instant(Events::CreatedAt))
                         .col(instant(Events::UpdatedAt))
-                        .col(
-                            ColumnDef::new(Events::PublishedAt)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
-                        .col(
-                            ColumnDef::new(Events::CancelledAt)
-                                .timestamp_with_time_zone()
-                                .null(),
-                        )
+                        .col(maybe_instant(Events::PublishedAt))
+                        .col(maybe_instant(Events::CancelledAt))
                         .col(text(Events::CancelReason))
                         .foreign_key(
                             ForeignKey::create()
