@@ -58,6 +58,13 @@ pub enum AccountRole {
     Admin,
 }
 
+/// A role reads as its stored name: `role == "admin"`.
+impl PartialEq<&str> for AccountRole {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl AccountRole {
     pub fn parse(value: &str) -> Result<Self, Invalid> {
         match value.trim() {
