@@ -1,15 +1,24 @@
-use axum::response::{IntoResponse, Response};
 use cloverleaf_service_kit::{Problem, StartupError};
 
-/// Everything that can go wrong in the registration service; each maps to a problem+json answer.
+use crate::domain::refusal::{InvalidFields, Refusal};
+
+/// Everything that can go wrong in the registration service. `crate::http::error` maps each to its problem+json
+/// answer, in that one place.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Startup(#[from] StartupError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    /// An answer the HTTP layer has already decided (a 401, a 422 with field errors…).
     #[error(transparent)]
     Problem(#[from] Problem),
+    /// The rules or the stored state refuse the request (full, closed, not found…).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// A request's fields are not valid (a 422 naming each).
+    #[error(transparent)]
+    Invalid(#[from] InvalidFields),
     /// A stored value the domain cannot read back (a bug or a hand-edited database): logged, answered 500.
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
@@ -18,14 +27,5 @@ pub enum Error {
 impl From<cloverleaf_service_kit::auth::AuthSetupError> for Error {
     fn from(error: cloverleaf_service_kit::auth::AuthSetupError) -> Self {
         Self::Startup(error.into())
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Problem(problem) => problem.into_response(),
-            other => cloverleaf_service_kit::server::internal_error(&other),
-        }
     }
 }

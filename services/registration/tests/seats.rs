@@ -313,7 +313,9 @@ async fn a_batch_answers_each_registration_as_if_written_one_by_one() {
         other => panic!("{n}: {other:?}"),
     };
     let problem = |n: usize| match &answers[n] {
-        Err(cloverleaf_registration::Error::Problem(p)) => p.type_uri.clone(),
+        Err(cloverleaf_registration::Error::Refused(refusal)) => {
+            cloverleaf_service_kit::Problem::from(refusal.clone()).type_uri
+        }
         other => panic!("{n}: {other:?}"),
     };
     assert_eq!(new(0).0.status, "confirmed");

@@ -33,11 +33,36 @@ pub use cloverleaf_service_kit::validate::EMAIL_MAX_OCTETS;
 pub use cloverleaf_service_kit::validate::Invalid;
 
 /// What an account may do. Participants and services have no accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Stored as its name (the `accounts.role` column, a string of at most 16 characters).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
+)]
 pub enum AccountRole {
+    #[sea_orm(string_value = "organiser")]
     Organiser,
+    #[sea_orm(string_value = "admin")]
     Admin,
+}
+
+/// A role reads as its stored name: `role == "admin"`.
+impl PartialEq<&str> for AccountRole {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 impl AccountRole {

@@ -2,14 +2,34 @@
 //! participant's answers against it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cloverleaf_service_kit::{FieldError, Problem};
+use cloverleaf_service_kit::FieldError;
+
+use super::refusal::InvalidFields;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// How applicants get in. Stored as its name (the `forms.approval` column, a string of at most 16 characters).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(16))"
+)]
 pub enum Approval {
+    #[sea_orm(string_value = "automatic")]
     Automatic,
+    #[sea_orm(string_value = "manual")]
     Manual,
 }
 
@@ -151,7 +171,7 @@ pub const MAX_QUESTIONS: usize = 50;
 pub const MAX_CAPACITY: i64 = 1_000_000;
 
 impl FormInput {
-    pub fn validate(self) -> Result<FormSettings, Problem> {
+    pub fn validate(self) -> Result<FormSettings, InvalidFields> {
         let mut errors = Vec::new();
         let capacity = match self.capacity {
             None => None,
@@ -268,7 +288,7 @@ impl FormInput {
             });
         }
         if !errors.is_empty() {
-            return Err(Problem::invalid(errors));
+            return Err(InvalidFields { errors });
         }
         Ok(FormSettings {
             capacity,

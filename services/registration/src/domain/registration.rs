@@ -1,23 +1,55 @@
 //! What a participant sends to register, and where a registration goes: confirmed while seats remain, then the
 //! waiting list (or "full"), or pending approval when organisers select applicants.
 
-use cloverleaf_service_kit::{FieldError, Problem};
+use cloverleaf_service_kit::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::forms::{Approval, FormSettings, check_answers};
+use super::refusal::InvalidFields;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// A registration's status. Stored as its snake_case name (the `registrations.status` column, a string of at most
+/// 24 characters), the same word as on the wire.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::N(24))"
+)]
 pub enum Status {
+    #[sea_orm(string_value = "confirmed")]
     Confirmed,
+    #[sea_orm(string_value = "waitlisted")]
     Waitlisted,
+    #[sea_orm(string_value = "pending_approval")]
     PendingApproval,
+    #[sea_orm(string_value = "cancelled")]
     Cancelled,
+    #[sea_orm(string_value = "rejected")]
     Rejected,
     /// Ended because scheduling cancelled the event (its `event.cancelled` reached [`crate::http::inbox`]).
+    #[sea_orm(string_value = "event_cancelled")]
     EventCancelled,
+}
+
+/// A status reads as its stored name: `status == "confirmed"`.
+impl PartialEq<&str> for Status {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 impl Status {
@@ -145,7 +177,7 @@ pub fn locale(value: Option<&str>) -> Result<String, (&'static str, String)> {
 
 impl RegistrationInput {
     /// Checks the participant's fields and answers against `form`; a 422 names each invalid field.
-    pub fn validate(&self, form: &FormSettings) -> Result<Participant, Problem> {
+    pub fn validate(&self, form: &FormSettings) -> Result<Participant, InvalidFields> {
         let mut errors = Vec::new();
         let email = match EmailAddress::parse(self.email.as_deref().unwrap_or_default()) {
             Ok(email) => Some(email),
@@ -214,7 +246,7 @@ impl RegistrationInput {
             }
         };
         if !errors.is_empty() {
-            return Err(Problem::invalid(errors));
+            return Err(InvalidFields { errors });
         }
         match (email, name, locale, answers) {
             (Some(email), Some(name), Some(locale), Some(answers)) => Ok(Participant {
@@ -226,7 +258,7 @@ impl RegistrationInput {
                 locale,
                 timezone,
             }),
-            _ => Err(Problem::invalid(Vec::new())),
+            _ => Err(InvalidFields { errors: Vec::new() }),
         }
     }
 }

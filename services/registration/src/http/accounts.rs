@@ -301,7 +301,7 @@ pub async fn create_account(
     Json(input): Json<AccountInput>,
 ) -> Result<impl IntoResponse, Error> {
     let created = store::create_account(&state.db, input.validate()?).await?;
-    tracing::info!(account = %created.id, role = %created.role, "account created");
+    tracing::info!(account = %created.id, role = created.role.as_str(), "account created");
     Ok((StatusCode::CREATED, Json(AccountView::new(created)?)))
 }
 

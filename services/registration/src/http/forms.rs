@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::AppState;
 use crate::Error;
 use crate::domain::forms::{Approval, FormInput, Question};
+use crate::domain::refusal::Refusal;
 use crate::store::registrations::{self, form, form_settings};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -91,7 +92,7 @@ pub async fn put_form(
         .await?
         .ok_or_else(|| Problem::not_found("This event"))?;
     if event.status == "cancelled" {
-        return Err(registrations::event_cancelled());
+        return Err(Refusal::EventCancelled.into());
     }
     let (saved, _) =
         registrations::put_form(&state.db, event_id, settings, state.outbox.subscribers()).await?;

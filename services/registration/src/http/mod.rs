@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod access;
 pub mod accounts;
+pub mod error;
 pub mod forms;
 pub mod inbox;
 pub mod jwks;

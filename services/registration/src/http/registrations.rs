@@ -25,8 +25,9 @@ use crate::Error;
 use crate::domain::forms::check_answers;
 use crate::domain::language;
 use crate::domain::registration::{RegistrationInput, Status};
+use crate::domain::seats;
 use crate::store::registrations::{
-    self, IdempotencyKey, NewRegistration, Registered, form_settings, registration, status_of,
+    self, IdempotencyKey, NewRegistration, Registered, form_settings, registration,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -80,7 +81,7 @@ fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationVi
     Ok(RegistrationView {
         id: r.id,
         event_id: r.event_id,
-        status: status_of(r)?,
+        status: r.status,
         waitlist_position: position,
         email: r.email.clone(),
         name: r.name.clone(),
@@ -392,7 +393,7 @@ async fn csv_export(
             let text = |t: &Option<String>| cell(t.as_deref().unwrap_or_default());
             let mut record = vec![
                 r.id.to_string(),
-                r.status.clone(),
+                r.status.as_str().to_owned(),
                 positions
                     .get(&r.id)
                     .map(ToString::to_string)
@@ -507,9 +508,7 @@ pub async fn update_registration(
     Json(patch): Json<RegistrationPatch>,
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, access.registration_id()).await?;
-    if status_of(&current)? == Status::EventCancelled {
-        return Err(registrations::event_cancelled());
-    }
+    seats::may_change(current.status)?;
     let form = registrations::find_form(&state.db, current.event_id)
         .await?
         .ok_or_else(|| Problem::not_found("The registration form of this event"))?;

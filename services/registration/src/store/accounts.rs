@@ -33,7 +33,7 @@ pub mod account {
         pub email: String,
         pub name: String,
         /// `organiser` or `admin`.
-        pub role: String,
+        pub role: crate::domain::accounts::AccountRole,
         /// argon2id PHC string. Never leaves the service.
         pub password_hash: String,
         pub disabled: bool,
@@ -70,17 +70,13 @@ pub mod login_failure {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-fn corrupt(what: &str, id: Uuid) -> Error {
-    Error::Corrupt(format!("{what} of account {id}"))
-}
-
 fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// The stored role as the domain's value.
+/// The stored role as the domain's value (an active enum: read from the column as it is).
 pub fn role_of(model: &account::Model) -> Result<AccountRole, Error> {
-    AccountRole::parse(&model.role).map_err(|_| corrupt("role", model.id))
+    Ok(model.role)
 }
 
 fn email_taken(email: &str) -> Error {
@@ -147,7 +143,7 @@ pub async fn create_account(
         id: Set(Uuid::now_v7()),
         email: Set(email.clone()),
         name: Set(new.name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         password_hash: Set(password_hash),
         disabled: Set(false),
         created_at: Set(now),
@@ -223,7 +219,7 @@ pub async fn update_account(
         model.name = Set(name);
     }
     if let Some(role) = change.role {
-        model.role = Set(role.as_str().to_owned());
+        model.role = Set(role);
     }
     if let Some(disabled) = change.disabled {
         model.disabled = Set(disabled);
@@ -318,6 +314,8 @@ pub async fn forget_stale_failures<C: ConnectionTrait>(
 pub mod migration {
     use sea_orm_migration::prelude::*;
 
+    use cloverleaf_service_kit::db::migration::instant;
+
     /// `accounts` and `login_failures`.
     pub struct CreateAccounts;
 
@@ -348,13 +346,6 @@ pub mod migration {
         Failures,
         LastFailureAt,
         LockedUntil,
-    }
-
-    fn instant(name: impl IntoIden) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .to_owned()
     }
 
     #[async_trait::async_trait]

@@ -13,12 +13,13 @@
 
 use std::sync::Arc;
 
-use cloverleaf_service_kit::{Problem, observe};
+use cloverleaf_service_kit::observe;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::{mpsc, oneshot};
 
 use super::registrations::{self, NewRegistration, Registered};
 use crate::Error;
+use crate::domain::refusal::Refusal;
 
 /// The most registrations written in one transaction. Enough to take a whole burst from 64 clients in one go; the
 /// statements stay far below either database's limit on bound parameters.
@@ -96,7 +97,7 @@ impl RegistrationDesk {
 }
 
 fn closed() -> Error {
-    Problem::unavailable("the service is shutting down", 1).into()
+    Refusal::ShuttingDown.into()
 }
 
 async fn write_batches(
