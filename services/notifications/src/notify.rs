@@ -27,6 +27,7 @@ use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, Method, Person};
 use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::clock::SharedClock;
+use cloverleaf_service_kit::worker::WorkerHandle;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use uuid::Uuid;
@@ -35,10 +36,8 @@ use crate::Error;
 use crate::directory::{AgendaItem, Attendee, Directory, Event, Unavailable};
 use crate::domain::invites::{self, Intent, LedgerEntry, Links};
 use crate::domain::letters::{
-    CalendarNote, ChangeSet, EventFacts, FieldChange, Letter, LetterContext, LetterKind, Recipient,
-    Templates,
+    CalendarNote, ChangeSet, EventFacts, Letter, LetterContext, LetterKind, Recipient, Templates,
 };
-use crate::jobs::delivery::DeliveryHandle;
 use crate::store::inbox::Claimed;
 use crate::store::{inbox, invites as ledger, messages, reminders};
 use cloverleaf_locale::Locale;
@@ -113,7 +112,9 @@ pub struct Notifier {
     pub directory: Directory,
     pub templates: Arc<Templates>,
     pub clock: SharedClock,
-    pub delivery: DeliveryHandle,
+    /// The delivery worker (`jobs::delivery`), woken after committing messages; its kit handle, so that this
+    /// module, which the jobs call, does not import them.
+    pub delivery: WorkerHandle,
     from: Person,
     message_id_domain: String,
     public_url: String,
@@ -169,7 +170,7 @@ impl Notifier {
         settings: &Settings,
         directory: Directory,
         clock: SharedClock,
-        delivery: DeliveryHandle,
+        delivery: WorkerHandle,
     ) -> Result<Self, Error> {
         let own = NotificationsSettings::from_settings(settings)?;
         let override_dir = own.mail.templates_dir.trim();
@@ -401,15 +402,7 @@ impl Notifier {
         });
         let changes = ChangeSet {
             action: p.action.clone(),
-            changes: p
-                .changes
-                .iter()
-                .map(|c| FieldChange {
-                    field: c.field.clone(),
-                    before: c.before.clone(),
-                    after: c.after.clone(),
-                })
-                .collect(),
+            changes: p.changes.clone(),
             item_title,
             item_title_zh,
             item_timezone: item.and_then(|item| item.timezone.parse().ok()),

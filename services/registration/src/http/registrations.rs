@@ -47,30 +47,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(manage_link))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RegistrationView {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub status: Status,
-    /// 1 for the first in line; only while waitlisted.
-    pub waitlist_position: Option<i64>,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub affiliation: Option<String>,
-    pub country: Option<String>,
-    #[schema(value_type = Object)]
-    pub answers: Map<String, Value>,
-    pub locale: String,
-    pub timezone: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub confirmed_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub checked_in_at: Option<DateTime<Utc>>,
-    /// Only in the answer to registering (and to services in lists): the short token that opens this registration
-    /// (view, change, cancel) without an account, for links `{public_url}/manage/{token}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub manage_token: Option<String>,
-}
+/// A registration as the API shows it: the contract type other services read (notifications, the portal).
+pub use cloverleaf_contracts::Registration as RegistrationView;
 
 fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationView, Error> {
     let answers = match &r.answers {
@@ -81,7 +59,7 @@ fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationVi
     Ok(RegistrationView {
         id: r.id,
         event_id: r.event_id,
-        status: r.status,
+        status: r.status.as_str().to_owned(),
         waitlist_position: position,
         email: r.email.clone(),
         name: r.name.clone(),
@@ -468,11 +446,7 @@ pub async fn my_registration(
 }
 
 /// A registration's manage token, for another service to put in a link (notifications: every email carries one).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ManageLink {
-    pub registration_id: Uuid,
-    pub manage_token: String,
-}
+pub use cloverleaf_contracts::ManageLink;
 
 /// A fresh manage token for a registration (services only); 404 once it is erased.
 #[utoipa::path(get, path = "/v1/registrations/{id}/manage-token", tag = "registrations", params(("id" = Uuid, Path)),

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::changes::{ChangeRecord, lock, record_change, write_history};
 use super::entities::{event, event_change, venue};
 use super::{Actor, Subscribers, event_details, is_unique_violation, stored_status};
 use crate::Error;
@@ -165,20 +166,6 @@ pub async fn find<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<event:
     Ok(query.one(db).await?)
 }
 
-/// The event, locked for the rest of the transaction so that changes to it queue up.
-pub(crate) async fn lock<C: ConnectionTrait>(db: &C, key: &str) -> Result<event::Model, Error> {
-    let query = match key.parse::<Uuid>() {
-        Ok(id) => event::Entity::find_by_id(id),
-        Err(_) if slug(key).is_err() => return Err(Problem::not_found("This event").into()),
-        Err(_) => event::Entity::find().filter(event::Column::Slug.eq(key)),
-    };
-    query
-        .lock_exclusive()
-        .one(db)
-        .await?
-        .ok_or_else(|| Problem::not_found("This event").into())
-}
-
 /// Which events a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -325,62 +312,6 @@ pub async fn update(
     }
     txn.commit().await?;
     Ok(updated)
-}
-
-/// One change after publishing: written to the history and announced as `event.updated`, in the caller's
-/// transaction.
-pub(crate) struct ChangeRecord<'a> {
-    pub event_id: Uuid,
-    pub item_id: Option<Uuid>,
-    pub action: &'static str,
-    pub changes: Vec<FieldChange>,
-    pub calendar_visible: bool,
-    pub sequence: i32,
-    pub actor: &'a Actor,
-    pub at: DateTime<Utc>,
-}
-
-pub(crate) async fn record_change<C: ConnectionTrait>(
-    txn: &C,
-    record: ChangeRecord<'_>,
-    subscribers: &Subscribers,
-) -> Result<Uuid, Error> {
-    let change_id = write_history(txn, &record).await?;
-    let event = DomainEvent::EventUpdated(UpdatedPayload {
-        event_id: record.event_id,
-        sequence: record.sequence,
-        action: record.action.to_owned(),
-        changed_fields: record.changes.iter().map(|c| c.field.clone()).collect(),
-        item_ids: record.item_id.into_iter().collect(),
-        calendar_visible: record.calendar_visible,
-        changes: record.changes,
-        change_id,
-    });
-    outbox::enqueue(txn, event.type_name(), record.event_id, &event, subscribers).await?;
-    Ok(change_id)
-}
-
-async fn write_history<C: ConnectionTrait>(
-    txn: &C,
-    record: &ChangeRecord<'_>,
-) -> Result<Uuid, Error> {
-    let id = Uuid::now_v7();
-    let changes = serde_json::to_string(&record.changes)
-        .map_err(|e| Error::Corrupt(format!("change record: {e}")))?;
-    event_change::ActiveModel {
-        id: Set(id),
-        event_id: Set(record.event_id),
-        item_id: Set(record.item_id),
-        action: Set(record.action.to_owned()),
-        changes: Set(changes),
-        calendar_visible: Set(record.calendar_visible),
-        sequence: Set(record.sequence),
-        changed_by: Set(record.actor.subject.clone()),
-        changed_at: Set(record.at),
-    }
-    .insert(txn)
-    .await?;
-    Ok(id)
 }
 
 /// Publishes a draft: checks it may be published, records it, announces `event.published`. Publishing again

@@ -12,8 +12,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::changes::{ChangeRecord, lock, record_change};
 use super::entities::{agenda_item, event, item_speaker, person, room};
-use super::events::{ChangeRecord, lock, record_change};
 use super::{Actor, Subscribers, event_details, item_details, stored_status};
 use crate::Error;
 use crate::domain::agenda::{self, EventFrame, ItemDetails, ItemInput, ItemPatch};

@@ -6,6 +6,7 @@
 //! `sequence` rises by exactly one per calendar-visible change. The change record and the outbox row are written in
 //! the same transaction: either the change, its history and its domain event all happen, or none does.
 
+pub mod changes;
 pub mod entities;
 pub mod events;
 pub mod items;

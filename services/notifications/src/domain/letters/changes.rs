@@ -10,15 +10,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cloverleaf_locale::{Locale, text, time};
 use minijinja::{Error, State, Value};
-use serde::Deserialize;
 
-/// One field change of an event or agenda item, as scheduling reports it in `event.updated`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub before: serde_json::Value,
-    pub after: serde_json::Value,
-}
+/// One field change of an event or agenda item, as scheduling reports it in `event.updated` (the contract's type).
+pub use cloverleaf_contracts::events::FieldChange;
 
 /// What changed, from an `event.updated` payload.
 #[derive(Debug, Clone, Default)]
