@@ -29,6 +29,16 @@ pub enum Style {
     Short,
 }
 
+impl Style {
+    /// An English day or month name in this style: whole, or its first three letters (as chrono's `%a %b`).
+    fn name(self, name: &'static str) -> &'static str {
+        match self {
+            Self::Long => name,
+            Self::Short => name.get(..3).unwrap_or(name),
+        }
+    }
+}
+
 const EN_WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
@@ -66,20 +76,13 @@ pub fn zone(name: &str) -> Option<Tz> {
 pub fn date_in(day: NaiveDate, locale: Locale, style: Style) -> String {
     let weekday = day.weekday().num_days_from_monday() as usize;
     match locale {
-        Locale::En => {
-            let (weekday, month) = (EN_WEEKDAYS[weekday], EN_MONTHS[day.month0() as usize]);
-            match style {
-                Style::Long => format!("{weekday} {} {month} {}", day.day(), day.year()),
-                // The first three letters, as chrono's `%a %b` write them.
-                Style::Short => format!(
-                    "{} {} {} {}",
-                    &weekday[..3],
-                    day.day(),
-                    &month[..3],
-                    day.year()
-                ),
-            }
-        }
+        Locale::En => format!(
+            "{} {} {} {}",
+            style.name(EN_WEEKDAYS[weekday]),
+            day.day(),
+            style.name(EN_MONTHS[day.month0() as usize]),
+            day.year()
+        ),
         Locale::ZhCn => format!(
             "{}年{}月{}日（{}）",
             day.year(),

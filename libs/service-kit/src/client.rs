@@ -13,6 +13,10 @@ use serde::de::DeserializeOwned;
 use crate::Problem;
 use crate::config::ServiceName;
 use crate::observe::{REQUEST_ID, current_request_id};
+use crate::retry::{RetryPolicy, Verdict};
+
+/// The longest pause between two tries of one call.
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -58,8 +62,8 @@ pub struct ServiceClient {
     base_url: String,
     http: reqwest::Client,
     tokens: Arc<ServiceTokens>,
-    attempts: u32,
-    backoff: Duration,
+    /// For idempotent calls only; the others are tried once.
+    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for ServiceClient {
@@ -102,15 +106,13 @@ impl ServiceClient {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             http,
             tokens,
-            attempts: 3,
-            backoff: Duration::from_millis(100),
+            retry: RetryPolicy::new(3, Duration::from_millis(100), LONGEST_PAUSE),
         }
     }
 
     /// How many times an idempotent call is tried, and the first pause between tries (doubled each time).
     pub fn with_retries(mut self, attempts: u32, backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.backoff = backoff;
+        self.retry = RetryPolicy::new(attempts.max(1), backoff, LONGEST_PAUSE);
         self
     }
 
@@ -151,22 +153,16 @@ impl ServiceClient {
         body: Option<&B>,
         idempotent: bool,
     ) -> Result<T, ClientError> {
-        let attempts = if idempotent { self.attempts } else { 1 };
-        let mut pause = self.backoff;
-        let mut attempt = 1;
-        loop {
-            match self.once(method.clone(), path, body).await {
-                Err(error) if attempt < attempts && error.is_unavailable() => {
-                    tracing::debug!(service = %self.service, %path, attempt, %error, "retrying");
-                    // Full jitter keeps many callers from retrying in step.
-                    let jitter = rand_fraction();
-                    tokio::time::sleep(pause.mul_f64(0.5 + jitter / 2.0)).await;
-                    pause *= 2;
-                    attempt += 1;
-                }
-                other => return other,
+        let judge = |outcome: &Result<T, ClientError>| match outcome {
+            Err(error) if idempotent && error.is_unavailable() => {
+                tracing::debug!(service = %self.service, %path, %error, "retrying");
+                Verdict::Retry
             }
-        }
+            _ => Verdict::Done,
+        };
+        self.retry
+            .run(|_| self.once(method.clone(), path, body), judge)
+            .await
     }
 
     async fn once<B: Serialize, T: DeserializeOwned>(
@@ -205,9 +201,4 @@ impl ServiceClient {
             reason: e.to_string(),
         })
     }
-}
-
-fn rand_fraction() -> f64 {
-    // Sub-second clock noise is jitter enough for backoff and needs no RNG state.
-    f64::from(chrono::Utc::now().timestamp_subsec_nanos() % 1000) / 1000.0
 }

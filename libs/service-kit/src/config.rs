@@ -193,6 +193,13 @@ pub struct OutboxSettings {
     pub concurrency: usize,
 }
 
+impl OutboxSettings {
+    /// The pauses between a delivery's tries.
+    pub fn retry_policy(&self) -> crate::retry::RetryPolicy {
+        crate::retry::RetryPolicy::from_settings(self.initial_backoff_ms, self.max_backoff_secs)
+    }
+}
+
 /// The layers settings were read from (defaults, profile file, environment, overrides), kept so that a service can
 /// read its own sections from the same sources, plus keys set later (tests) with [`Settings::set`].
 #[derive(Clone, Default)]

@@ -14,6 +14,8 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::retry::{RetryPolicy, Verdict};
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
@@ -58,16 +60,17 @@ pub async fn connect(
         });
     // Several processes opening a new SQLite file at once can find it locked while one of them switches it to WAL;
     // that passes in moments, so try again briefly.
-    let mut attempt = 1;
-    loop {
-        match Database::connect(options.clone()).await {
-            Err(error) if attempt < 5 && error.to_string().contains("database is locked") => {
-                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                attempt += 1;
-            }
-            result => return Ok(result?),
-        }
-    }
+    let briefly = RetryPolicy::new(5, Duration::from_millis(50), Duration::from_millis(200));
+    let connection = briefly
+        .run(
+            |_| Database::connect(options.clone()),
+            |outcome| match outcome {
+                Err(error) if error.to_string().contains("database is locked") => Verdict::Retry,
+                _ => Verdict::Done,
+            },
+        )
+        .await?;
+    Ok(connection)
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

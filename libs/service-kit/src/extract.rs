@@ -220,6 +220,40 @@ impl From<PathRejection> for Rejection {
     }
 }
 
+/// The `Idempotency-Key` a client sent with a POST it may repeat, trimmed (none without the header). Anything but
+/// 1–255 visible characters is refused with a 422 naming the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub Option<String>);
+
+/// The longest key kept (the stores index it).
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_MAX)
+            .map(|key| Self(Some(key.to_owned())))
+            .ok_or_else(|| {
+                Rejection(Problem::invalid(vec![FieldError::new(
+                    "Idempotency-Key",
+                    "invalid",
+                    "must be 1–255 visible characters",
+                )]))
+            })
+    }
+}
+
 /// axum's JSON errors read "Failed to deserialize the JSON body into the target type: venue.city: invalid type: …".
 fn split_serde_path(text: &str) -> (String, String) {
     let rest = text
@@ -239,7 +273,37 @@ fn split_serde_path(text: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_escaped_nul, nul_fields, split_serde_path};
+    use super::{IdempotencyKey, has_escaped_nul, nul_fields, split_serde_path};
+    use axum::extract::FromRequestParts;
+
+    #[tokio::test]
+    async fn idempotency_keys_are_trimmed_and_bounded() {
+        async fn key(value: Option<&[u8]>) -> Result<Option<String>, u16> {
+            let mut request = axum::http::Request::builder();
+            if let Some(value) = value {
+                request = request.header("idempotency-key", value);
+            }
+            let mut parts = request.body(()).expect("request").into_parts().0;
+            IdempotencyKey::from_request_parts(&mut parts, &())
+                .await
+                .map(|IdempotencyKey(key)| key)
+                .map_err(|rejection| rejection.0.status)
+        }
+        assert_eq!(key(None).await, Ok(None));
+        assert_eq!(key(Some(b" k-1 ")).await, Ok(Some("k-1".to_owned())));
+        assert_eq!(
+            key(Some("x".repeat(255).as_bytes()))
+                .await
+                .map(|k| k.map(|k| k.len())),
+            Ok(Some(255))
+        );
+        for bad in [&b"   "[..], "x".repeat(256).as_bytes(), b"caf\xc3\xa9"] {
+            assert_eq!(
+                key(Some(bad)).await,
+                Err(axum::http::StatusCode::UNPROCESSABLE_ENTITY.as_u16())
+            );
+        }
+    }
 
     fn found(value: &serde_json::Value) -> Vec<String> {
         let mut fields = Vec::new();

@@ -4,11 +4,17 @@
 //!
 //! Proxies are listed in settings (`http.trusted_proxies` for the services and the portal, `edge.trusted_proxies` for
 //! the edge) as addresses (`127.0.0.1`, `::1`) or networks (`10.0.0.0/8`).
+//!
+//! Handlers take [`ClientAddress`] (the address limits count) or [`ForwardedFor`] (the chain to pass on to the next
+//! hop) as extractors; their state gives the [`TrustedProxies`] through `FromRef`.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
 /// One trusted proxy: an address, or a network in CIDR notation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +129,52 @@ impl TrustedProxies {
     }
 }
 
+/// The connection's peer, when the server was started with connect info (a router called directly in a test has
+/// none).
+pub fn peer(extensions: &Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr)
+}
+
+/// The caller's address, as limits count it: [`TrustedProxies::client_address`] of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trusted = TrustedProxies::from_ref(state);
+        Ok(Self(
+            trusted.client_address(peer(&parts.extensions), &parts.headers),
+        ))
+    }
+}
+
+/// The `X-Forwarded-For` to pass on to the next hop: [`TrustedProxies::chain_to_forward`] of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedFor(pub Option<String>);
+
+impl<S> FromRequestParts<S> for ForwardedFor
+where
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trusted = TrustedProxies::from_ref(state);
+        Ok(Self(
+            trusted.chain_to_forward(peer(&parts.extensions), &parts.headers),
+        ))
+    }
+}
+
 fn last_forwarded(headers: &HeaderMap) -> Option<IpAddr> {
     // Several X-Forwarded-For fields are one list (RFC 9110 §5.3): the last field's last entry.
     let last = headers.get_all("x-forwarded-for").iter().next_back()?;
@@ -201,5 +253,42 @@ mod tests {
         );
         headers.insert("x-forwarded-for", HeaderValue::from_static("not-an-ip"));
         assert_eq!(trusted.client_address(Some(edge), &headers), edge.ip());
+    }
+
+    #[tokio::test]
+    async fn the_extractors_read_the_peer_and_the_proxies_of_the_state() {
+        let trusted = proxies(&["127.0.0.1"]);
+        let from = |peer: Option<&str>| {
+            let mut request = axum::http::Request::builder()
+                .header("x-forwarded-for", "203.0.113.9")
+                .body(())
+                .expect("request");
+            if let Some(peer) = peer {
+                let peer: SocketAddr = peer.parse().expect("addr");
+                request.extensions_mut().insert(ConnectInfo(peer));
+            }
+            request.into_parts().0
+        };
+        let client = |ip: &str| ClientAddress(ip.parse().expect("ip"));
+        let forwarded = |chain: &str| ForwardedFor(Some(chain.to_owned()));
+
+        let mut parts = from(Some("127.0.0.1:5000"));
+        let Ok(address) = ClientAddress::from_request_parts(&mut parts, &trusted).await;
+        assert_eq!(address, client("203.0.113.9"));
+        let Ok(chain) = ForwardedFor::from_request_parts(&mut parts, &trusted).await;
+        assert_eq!(chain, forwarded("203.0.113.9"));
+        // A private or loopback caller is not trusted for being one: only configured proxies are.
+        let mut parts = from(Some("10.1.2.3:5000"));
+        let Ok(address) = ClientAddress::from_request_parts(&mut parts, &trusted).await;
+        assert_eq!(address, client("10.1.2.3"));
+        let Ok(chain) = ForwardedFor::from_request_parts(&mut parts, &trusted).await;
+        assert_eq!(chain, forwarded("10.1.2.3"));
+        let mut parts = from(Some("127.0.0.1:5000"));
+        let Ok(chain) = ForwardedFor::from_request_parts(&mut parts, &TrustedProxies::none()).await;
+        assert_eq!(chain, forwarded("127.0.0.1"));
+        // Without connect info (a router called directly) the header is passed as it came.
+        let mut parts = from(None);
+        let Ok(chain) = ForwardedFor::from_request_parts(&mut parts, &trusted).await;
+        assert_eq!(chain, forwarded("203.0.113.9"));
     }
 }

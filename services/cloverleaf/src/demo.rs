@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{Days, NaiveDate, NaiveTime, Timelike as _, Utc};
 use cloverleaf_service_kit::Settings;
+use cloverleaf_service_kit::retry::{RetryPolicy, Verdict};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use reqwest::{Method, StatusCode};
@@ -679,10 +680,10 @@ async fn create_organiser(settings: &Settings, password: &str) -> Result<(), Dem
     }
 }
 
-/// How often a request refused with 429 (rate limit) or, when repeating it is safe, 503 is tried in all.
-const ATTEMPTS: u32 = 5;
-/// The longest pause between two tries, whatever Retry-After says.
-const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+/// A request refused with 429 (rate limit) or, when repeating it is safe, 503 is tried five times in all, after
+/// the pause its Retry-After asks for (else 1 s, doubling), never longer than 30 s.
+const REFUSED_AGAIN: RetryPolicy =
+    RetryPolicy::new(5, Duration::from_secs(1), Duration::from_secs(30));
 
 /// The public HTTP API behind the edge, as an organiser (once logged in) or the public.
 struct Api {
@@ -715,8 +716,19 @@ impl Api {
         idempotency_key: Option<&str>,
     ) -> Result<(StatusCode, String), DemoError> {
         let url = format!("{}{path}", self.base);
-        let mut attempt = 1;
-        loop {
+        let safe_to_repeat = method == Method::GET || idempotency_key.is_some();
+        let judge =
+            |outcome: &Result<(StatusCode, Option<Duration>, String), DemoError>| match outcome {
+                Ok((status, asked, _))
+                    if *status == StatusCode::TOO_MANY_REQUESTS
+                        || (*status == StatusCode::SERVICE_UNAVAILABLE && safe_to_repeat) =>
+                {
+                    tracing::info!(%status, path, ?asked, "demo: trying again after a pause");
+                    asked.map_or(Verdict::Retry, Verdict::RetryAfter)
+                }
+                _ => Verdict::Done,
+            };
+        let attempt = |_| async {
             let mut request = self.http.request(method.clone(), &url);
             if let Some(token) = &self.token {
                 request = request.bearer_auth(token);
@@ -732,28 +744,20 @@ impl Api {
                 .await
                 .map_err(|e| failed(step, format!("{method} {path}: {e}")))?;
             let status = response.status();
-            let pause = response
+            let asked = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .map_or(Duration::from_secs(1), Duration::from_secs)
-                .min(LONGEST_PAUSE);
+                .map(Duration::from_secs);
             let text = response
                 .text()
                 .await
                 .map_err(|e| failed(step, format!("{method} {path}: reading the answer: {e}")))?;
-            let safe_to_repeat = method == Method::GET || idempotency_key.is_some();
-            let retry = status == StatusCode::TOO_MANY_REQUESTS
-                || (status == StatusCode::SERVICE_UNAVAILABLE && safe_to_repeat);
-            if retry && attempt < ATTEMPTS {
-                tracing::info!(%status, path, ?pause, "demo: trying again after a pause");
-                tokio::time::sleep(pause).await;
-                attempt += 1;
-                continue;
-            }
-            return Ok((status, text));
-        }
+            Ok((status, asked, text))
+        };
+        let (status, _, text) = REFUSED_AGAIN.run(attempt, judge).await?;
+        Ok((status, text))
     }
 
     /// A request that must succeed; its JSON answer (`null` for an empty one).

@@ -15,19 +15,18 @@
 //! `edge.trusted_proxies` — the chain that proxy sent. A caller's own header is otherwise dropped, so it cannot choose
 //! the address the services count their limits under.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::forwarded::TrustedProxies;
+use cloverleaf_service_kit::forwarded::{ForwardedFor, TrustedProxies};
 use cloverleaf_service_kit::metrics::Metrics;
 use cloverleaf_service_kit::observe::{self, ObserveState};
 use cloverleaf_service_kit::{Problem, Settings};
@@ -253,6 +252,12 @@ struct Edge {
     metrics: Metrics,
 }
 
+impl FromRef<Edge> for TrustedProxies {
+    fn from_ref(edge: &Edge) -> Self {
+        edge.access.trusted_proxies.clone()
+    }
+}
+
 /// [`router_with`] trusting no proxy in front and serving no operator paths.
 pub fn router(
     upstreams: Upstreams,
@@ -314,14 +319,14 @@ pub fn router_with(
 async fn forward_collection(
     State(edge): State<Edge>,
     Path(params): Path<Vec<(String, String)>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ForwardedFor(chain): ForwardedFor,
     request: Request,
 ) -> Response {
     let collection = params.first().map(|(_, v)| v.as_str()).unwrap_or_default();
     match owner_of(collection) {
         Some(service) => {
             let path = path_and_query(request.uri());
-            forward(&edge, service.into(), &path, client, request).await
+            forward(&edge, service.into(), &path, chain, request).await
         }
         None => Problem::not_found("This collection")
             .with_detail(format!("no service owns /v1/{collection}"))
@@ -341,14 +346,14 @@ async fn operator_metrics(State(edge): State<Edge>, headers: HeaderMap) -> Respo
 async fn forward_openapi(
     State(edge): State<Edge>,
     Path(document): Path<String>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ForwardedFor(chain): ForwardedFor,
     request: Request,
 ) -> Response {
     let service = document
         .strip_suffix(".json")
         .and_then(|name| name.parse::<ServiceName>().ok());
     match service {
-        Some(service) => forward(&edge, service.into(), "/openapi.json", client, request).await,
+        Some(service) => forward(&edge, service.into(), "/openapi.json", chain, request).await,
         None => Problem::not_found("This API document")
             .with_detail("the documents are /openapi/registration.json, /openapi/scheduling.json and /openapi/notifications.json")
             .into_response(),
@@ -357,7 +362,7 @@ async fn forward_openapi(
 
 async fn forward_jwks(
     State(edge): State<Edge>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ForwardedFor(chain): ForwardedFor,
     request: Request,
 ) -> Response {
     let path = path_and_query(request.uri());
@@ -365,7 +370,7 @@ async fn forward_jwks(
         &edge,
         ServiceName::Registration.into(),
         &path,
-        client,
+        chain,
         request,
     )
     .await
@@ -374,20 +379,20 @@ async fn forward_jwks(
 /// Every path that is not an API's: the portal's pages (a 404 problem when no portal is configured).
 async fn forward_portal(
     State(edge): State<Edge>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ForwardedFor(chain): ForwardedFor,
     request: Request,
 ) -> Response {
     if edge.upstreams.all(Upstream::Portal).is_empty() {
         return Problem::not_found("This path").into_response();
     }
     let path = path_and_query(request.uri());
-    forward(&edge, Upstream::Portal, &path, client, request).await
+    forward(&edge, Upstream::Portal, &path, chain, request).await
 }
 
 async fn forward_service(
     State(edge): State<Edge>,
     Path((service, rest)): Path<(String, String)>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ForwardedFor(chain): ForwardedFor,
     request: Request,
 ) -> Response {
     // Liveness and readiness stay open (they tell nothing but "up"); everything else there is for operators.
@@ -404,7 +409,7 @@ async fn forward_service(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    forward(&edge, service, &format!("/{rest}{query}"), client, request).await
+    forward(&edge, service, &format!("/{rest}{query}"), chain, request).await
 }
 
 fn path_and_query(uri: &Uri) -> String {
@@ -435,7 +440,7 @@ async fn forward(
     edge: &Edge,
     service: Upstream,
     path: &str,
-    client: SocketAddr,
+    forwarded_for: Option<String>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
@@ -451,10 +456,7 @@ async fn forward(
     let mut headers = HeaderMap::new();
     copy_headers(&parts.headers, &mut headers);
     headers.remove("x-forwarded-for");
-    if let Some(chain) = edge
-        .access
-        .trusted_proxies
-        .chain_to_forward(Some(client), &parts.headers)
+    if let Some(chain) = forwarded_for
         && let Ok(value) = HeaderValue::from_str(&chain)
     {
         headers.insert("x-forwarded-for", value);

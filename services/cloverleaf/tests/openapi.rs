@@ -4,131 +4,11 @@
 //! fields the services require are marked required; the registrations list is JSON or CSV; and the edge has a
 //! document of its own, listed on its `/docs/`.
 
-use cloverleaf::system::{self, RunningSystem};
-use cloverleaf_service_kit::Settings;
-use cloverleaf_service_kit::config::ServiceName;
-use cloverleaf_service_kit::testing::{TestDatabase, settings};
+mod support;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const ORGANISER: &str = "openapi.office@permed.example.org";
-const PASSWORD: &str = "a long organiser passphrase";
-
-struct System {
-    running: Option<RunningSystem>,
-    http: reqwest::Client,
-    _databases: Vec<TestDatabase>,
-    _dir: tempfile::TempDir,
-}
-
-impl System {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("dir");
-        let mut settings = settings(dir.path());
-        let mut databases = Vec::new();
-        for name in ServiceName::ALL {
-            let database = TestDatabase::create(dir.path(), name).await;
-            settings.service_mut(name).database_url = database.url().clone();
-            settings.service_mut(name).listen = "127.0.0.1:0".to_owned();
-            databases.push(database);
-        }
-        settings.edge.listen = "127.0.0.1:0".to_owned();
-        let account_settings = settings.clone();
-        let running = system::start(settings).await.expect("system starts");
-        create_organiser(&account_settings).await;
-        Self {
-            running: Some(running),
-            http: reqwest::Client::new(),
-            _databases: databases,
-            _dir: dir,
-        }
-    }
-
-    fn edge(&self, path: &str) -> String {
-        format!(
-            "{}{path}",
-            self.running.as_ref().expect("running").edge_url()
-        )
-    }
-
-    async fn json(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, self.edge(path));
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("text");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// A document as the edge serves it (the services' forwarded, the edge's its own).
-    async fn document(&self, name: &str) -> Value {
-        let (status, document) = self
-            .json(
-                reqwest::Method::GET,
-                &format!("/openapi/{name}.json"),
-                None,
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "/openapi/{name}.json: {document}");
-        document
-    }
-
-    async fn organiser_token(&self) -> String {
-        let (status, body) = self
-            .json(
-                reqwest::Method::POST,
-                "/v1/auth/token",
-                None,
-                Some(json!({ "email": ORGANISER, "password": PASSWORD })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["access_token"].as_str().expect("token").to_owned()
-    }
-
-    async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await.expect("stops");
-        }
-    }
-}
-
-/// An organiser account, as `cloverleaf accounts create` makes it.
-async fn create_organiser(settings: &Settings) {
-    use cloverleaf_registration::domain::accounts::{AccountEmail, AccountRole, Password};
-    use cloverleaf_registration::store::accounts::{NewAccount, create_account};
-    let db =
-        cloverleaf_service_kit::db::connect(&settings.database_url(ServiceName::Registration), 1)
-            .await
-            .expect("registration db");
-    create_account(
-        &db,
-        NewAccount {
-            email: AccountEmail::parse(ORGANISER).expect("email"),
-            name: "PerMed Office".to_owned(),
-            role: AccountRole::Organiser,
-            password: Password::parse(PASSWORD).expect("password"),
-        },
-    )
-    .await
-    .expect("organiser account");
-    let _ = db.close().await;
-}
+use support::System;
 
 const SERVICES: [&str; 3] = ["registration", "scheduling", "notifications"];
 const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
@@ -159,7 +39,7 @@ fn resolve<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
 
 #[tokio::test]
 async fn every_error_is_documented_as_problem_json() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     for name in SERVICES.into_iter().chain(["edge"]) {
         let document = system.document(name).await;
         let mut untrue = Vec::new();
@@ -193,7 +73,7 @@ async fn every_error_is_documented_as_problem_json() {
 /// The statuses that the kit's extractors and layers give are on the operations that can get them.
 #[tokio::test]
 async fn the_statuses_of_the_shared_extractors_are_documented() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     let mut missing = Vec::new();
     for name in SERVICES {
         let document = system.document(name).await;
@@ -256,7 +136,7 @@ async fn the_statuses_of_the_shared_extractors_are_documented() {
 
 #[tokio::test]
 async fn limit_is_documented_as_the_lists_take_it() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     let token = system.organiser_token().await;
     let max = cloverleaf_service_kit::pagination::MAX_LIMIT;
     let mut lists = 0;
@@ -298,7 +178,7 @@ async fn limit_is_documented_as_the_lists_take_it() {
 /// `{}` sent to a create endpoint: every field the 422 names as required is marked required in the document.
 #[tokio::test]
 async fn fields_the_services_require_are_marked_required() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     let token = system.organiser_token().await;
     let scheduling = system.document("scheduling").await;
     let registration = system.document("registration").await;
@@ -344,7 +224,7 @@ async fn fields_the_services_require_are_marked_required() {
 
 #[tokio::test]
 async fn the_registrations_list_is_documented_as_json_and_csv() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     let document = system.document("registration").await;
     let content = document["paths"]["/v1/registrations"]["get"]["responses"]["200"]["content"]
         .as_object()
@@ -361,7 +241,7 @@ async fn the_registrations_list_is_documented_as_json_and_csv() {
 
 #[tokio::test]
 async fn the_edge_serves_a_document_of_its_own_listed_on_its_docs_page() {
-    let system = System::start().await;
+    let system = System::start(|_| {}).await;
     let edge = system.document("edge").await;
     assert!(
         edge["openapi"]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::config::ConfigError;
+use cloverleaf_service_kit::retry::RetryPolicy;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -99,6 +100,13 @@ pub struct MailSettings {
     pub templates_dir: String,
 }
 
+impl MailSettings {
+    /// The pauses between a message's tries (at most `max_attempts`, counted in the message's row).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::from_settings(self.initial_backoff_ms, self.max_backoff_secs)
+    }
+}
+
 /// How notifications works through the domain events it received (see its `jobs::inbox`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct InboxSettings {
@@ -113,6 +121,13 @@ pub struct InboxSettings {
     /// The pause after the first failed try (another service unreachable), doubled up to `max_backoff_secs`.
     pub initial_backoff_ms: u64,
     pub max_backoff_secs: u64,
+}
+
+impl InboxSettings {
+    /// The pauses between an inbox event's tries (it is never given up).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::from_settings(self.initial_backoff_ms, self.max_backoff_secs)
+    }
 }
 
 /// When reminders go out: minutes before the start, per kind of event.

@@ -8,20 +8,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use cloverleaf_locale::Locale;
+use cloverleaf_notifications::domain::letters::fixtures::{self, recipient, utc};
 use cloverleaf_notifications::domain::letters::{
-    CalendarNote, ChangeSet, EventFacts, FieldChange, LetterContext, LetterKind, Recipient,
-    Templates,
+    ChangeSet, EventFacts, FieldChange, LetterContext, LetterKind, Recipient, Templates,
 };
 use serde_json::{Value, json};
 
 const LOCALES: [Locale; 2] = [Locale::En, Locale::ZhCn];
-
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
-}
 
 /// A study tour from Berlin (UTC+2 in September) to Nanjing (Asia/Shanghai, UTC+8), 1–5 September 2027.
 fn tour() -> EventFacts {
@@ -60,23 +54,6 @@ fn night_webinar() -> EventFacts {
         organiser_name: "Cloverleaf Research Network".to_owned(),
         organiser_email: "events@cloverleaf.example.org".to_owned(),
         cancel_reason: None,
-    }
-}
-
-fn recipient(locale: Locale, timezone: Option<Tz>) -> Recipient {
-    match locale {
-        Locale::En => Recipient {
-            name: "Ada Lovelace".to_owned(),
-            email: "ada@example.org".to_owned(),
-            locale,
-            timezone,
-        },
-        Locale::ZhCn => Recipient {
-            name: "张伟".to_owned(),
-            email: "zhang.wei@example.cn".to_owned(),
-            locale,
-            timezone,
-        },
     }
 }
 
@@ -216,37 +193,20 @@ fn item_updated(titled: bool) -> ChangeSet {
     }
 }
 
-fn calendar(kind: LetterKind) -> Option<CalendarNote> {
-    match kind {
-        LetterKind::Confirmed | LetterKind::Promoted => Some(CalendarNote::Invite),
-        LetterKind::EventUpdated => Some(CalendarNote::Update),
-        LetterKind::Cancelled | LetterKind::Rejected | LetterKind::EventCancelled => {
-            Some(CalendarNote::Cancel)
-        }
-        _ => None,
-    }
-}
-
 fn context<'a>(
     kind: LetterKind,
     event: &'a EventFacts,
     recipient: &'a Recipient,
     changes: &'a ChangeSet,
 ) -> LetterContext<'a> {
-    LetterContext {
+    fixtures::context(
         kind,
         event,
         recipient,
-        manage_url: Some("https://events.example.org/manage/tok3n".to_owned()),
-        waitlist_position: matches!(
-            kind,
-            LetterKind::Waitlisted | LetterKind::EventCancelledWaitlist
-        )
-        .then_some(3),
-        changes: (kind == LetterKind::EventUpdated).then_some(changes),
-        reminder_minutes: (kind == LetterKind::Reminder).then_some(2880),
-        calendar: calendar(kind),
-    }
+        changes,
+        "https://events.example.org/manage/tok3n",
+        2880,
+    )
 }
 
 fn letter_snapshot(subject: &str, body: &str) -> String {

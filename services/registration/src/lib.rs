@@ -53,8 +53,8 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         limits: Arc::new(http::limits::Limits::new(
             &config::RateLimitSettings::from_settings(&base.settings)
                 .map_err(cloverleaf_service_kit::StartupError::from)?,
-            base.settings.http.trusted_proxies(),
         )),
+        trusted_proxies: base.settings.http.trusted_proxies(),
     };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))

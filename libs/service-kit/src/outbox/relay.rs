@@ -444,7 +444,10 @@ impl RelayWorker {
                     subscriber_down,
                 } => {
                     let attempts = delivery.attempts.saturating_add(1);
-                    let pause = backoff(&self.options, u32::try_from(attempts).unwrap_or(1));
+                    let pause = self
+                        .options
+                        .retry_policy()
+                        .pause(u32::try_from(attempts).unwrap_or(1));
                     let next = after(Utc::now(), pause);
                     self.count(&delivery.subscriber, "failed");
                     tracing::warn!(
@@ -714,13 +717,6 @@ fn in_list(
 
 /// The pause before attempt `failures + 1`: `initial · 2^(failures-1)`, at most `max`, then ±20% jitter so that many
 /// deliveries failing together do not all come back at once.
-pub fn backoff(options: &OutboxSettings, failures: u32) -> Duration {
-    crate::retry::backoff(
-        Duration::from_millis(options.initial_backoff_ms),
-        Duration::from_secs(options.max_backoff_secs),
-        failures,
-    )
-}
 
 /// Answers that are about the subscriber as a whole (overloaded, down behind a proxy, refusing our token, no inbox
 /// yet), after which its other deliveries in the round are not worth trying.
@@ -792,18 +788,17 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_up_to_the_maximum_with_jitter() {
-        let options = options();
-        for _ in 0..50 {
-            let first = backoff(&options, 1).as_millis();
-            assert!((400..=600).contains(&first), "{first}");
-            let fourth = backoff(&options, 4).as_millis();
-            assert!((3200..=4800).contains(&fourth), "{fourth}");
-            let late = backoff(&options, 1000).as_secs_f64();
-            assert!((240.0..=360.0).contains(&late), "{late}");
-        }
+    fn deliveries_back_off_by_the_outbox_settings() {
+        // The doubling and the jitter themselves are tested with `RetryPolicy`.
+        let policy = options().retry_policy();
+        assert_eq!(policy.without_jitter().pause(1), Duration::from_millis(500));
+        assert_eq!(policy.without_jitter().pause(4), Duration::from_secs(4));
+        assert_eq!(
+            policy.without_jitter().pause(1000),
+            Duration::from_secs(300)
+        );
         let spread: std::collections::HashSet<u128> =
-            (0..20).map(|_| backoff(&options, 3).as_millis()).collect();
+            (0..20).map(|_| policy.pause(3).as_millis()).collect();
         assert!(spread.len() > 1, "jitter varies the pause");
     }
 

@@ -286,7 +286,10 @@ impl DeliveryWorker {
                 if u32::try_from(message.attempts).unwrap_or(u32::MAX)
                     < self.options.max_attempts =>
             {
-                let pause = backoff(&self.options, u32::try_from(message.attempts).unwrap_or(1));
+                let pause = self
+                    .options
+                    .retry_policy()
+                    .pause(u32::try_from(message.attempts).unwrap_or(1));
                 self.execute(
                     RETRY_SQL,
                     vec![
@@ -428,16 +431,6 @@ async fn write_file(dir: &Path, message: &Claimed) -> std::io::Result<()> {
     tokio::fs::rename(&temporary, dir.join(name)).await
 }
 
-/// The pause before try `tries + 1`: `initial · 2^(tries-1)`, at most `max`, then ±20% jitter so that many messages
-/// failing together (the relay down) do not all come back at once.
-pub fn backoff(options: &MailSettings, tries: u32) -> Duration {
-    cloverleaf_service_kit::retry::backoff(
-        Duration::from_millis(options.initial_backoff_ms),
-        Duration::from_secs(options.max_backoff_secs),
-        tries,
-    )
-}
-
 /// lettre's error with its innermost cause ("Connection refused (os error 111)").
 fn smtp_reason(error: &lettre::transport::smtp::Error) -> String {
     let mut text = error.to_string();
@@ -468,7 +461,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_the_maximum_with_jitter() {
+    fn messages_back_off_by_the_mail_settings() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         let settings = Settings::load_from(&dir, "test", &[]).expect("settings");
         let mut options = NotificationsSettings::from_settings(&settings)
@@ -476,13 +469,10 @@ mod tests {
             .mail;
         options.initial_backoff_ms = 500;
         options.max_backoff_secs = 300;
-        for _ in 0..50 {
-            let first = backoff(&options, 1).as_millis();
-            assert!((400..=600).contains(&first), "{first}");
-            let fourth = backoff(&options, 4).as_millis();
-            assert!((3200..=4800).contains(&fourth), "{fourth}");
-            let late = backoff(&options, 1000).as_secs_f64();
-            assert!((240.0..=360.0).contains(&late), "{late}");
-        }
+        // The doubling and the jitter themselves are tested with `RetryPolicy`.
+        let policy = options.retry_policy().without_jitter();
+        assert_eq!(policy.pause(1), Duration::from_millis(500));
+        assert_eq!(policy.pause(4), Duration::from_secs(4));
+        assert_eq!(policy.pause(1000), Duration::from_secs(300));
     }
 }

@@ -12,7 +12,7 @@ use crate::config::{InboxSettings, NotificationsSettings};
 use chrono::Utc;
 use cloverleaf_service_kit::ServiceBase;
 use cloverleaf_service_kit::metrics::Metrics;
-use cloverleaf_service_kit::retry::{after, backoff};
+use cloverleaf_service_kit::retry::after;
 use cloverleaf_service_kit::worker::{self, Rounds, WorkerHandle};
 use futures::StreamExt;
 use prometheus::{IntGauge, Opts};
@@ -119,11 +119,7 @@ impl InboxWorker {
                 Ok(false) => {}
                 Err(failure) => {
                     let failures = u32::try_from(claimed.attempts).unwrap_or(1);
-                    let pause = backoff(
-                        Duration::from_millis(self.options.initial_backoff_ms),
-                        Duration::from_secs(self.options.max_backoff_secs),
-                        failures,
-                    );
+                    let pause = self.options.retry_policy().pause(failures);
                     let reason = failure.to_string();
                     match &failure {
                         Failure::Unavailable(_) | Failure::Stale(_) => {

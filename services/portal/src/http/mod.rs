@@ -12,11 +12,10 @@ pub mod manage;
 pub mod organiser;
 pub mod public;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -28,7 +27,7 @@ use minijinja::{Value, context};
 use rand::RngCore;
 use serde::Deserialize;
 
-use cloverleaf_service_kit::forwarded::TrustedProxies;
+use cloverleaf_service_kit::forwarded::{self, TrustedProxies};
 
 use crate::Error;
 use crate::backend::Backends;
@@ -266,16 +265,6 @@ fn sane_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The address chain to pass on: a trusted proxy's (the edge's) `X-Forwarded-For` — its last address is the visitor —
-/// else the peer itself (a caller's own header is dropped, so it cannot choose the address registration limits).
-fn forwarded_for(
-    trusted: &TrustedProxies,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-) -> Option<String> {
-    trusted.chain_to_forward(peer, headers)
-}
-
 /// The middleware every page passes (see the module's text).
 pub async fn pages(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let jar = CookieJar::from_headers(request.headers());
@@ -287,10 +276,11 @@ pub async fn pages(State(state): State<AppState>, mut request: Request, next: Ne
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
+    // The address chain to pass on: the edge's `X-Forwarded-For` (its last address is the visitor), else the peer
+    // itself, so a caller cannot choose the address registration limits.
+    let forwarded_for = state
+        .trusted_proxies
+        .chain_to_forward(forwarded::peer(request.extensions()), request.headers());
     let visitor = Visitor {
         locale: Locale::negotiate(jar.get(LANG_COOKIE).map(Cookie::value), accept_language),
         csrf: existing.clone().unwrap_or_else(new_token),
@@ -303,7 +293,7 @@ pub async fn pages(State(state): State<AppState>, mut request: Request, next: Ne
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
         method: request.method().clone(),
-        forwarded_for: forwarded_for(&state.trusted_proxies, peer, request.headers()),
+        forwarded_for,
         secure: state.secure(request.headers()),
     };
     request.extensions_mut().insert(visitor.clone());
@@ -488,32 +478,5 @@ mod tests {
         assert_eq!(safe_next(Some(" /x"), "/"), "/");
         assert_eq!(safe_next(Some("/events/x#agenda"), "/"), "/events/x#agenda");
         assert_eq!(safe_next(None, "/organiser"), "/organiser");
-    }
-
-    #[test]
-    fn the_visitor_is_passed_on_from_a_trusted_proxy_only() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
-        let edge: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
-        let stranger: SocketAddr = "198.51.100.7:5000".parse().expect("addr");
-        let trusted = TrustedProxies::parse(&["127.0.0.1".to_owned()]).expect("proxies");
-        assert_eq!(
-            forwarded_for(&trusted, Some(edge), &headers).as_deref(),
-            Some("203.0.113.9")
-        );
-        assert_eq!(
-            forwarded_for(&trusted, Some(stranger), &headers).as_deref(),
-            Some("198.51.100.7")
-        );
-        // A private or loopback caller is not trusted for being one: only configured proxies are.
-        let private: SocketAddr = "10.1.2.3:5000".parse().expect("addr");
-        assert_eq!(
-            forwarded_for(&trusted, Some(private), &headers).as_deref(),
-            Some("10.1.2.3")
-        );
-        assert_eq!(
-            forwarded_for(&TrustedProxies::none(), Some(edge), &headers).as_deref(),
-            Some("127.0.0.1")
-        );
     }
 }

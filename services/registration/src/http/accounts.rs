@@ -6,15 +6,15 @@
 //!   address, and for one account from one client address, are limited (429, [`super::limits`]).
 //! - `/v1/accounts` (admins only): list, create, read and change accounts. Password hashes never leave the service.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use cloverleaf_auth::{Admin, TokenRequest};
 use cloverleaf_service_kit::extract::{Json, Path, Query};
+use cloverleaf_service_kit::forwarded::ClientAddress;
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::validate::Fields;
 use cloverleaf_service_kit::{FieldError, Problem};
@@ -81,14 +81,9 @@ fn login_failed() -> Error {
     ))]
 pub async fn issue_token(
     State(state): State<AppState>,
-    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     Json(input): Json<TokenInput>,
 ) -> Result<impl IntoResponse, Error> {
-    let client = state.limits.client(
-        peer.map(|axum::Extension(ConnectInfo(addr))| addr),
-        &headers,
-    );
     state.limits.login_from(client)?;
     let email = accounts::login_key(&input.email);
     if email.len() > EMAIL_MAX_OCTETS || input.password.chars().count() > PASSWORD_MAX_CHARS {

@@ -10,18 +10,18 @@
 //!   guesser elsewhere cannot use it to lock a real organiser out; failures for an account from everywhere only slow
 //!   its logins down ([`crate::domain::accounts`]).
 //!
-//! The client address is the peer's, or the last `X-Forwarded-For` entry of a proxy listed in `http.trusted_proxies`
-//! (the edge, the portal) — never a header from anyone else. The buckets are kept in memory, per replica.
+//! The client address is the kit's [`cloverleaf_service_kit::forwarded::ClientAddress`]: the peer's, or the last
+//! `X-Forwarded-For` entry of a proxy listed in `http.trusted_proxies` (the edge, the portal) — never a header from
+//! anyone else. The buckets are kept in memory, per replica.
 
 use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::RateLimitSettings;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use cloverleaf_service_kit::Problem;
-use cloverleaf_service_kit::forwarded::TrustedProxies;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
@@ -30,7 +30,6 @@ use uuid::Uuid;
 const SWEEP_EVERY: u64 = 4096;
 
 pub struct Limits {
-    trusted: TrustedProxies,
     registrations_per_address: DefaultKeyedRateLimiter<IpAddr>,
     registrations_per_email: DefaultKeyedRateLimiter<String>,
     registrations_per_event: DefaultKeyedRateLimiter<Uuid>,
@@ -74,10 +73,9 @@ fn check<K: Hash + Eq + Clone>(
 }
 
 impl Limits {
-    pub fn new(settings: &RateLimitSettings, trusted: TrustedProxies) -> Self {
+    pub fn new(settings: &RateLimitSettings) -> Self {
         let s = settings;
         Self {
-            trusted,
             registrations_per_address: RateLimiter::keyed(per_minute(
                 s.registrations_per_minute,
                 s.registrations_burst,
@@ -97,11 +95,6 @@ impl Limits {
             )),
             checks: AtomicU64::new(0),
         }
-    }
-
-    /// The client's address (see the module's text).
-    pub fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> IpAddr {
-        self.trusted.client_address(peer, headers)
     }
 
     fn sweep(&self) {

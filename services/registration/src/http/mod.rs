@@ -9,6 +9,7 @@ use cloverleaf_auth::{TokenIssuer, Verifier};
 use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::auth::SigningKeys;
 use cloverleaf_service_kit::docs::BearerAuth;
+use cloverleaf_service_kit::forwarded::TrustedProxies;
 use cloverleaf_service_kit::outbox::OutboxRelay;
 use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub desk: crate::store::desk::RegistrationDesk,
     /// The rate limits on registering and logging in (429 beyond them).
     pub limits: Arc<limits::Limits>,
+    /// Whose `X-Forwarded-For` names the client the limits count (`forwarded::ClientAddress`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(OpenApi)]

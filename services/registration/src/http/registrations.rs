@@ -2,14 +2,14 @@
 //! with the manage token; organisers approve, reject, check in and list (JSON or CSV).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use cloverleaf_auth::{Organiser, Role, ServiceCaller, Viewer};
-use cloverleaf_service_kit::extract::{Json, Path, Query};
+use cloverleaf_service_kit::extract::{self, Json, Path, Query};
+use cloverleaf_service_kit::forwarded::ClientAddress;
 use cloverleaf_service_kit::pagination::PageQuery;
 use cloverleaf_service_kit::{FieldError, Problem};
 use serde::{Deserialize, Serialize};
@@ -96,17 +96,13 @@ fn manage_token(state: &AppState, id: Uuid) -> Result<String, Error> {
 pub async fn register(
     State(state): State<AppState>,
     viewer: Viewer,
-    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
+    extract::IdempotencyKey(idempotency_key): extract::IdempotencyKey,
     Json(input): Json<RegistrationInput>,
 ) -> Result<Response, Error> {
     // An organiser entering registrations (the demo loader, an office typing in a paper list) is no flood from
     // outside: the limits are for the public.
     if !viewer.is_staff() {
-        let client = state.limits.client(
-            peer.map(|axum::Extension(ConnectInfo(addr))| addr),
-            &headers,
-        );
         if let Err(refused) =
             state
                 .limits
@@ -115,26 +111,13 @@ pub async fn register(
             return Ok(refused.into_response());
         }
     }
-    let idempotency_key = match headers.get("idempotency-key") {
+    let idempotency_key = match idempotency_key {
         None => None,
-        Some(value) => {
-            let key = value
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= 255);
-            let Some(key) = key else {
-                return Err(Problem::invalid(vec![FieldError::new(
-                    "Idempotency-Key",
-                    "invalid",
-                    "must be 1–255 visible characters",
-                )])
-                .into());
-            };
+        Some(key) => {
             let body =
                 serde_json::to_vec(&input).map_err(|e| Error::Corrupt(format!("request: {e}")))?;
             Some(IdempotencyKey {
-                key: key.to_owned(),
+                key,
                 request_hash: hex(&Sha256::digest(&body)),
             })
         }

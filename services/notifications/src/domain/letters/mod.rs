@@ -26,6 +26,8 @@ mod templates;
 mod tidy;
 mod vars;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixtures;
 #[cfg(test)]
 mod tests;
 

@@ -7,7 +7,6 @@ use super::templates::*;
 use super::tidy::*;
 use super::vars::*;
 use super::*;
-use chrono::TimeZone;
 use cloverleaf_locale::text::duration;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -16,9 +15,7 @@ mod changes;
 mod overrides;
 mod rendering;
 
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
-}
+use super::fixtures::{recipient, utc};
 
 /// A webinar on Saturday 15 May 2027, 09:00–10:30 in Berlin (07:00–08:30 UTC).
 fn webinar() -> EventFacts {
@@ -60,23 +57,6 @@ fn workshop() -> EventFacts {
     }
 }
 
-fn recipient(locale: Locale, timezone: Option<Tz>) -> Recipient {
-    match locale {
-        Locale::En => Recipient {
-            name: "Ada Lovelace".to_owned(),
-            email: "ada@example.org".to_owned(),
-            locale,
-            timezone,
-        },
-        Locale::ZhCn => Recipient {
-            name: "张伟".to_owned(),
-            email: "zhang.wei@example.cn".to_owned(),
-            locale,
-            timezone,
-        },
-    }
-}
-
 fn start_change() -> ChangeSet {
     ChangeSet {
         action: "updated".to_owned(),
@@ -103,27 +83,14 @@ fn context<'a>(
     recipient: &'a Recipient,
     changes: &'a ChangeSet,
 ) -> LetterContext<'a> {
-    LetterContext {
+    super::fixtures::context(
         kind,
         event,
         recipient,
-        manage_url: Some("https://events.example.org/r/tok3n".to_owned()),
-        waitlist_position: matches!(
-            kind,
-            LetterKind::Waitlisted | LetterKind::EventCancelledWaitlist
-        )
-        .then_some(3),
-        changes: (kind == LetterKind::EventUpdated).then_some(changes),
-        reminder_minutes: (kind == LetterKind::Reminder).then_some(1440),
-        calendar: match kind {
-            LetterKind::Confirmed | LetterKind::Promoted => Some(CalendarNote::Invite),
-            LetterKind::EventUpdated => Some(CalendarNote::Update),
-            LetterKind::Cancelled | LetterKind::Rejected | LetterKind::EventCancelled => {
-                Some(CalendarNote::Cancel)
-            }
-            _ => None,
-        },
-    }
+        changes,
+        "https://events.example.org/r/tok3n",
+        1440,
+    )
 }
 
 fn templates() -> Templates {
