@@ -20,8 +20,8 @@ pub mod scheduling;
 
 pub use events::{DomainEvent, FromWireError};
 pub use page::{Page, encode_cursor};
-pub use registration::{ManageLink, Registration};
+pub use registration::{ManageLink, Registration, RegistrationStatus};
 pub use scheduling::{
-    AgendaItem, Contact, Event, EventLinks, Hotel, HotelStay, Organiser, Person, Room, Transfer,
-    Venue, Visit,
+    AgendaItem, Contact, Event, EventKind, EventLinks, EventStatus, Hotel, HotelStay, ItemKind,
+    Organiser, Person, Room, Transfer, Venue, Visit,
 };

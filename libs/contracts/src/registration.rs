@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The statuses of a registration (the values of [`Registration::status`]); for the OpenAPI schema.
+/// The statuses of a registration (the values of [`Registration::status`]); for the OpenAPI schema and for comparing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -21,6 +21,30 @@ pub enum RegistrationStatus {
     Rejected,
     /// Ended because scheduling cancelled the event.
     EventCancelled,
+}
+
+impl RegistrationStatus {
+    /// Every status, in the order lists count them.
+    pub const ALL: [Self; 6] = [
+        Self::Confirmed,
+        Self::Waitlisted,
+        Self::PendingApproval,
+        Self::Cancelled,
+        Self::Rejected,
+        Self::EventCancelled,
+    ];
+
+    /// The status as [`Registration::status`] carries it (its serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Waitlisted => "waitlisted",
+            Self::PendingApproval => "pending_approval",
+            Self::Cancelled => "cancelled",
+            Self::Rejected => "rejected",
+            Self::EventCancelled => "event_cancelled",
+        }
+    }
 }
 
 /// A registration as registration shows it.

@@ -3,13 +3,14 @@
 //! Each type is scheduling's answer as it is (the producer's shape). Readers are lenient the way they were before
 //! this crate: every field an older scheduling may not send has a serde default (`end_timezone` arrived later, and
 //! test fakes send only what is read), and unknown fields are ignored. Kinds and statuses travel as strings, so a
-//! reader keeps working when scheduling adds a kind; their values are listed in the OpenAPI schema.
+//! reader keeps working when scheduling adds a kind; their values are listed in the OpenAPI schema, and named by
+//! [`EventKind`], [`EventStatus`] and [`ItemKind`] for readers that compare them (`as_str()`).
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The kinds of event (the values of [`Event::kind`]); for the OpenAPI schema.
+/// The kinds of event (the values of [`Event::kind`]); for the OpenAPI schema and for comparing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -19,7 +20,21 @@ pub enum EventKind {
     Tour,
 }
 
-/// The statuses of an event (the values of [`Event::status`]); for the OpenAPI schema.
+impl EventKind {
+    /// Every kind, in the order pages list them.
+    pub const ALL: [Self; 3] = [Self::Webinar, Self::Workshop, Self::Tour];
+
+    /// The kind as [`Event::kind`] carries it (its serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Webinar => "webinar",
+            Self::Workshop => "workshop",
+            Self::Tour => "tour",
+        }
+    }
+}
+
+/// The statuses of an event (the values of [`Event::status`]); for the OpenAPI schema and for comparing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -30,7 +45,26 @@ pub enum EventStatus {
     Completed,
 }
 
-/// The kinds of agenda item (the values of [`AgendaItem::kind`]); for the OpenAPI schema.
+impl EventStatus {
+    pub const ALL: [Self; 4] = [
+        Self::Draft,
+        Self::Published,
+        Self::Cancelled,
+        Self::Completed,
+    ];
+
+    /// The status as [`Event::status`] carries it (its serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Cancelled => "cancelled",
+            Self::Completed => "completed",
+        }
+    }
+}
+
+/// The kinds of agenda item (the values of [`AgendaItem::kind`]); for the OpenAPI schema and for comparing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +78,36 @@ pub enum ItemKind {
     Transfer,
     Hotel,
     Other,
+}
+
+impl ItemKind {
+    /// Every kind, in the order forms offer them.
+    pub const ALL: [Self; 9] = [
+        Self::Session,
+        Self::Talk,
+        Self::Panel,
+        Self::Break,
+        Self::Meal,
+        Self::Visit,
+        Self::Transfer,
+        Self::Hotel,
+        Self::Other,
+    ];
+
+    /// The kind as [`AgendaItem::kind`] carries it (its serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Talk => "talk",
+            Self::Panel => "panel",
+            Self::Break => "break",
+            Self::Meal => "meal",
+            Self::Visit => "visit",
+            Self::Transfer => "transfer",
+            Self::Hotel => "hotel",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// Where an event takes place.
@@ -147,11 +211,11 @@ pub struct Event {
 
 impl Event {
     pub fn is_published(&self) -> bool {
-        self.status == "published"
+        self.status == EventStatus::Published.as_str()
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.status == "cancelled"
+        self.status == EventStatus::Cancelled.as_str()
     }
 
     pub fn starts_at_utc(&self) -> DateTime<Utc> {

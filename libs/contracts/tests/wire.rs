@@ -8,8 +8,9 @@ use cloverleaf_contracts::events::{
     RegistrationChanged, RegistrationErased, types,
 };
 use cloverleaf_contracts::{
-    AgendaItem, Contact, DomainEvent, Event, EventLinks, FromWireError, Hotel, HotelStay,
-    ManageLink, Organiser, Page, Person, Registration, Room, Transfer, Venue, Visit,
+    AgendaItem, Contact, DomainEvent, Event, EventKind, EventLinks, EventStatus, FromWireError,
+    Hotel, HotelStay, ItemKind, ManageLink, Organiser, Page, Person, Registration,
+    RegistrationStatus, Room, Transfer, Venue, Visit,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -506,4 +507,28 @@ fn older_answers_still_read() {
     let page: Page<Registration> =
         serde_json::from_value(json!({ "items": [] })).expect("a last page");
     assert_eq!(page.next_cursor, None);
+}
+
+/// The names readers compare the string fields with are the names the enums have on the wire.
+#[test]
+fn kind_and_status_names_are_their_wire_names() {
+    fn wire<T: serde::Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .expect("json")
+            .as_str()
+            .expect("a string")
+            .to_owned()
+    }
+    for kind in EventKind::ALL {
+        assert_eq!(kind.as_str(), wire(kind));
+    }
+    for status in EventStatus::ALL {
+        assert_eq!(status.as_str(), wire(status));
+    }
+    for kind in ItemKind::ALL {
+        assert_eq!(kind.as_str(), wire(kind));
+    }
+    for status in RegistrationStatus::ALL {
+        assert_eq!(status.as_str(), wire(status));
+    }
 }

@@ -495,6 +495,10 @@ async fn an_event_page_shows_its_agenda_a_tour_by_day_and_city_in_either_zone() 
     assert!(html.contains("Tue 15 Jun 2027, 10:00–12:00"), "{html}");
     assert!(html.contains("Wang Lei 王磊"));
     assert!(html.contains("42 seats left"));
+    assert!(
+        html.contains("<dt>Organiser</dt><dd>PerMed Office</dd>"),
+        "{html}"
+    );
     assert!(html.contains("href=\"/events/pgx-webinar/register\""));
     assert!(
         html.contains("data-my-zone"),
@@ -503,6 +507,10 @@ async fn an_event_page_shows_its_agenda_a_tour_by_day_and_city_in_either_zone() 
 
     let (_, _, tour) = portal.get("/events/clover-leaf-tour", &[]).await;
     assert!(tour.contains("Itinerary"));
+    assert!(
+        !tour.contains("<dt>Organiser</dt>"),
+        "an answer without an organiser names none: {tour}"
+    );
     assert!(
         tour.contains("Day 1") && tour.contains("Berlin → Guangzhou"),
         "{tour}"

@@ -7,8 +7,9 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::model::Item;
+use super::model::AgendaItem;
 use super::time;
+use super::view::ItemView;
 use crate::i18n::Locale;
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +53,7 @@ pub enum Shown {
     All(Tz),
 }
 
-fn details(item: &Item) -> Option<String> {
+fn details(item: &AgendaItem) -> Option<String> {
     if let Some(visit) = &item.visit {
         return [visit.institution.as_deref(), visit.address.as_deref()]
             .into_iter()
@@ -77,8 +78,8 @@ fn details(item: &Item) -> Option<String> {
             (None, true) => None,
         };
     }
-    if let Some(hotel) = &item.hotel {
-        return hotel.name.clone();
+    if let Some(stay) = &item.hotel {
+        return stay.hotel.name.clone();
     }
     None
 }
@@ -86,14 +87,14 @@ fn details(item: &Item) -> Option<String> {
 /// The items by day (in the zone each is shown in), in order of start; with `tour`, each day lists its cities: the
 /// delegation starts in the first transfer's origin, and is where its last visit, hotel or transfer took it.
 pub fn days(
-    items: &[Item],
+    items: &[AgendaItem],
     page_zone: Tz,
     shown: Shown,
     tour: bool,
     conflicts: &HashMap<String, Vec<String>>,
     locale: Locale,
 ) -> Vec<DayView> {
-    let mut sorted: Vec<&Item> = items.iter().collect();
+    let mut sorted: Vec<&AgendaItem> = items.iter().collect();
     sorted.sort_by_key(|i| {
         (
             i.starts_at.with_timezone(&Utc),
@@ -134,7 +135,8 @@ pub fn days(
         let item_city = if tour {
             if let Some(visit_city) = item.visit.as_ref().and_then(|v| v.city.clone()) {
                 city = Some(visit_city);
-            } else if let Some(hotel_city) = item.hotel.as_ref().and_then(|h| h.city.clone()) {
+            } else if let Some(hotel_city) = item.hotel.as_ref().and_then(|h| h.hotel.city.clone())
+            {
                 city = Some(hotel_city);
             }
             let here = match &item.transfer {
@@ -209,7 +211,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn item(value: serde_json::Value) -> Item {
+    fn item(value: serde_json::Value) -> AgendaItem {
         serde_json::from_value(value).expect("item")
     }
 
@@ -269,7 +271,7 @@ mod tests {
         assert_eq!(days[1].items[0].zone, None);
     }
 
-    fn days_in(items: &[Item], zone: Tz) -> Vec<DayView> {
+    fn days_in(items: &[AgendaItem], zone: Tz) -> Vec<DayView> {
         days(
             items,
             zone,

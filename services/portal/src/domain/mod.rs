@@ -1,4 +1,5 @@
-//! The portal's rules, free of I/O: what the services answer ([`model`]), times in zones and languages ([`time`]),
+//! The portal's rules, free of I/O: what the services answer ([`model`]), how pages show the contracts' event and
+//! agenda item ([`view`]), times in zones and languages ([`time`]),
 //! agendas by day and city ([`agenda`]), country names in each language from CLDR ([`countries`]), registration forms built from their questions with errors beside their
 //! fields ([`forms`]), and add-to-calendar links ([`calendar`]).
 
@@ -8,3 +9,4 @@ pub mod countries;
 pub mod forms;
 pub mod model;
 pub mod time;
+pub mod view;

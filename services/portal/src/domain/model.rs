@@ -1,181 +1,26 @@
 //! What the services answer, as far as the pages read it. Unknown fields are ignored and most are optional, so a
 //! service may add fields freely.
+//!
+//! What crosses the boundary as a contract — an event, its agenda items (with their people, rooms, visits,
+//! transfers and hotel stays), a venue, an organiser, a registration, one page of a list — is read as the
+//! contracts' type itself; how pages show an event and an item (in the reader's language, in their zones) is
+//! [`super::view`]. Defined here are only the answers the contracts do not carry: a registration form and its
+//! questions, the registrations list's counts, conflicts, the delivery log and the login's token.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use chrono_tz::Tz;
-
+use super::view::{in_language, optional_in_language};
 use crate::i18n::Locale;
 
-// What scheduling and registration answer that the portal reads as it is — one page of a list, a venue, an
-// organiser, the details of a visit, transfer and hotel stay — is defined in the contracts. The portal's own
-// `Event`, `Item`, `Person`, `Room` and `Registration` below are the pages' lenient views (they render into the
-// templates and carry the portal's locale helpers); see the contracts' `Event` and `AgendaItem` for the full answer.
-pub use cloverleaf_contracts::{Hotel, Organiser, Page, Transfer, Venue, Visit};
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Event {
-    pub id: Uuid,
-    pub slug: String,
-    /// webinar, workshop or tour.
-    pub kind: String,
-    pub title: String,
-    #[serde(default)]
-    pub title_zh: Option<String>,
-    #[serde(default)]
-    pub summary: Option<String>,
-    #[serde(default)]
-    pub summary_zh: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub description_zh: Option<String>,
-    pub timezone: String,
-    /// The zone of the end (a tour Berlin → Nanjing ends in Nanjing); scheduling fills it in, older answers lack it.
-    #[serde(default)]
-    pub end_timezone: Option<String>,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    #[serde(default)]
-    pub online_url: Option<String>,
-    #[serde(default)]
-    pub venue: Option<Venue>,
-    #[serde(default)]
-    pub organiser: Option<Organiser>,
-    /// draft, published, cancelled or completed.
-    pub status: String,
-    #[serde(default)]
-    pub sequence: i64,
-    #[serde(default)]
-    pub cancel_reason: Option<String>,
-}
-
-/// The Chinese text when the reader reads Chinese and there is one, else the English.
-fn in_language(english: &mut String, chinese: Option<&String>, locale: Locale) {
-    if locale == Locale::ZhCn
-        && let Some(text) = chinese.filter(|t| !t.trim().is_empty())
-    {
-        english.clone_from(text);
-    }
-}
-
-fn optional_in_language(english: &mut Option<String>, chinese: Option<&String>, locale: Locale) {
-    if locale == Locale::ZhCn
-        && let Some(text) = chinese.filter(|t| !t.trim().is_empty())
-    {
-        *english = Some(text.clone());
-    }
-}
-
-/// The zone named `name`, else `fallback`.
-fn zone_or(name: Option<&str>, fallback: Tz) -> Tz {
-    name.and_then(crate::domain::time::zone).unwrap_or(fallback)
-}
-
-impl Event {
-    /// The event as a reader of `locale` sees it: its Chinese texts on Chinese pages when it has them.
-    pub fn localized(&self, locale: Locale) -> Self {
-        let mut event = self.clone();
-        in_language(&mut event.title, self.title_zh.as_ref(), locale);
-        optional_in_language(&mut event.summary, self.summary_zh.as_ref(), locale);
-        optional_in_language(&mut event.description, self.description_zh.as_ref(), locale);
-        event
-    }
-
-    /// The zone the event starts in (UTC for a name that is no zone).
-    pub fn zone(&self) -> Tz {
-        zone_or(Some(&self.timezone), Tz::UTC)
-    }
-
-    /// The zone the event ends in: `end_timezone`, else its own.
-    pub fn end_zone(&self) -> Tz {
-        zone_or(self.end_timezone.as_deref(), self.zone())
-    }
-
-    /// Where the event happens, for calendars: the venue's name and city, or the online link.
-    pub fn location(&self) -> Option<String> {
-        match &self.venue {
-            Some(v) => {
-                let parts: Vec<&str> = [Some(v.name.as_str()), v.city.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(", "))
-            }
-            None => self.online_url.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Person {
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    pub name: String,
-    #[serde(default)]
-    pub affiliation: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Room {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Item {
-    pub id: Uuid,
-    pub kind: String,
-    pub title: String,
-    #[serde(default)]
-    pub title_zh: Option<String>,
-    pub starts_at: DateTime<FixedOffset>,
-    pub ends_at: DateTime<FixedOffset>,
-    pub timezone: String,
-    /// The zone of the end (a flight arrives in another zone); the item's `timezone` when absent.
-    #[serde(default)]
-    pub end_timezone: Option<String>,
-    #[serde(default)]
-    pub own_timezone: bool,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub description_zh: Option<String>,
-    #[serde(default)]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub room: Option<Room>,
-    #[serde(default)]
-    pub host: Option<Person>,
-    #[serde(default)]
-    pub speakers: Vec<Person>,
-    #[serde(default)]
-    pub visit: Option<Visit>,
-    #[serde(default)]
-    pub transfer: Option<Transfer>,
-    #[serde(default)]
-    pub hotel: Option<Hotel>,
-}
-
-impl Item {
-    /// The item's Chinese texts on Chinese pages when it has them.
-    pub fn localize(&mut self, locale: Locale) {
-        let (title_zh, description_zh) = (self.title_zh.clone(), self.description_zh.clone());
-        in_language(&mut self.title, title_zh.as_ref(), locale);
-        optional_in_language(&mut self.description, description_zh.as_ref(), locale);
-    }
-
-    /// The zones of its start and its end (`fallback` for a name that is no zone).
-    pub fn zones(&self, fallback: Tz) -> (Tz, Tz) {
-        let start = zone_or(Some(&self.timezone), fallback);
-        (start, zone_or(self.end_timezone.as_deref(), start))
-    }
-}
+pub use cloverleaf_contracts::{
+    AgendaItem, Event, EventKind, EventStatus, Hotel, HotelStay, ItemKind, Organiser, Page, Person,
+    Registration, RegistrationStatus, Room, Transfer, Venue, Visit,
+};
 
 /// A question of a registration form. Sent back whole when organisers save the form's settings, so fields the
 /// portal does not know are kept too.
@@ -249,41 +94,12 @@ pub struct Form {
     pub open: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Registration {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    /// confirmed, waitlisted, pending_approval, cancelled, rejected or event_cancelled (its event was cancelled).
-    pub status: String,
-    #[serde(default)]
-    pub waitlist_position: Option<i64>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub affiliation: Option<String>,
-    #[serde(default)]
-    pub country: Option<String>,
-    #[serde(default)]
-    pub answers: Map<String, Value>,
-    #[serde(default)]
-    pub locale: Option<String>,
-    #[serde(default)]
-    pub timezone: Option<String>,
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub checked_in_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub manage_token: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// One page of an event's registrations, with how many are in each status (registration's own list answer: the
+/// counts are no contract type, only the portal reads them).
+#[derive(Debug, Clone, Deserialize)]
 pub struct RegistrationList {
-    pub items: Vec<Registration>,
-    #[serde(default)]
-    pub next_cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: Page<Registration>,
     #[serde(default)]
     pub counts: HashMap<String, i64>,
 }

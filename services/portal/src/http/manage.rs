@@ -18,7 +18,8 @@ use crate::Error;
 use crate::backend::Call;
 use crate::domain::calendar::{self, Entry, encode};
 use crate::domain::forms::{Field, FieldErrors, Posted, answer_values, question_fields};
-use crate::domain::model::{Event, Form as RegistrationForm, Registration};
+use crate::domain::model::{Event, Form as RegistrationForm, Registration, RegistrationStatus};
+use crate::domain::view::EventView;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -65,7 +66,7 @@ pub fn manage_link(id: Uuid, token: &str) -> String {
 /// Whether the registration ended with its event: its status says so, or the event is cancelled (registration may
 /// not have heard yet).
 fn event_cancelled(registration: &Registration, event: &Event) -> bool {
-    registration.status == "event_cancelled" || event.status == "cancelled"
+    registration.status == RegistrationStatus::EventCancelled.as_str() || event.is_cancelled()
 }
 
 async fn registration(state: &AppState, id: Uuid, token: &str) -> Result<Registration, Error> {
@@ -96,10 +97,11 @@ fn when(event: &Event, visitor: &Visitor) -> String {
 
 /// The online meeting's link, for someone who has a place at an event that goes ahead.
 fn join_url(registration: &Registration, event: &Event) -> Option<String> {
-    (registration.status == "confirmed" && !event_cancelled(registration, event))
-        .then(|| event.online_url.clone())
-        .flatten()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    (registration.status == RegistrationStatus::Confirmed.as_str()
+        && !event_cancelled(registration, event))
+    .then(|| event.online_url.clone())
+    .flatten()
+    .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
 }
 
 /// `GET /manage/{id}/confirmation?token=…`: what became of the registration, the calendar file and add-to-calendar
@@ -132,7 +134,7 @@ pub async fn confirmation(
         &visitor,
         "confirmation.html",
         context! {
-            status => if ended { "event_cancelled" } else { registration.status.as_str() },
+            status => if ended { RegistrationStatus::EventCancelled.as_str() } else { registration.status.as_str() },
             join_url => join_url(&registration, &event),
             registration => registration,
             when => when(&event, &visitor),
@@ -193,10 +195,13 @@ fn manage_page(
     .with(&values, &errors);
     let ended = event_cancelled(page.registration, page.event);
     let active = !ended
-        && matches!(
-            page.registration.status.as_str(),
-            "confirmed" | "waitlisted" | "pending_approval"
-        );
+        && [
+            RegistrationStatus::Confirmed,
+            RegistrationStatus::Waitlisted,
+            RegistrationStatus::PendingApproval,
+        ]
+        .iter()
+        .any(|holding| holding.as_str() == page.registration.status);
     let token = encode(page.token);
     let event = page.event.localized(visitor.locale);
     state.render_status(
@@ -205,7 +210,7 @@ fn manage_page(
         "manage.html",
         context! {
             registration => page.registration,
-            status => if ended { "event_cancelled" } else { page.registration.status.as_str() },
+            status => if ended { RegistrationStatus::EventCancelled.as_str() } else { page.registration.status.as_str() },
             event_cancelled => ended,
             join_url => join_url(page.registration, page.event),
             when => when(&event, visitor),

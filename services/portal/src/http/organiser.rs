@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cloverleaf_problem::Problem;
 use cloverleaf_service_kit::config::ServiceName;
@@ -20,29 +20,24 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::public::{KINDS, card};
+use super::public::card;
 use super::{AppState, Form, Ids, NextQuery, SESSION_COOKIE, Visitor, safe_next};
 use crate::Error;
 use crate::backend::Call;
 use crate::domain::agenda::{self, Shown};
 use crate::domain::forms::{Choice, Field, FieldErrors, Posted};
 use crate::domain::model::{
-    AccessToken, Conflict, Event, Form as RegistrationForm, Item, Message, Page, RegistrationList,
+    AccessToken, AgendaItem, Conflict, Event, EventKind, Form as RegistrationForm, ItemKind,
+    Message, Page, RegistrationList, RegistrationStatus,
 };
 use crate::domain::time;
+use crate::domain::view::EventView;
 use crate::i18n::{Catalog, Locale};
 
-const ITEM_KINDS: [&str; 9] = [
-    "session", "talk", "panel", "break", "meal", "visit", "transfer", "hotel", "other",
-];
-const STATUSES: [&str; 6] = [
-    "confirmed",
-    "waitlisted",
-    "pending_approval",
-    "cancelled",
-    "rejected",
-    "event_cancelled",
-];
+/// The registration statuses, in the order the pages count them, named as registration sends them.
+fn statuses() -> [&'static str; 6] {
+    RegistrationStatus::ALL.map(RegistrationStatus::as_str)
+}
 
 /// An answer refusing the login (expired or missing token) sends the organiser to log in again.
 fn staff(error: Error) -> Error {
@@ -167,13 +162,13 @@ pub async fn dashboard(State(state): State<AppState>, visitor: Visitor) -> Resul
         };
         rows.push(context! {
             event => card(event, visitor.locale),
-            counts => counts.map(|c| STATUSES.map(|s| c.get(s).copied().unwrap_or(0)).to_vec()),
+            counts => counts.map(|c| statuses().map(|s| c.get(s).copied().unwrap_or(0)).to_vec()),
         });
     }
     state.render(
         &visitor,
         "organiser/dashboard.html",
-        context! { rows => rows, statuses => STATUSES, organiser => login_email(token) },
+        context! { rows => rows, statuses => statuses(), organiser => login_email(token) },
     )
 }
 
@@ -207,9 +202,9 @@ fn event_fields(
             .cloned()
             .unwrap_or_default()
     };
-    let kinds: Vec<(&str, String)> = KINDS
+    let kinds: Vec<(&str, String)> = EventKind::ALL
         .iter()
-        .map(|k| (*k, t(&format!("kind.{k}"))))
+        .map(|k| (k.as_str(), t(&format!("kind.{}", k.as_str()))))
         .collect();
     let mut fields = Vec::new();
     if new {
@@ -289,10 +284,9 @@ fn event_values(event: &Event) -> HashMap<String, Vec<String>> {
         set("venue.city", venue.city.clone());
         set("venue.country", venue.country.clone());
     }
-    if let Some(organiser) = &event.organiser {
-        set("organiser.name", Some(organiser.name.clone()));
-        set("organiser.email", Some(organiser.email.clone()));
-    }
+    // The contract reads a missing organiser as a blank one: blank fields, as before.
+    set("organiser.name", Some(event.organiser.name.clone()));
+    set("organiser.email", Some(event.organiser.email.clone()));
     values
 }
 
@@ -447,9 +441,9 @@ fn item_fields(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_else(|| "session".to_owned());
-    let kinds: Vec<(&str, String)> = ITEM_KINDS
+    let kinds: Vec<(&str, String)> = ItemKind::ALL
         .iter()
-        .map(|k| (*k, t(&format!("item_kind.{k}"))))
+        .map(|k| (k.as_str(), t(&format!("item_kind.{}", k.as_str()))))
         .collect();
     vec![
         select("item.kind", t("item.kind"), &kinds, &chosen).with(values, errors),
@@ -598,7 +592,7 @@ async fn event_page(
 ) -> Result<Response, Error> {
     let token = visitor.organiser()?;
     let event = fetch_event(state, token, id).await?;
-    let items: Page<Item> = state
+    let items: Page<AgendaItem> = state
         .backends
         .json(
             Call::get(
@@ -635,7 +629,7 @@ async fn event_page(
         &items.items,
         zone,
         Shown::OwnZones,
-        event.kind == "tour",
+        event.kind == EventKind::Tour.as_str(),
         &by_item,
         visitor.locale,
     );
@@ -1108,7 +1102,7 @@ pub async fn registrations(
 ) -> Result<Response, Error> {
     let token = visitor.organiser()?;
     let event = fetch_event(&state, token, id).await?;
-    let status = query.status.filter(|s| STATUSES.contains(&s.as_str()));
+    let status = query.status.filter(|s| statuses().contains(&s.as_str()));
     let mut path = format!("/v1/registrations?event_id={id}&limit=500");
     if let Some(status) = &status {
         path.push_str(&format!("&status={status}"));
@@ -1120,17 +1114,20 @@ pub async fn registrations(
         .map_err(staff)?;
     let zone = time::zone(&event.timezone).unwrap_or(Tz::UTC);
     let rows: Vec<Value> = list
+        .page
         .items
         .iter()
         .map(|r| {
             context! {
                 registration => r,
-                registered => r.created_at.map(|t| time::moment(t, zone)),
+                // The contract reads a missing `created_at` (an older registration, a test fake) as the epoch: shown
+                // blank, as before.
+                registered => (r.created_at != DateTime::<Utc>::default()).then(|| time::moment(r.created_at, zone)),
                 checked_in => r.checked_in_at.map(|t| time::moment(t, zone)),
             }
         })
         .collect();
-    let counts: Vec<Value> = STATUSES
+    let counts: Vec<Value> = statuses()
         .iter()
         .map(|s| context! { status => s, count => list.counts.get(*s).copied().unwrap_or(0) })
         .collect();
@@ -1147,7 +1144,7 @@ pub async fn registrations(
             rows => rows,
             counts => counts,
             status => status,
-            statuses => STATUSES,
+            statuses => statuses(),
             done => action_ok(&query.done),
             failed => action_ok(&query.failed),
         },
@@ -1209,7 +1206,7 @@ pub async fn act(
         .await;
     let filter = posted
         .opt("status")
-        .filter(|s| STATUSES.contains(&s.as_str()))
+        .filter(|s| statuses().contains(&s.as_str()))
         .map(|s| format!("&status={s}"))
         .unwrap_or_default();
     let outcome = match sent {

@@ -20,11 +20,12 @@ use crate::backend::Call;
 use crate::domain::agenda::{self, Shown};
 use crate::domain::calendar::encode;
 use crate::domain::forms::{Field, FieldErrors, Posted, country_choices, question_fields};
-use crate::domain::model::{Event, Form as RegistrationForm, Item, Page, Registration};
+use crate::domain::model::{
+    AgendaItem, Event, EventKind, EventStatus, Form as RegistrationForm, Page, Registration,
+};
 use crate::domain::time;
+use crate::domain::view::EventView;
 use crate::i18n::Locale;
-
-pub const KINDS: [&str; 3] = ["webinar", "workshop", "tour"];
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -33,7 +34,7 @@ pub struct ListQuery {
 
 /// When the event is, each end in its own zone (or both in `shown_in`), with their offsets.
 pub fn event_when(event: &Event, shown_in: Option<Tz>, locale: Locale) -> String {
-    let (start_zone, end_zone) = shown_in.map_or((event.zone(), event.end_zone()), |z| (z, z));
+    let (start_zone, end_zone) = shown_in.map_or_else(|| event.zones(), |z| (z, z));
     time::span(
         event.starts_at.with_timezone(&Utc),
         event.ends_at.with_timezone(&Utc),
@@ -46,10 +47,11 @@ pub fn event_when(event: &Event, shown_in: Option<Tz>, locale: Locale) -> String
 /// The zone of an event beside its times (which carry the offsets): `Europe/Berlin`, or both of one that ends in
 /// another zone, `Europe/Berlin → Asia/Shanghai`.
 pub fn event_zones(event: &Event) -> String {
-    if event.end_zone() == event.zone() {
-        event.zone().name().to_owned()
+    let (start, end) = event.zones();
+    if end == start {
+        start.name().to_owned()
     } else {
-        format!("{} → {}", event.zone().name(), event.end_zone().name())
+        format!("{} → {}", start.name(), end.name())
     }
 }
 
@@ -72,7 +74,7 @@ pub fn closed_reason(
             time::offset(zone, t)
         )
     };
-    if event.status == "cancelled" {
+    if event.is_cancelled() {
         return state.catalog.text(locale, "event.cancelled").to_owned();
     }
     match (form.opens_at, form.closes_at) {
@@ -113,7 +115,9 @@ pub async fn events(
     visitor: Visitor,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, Error> {
-    let kind = query.kind.filter(|k| KINDS.contains(&k.as_str()));
+    let kind = query
+        .kind
+        .filter(|k| EventKind::ALL.iter().any(|known| known.as_str() == k));
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut path = format!("/v1/events?limit=100&from={}", encode(&now));
     if let Some(kind) = &kind {
@@ -126,13 +130,13 @@ pub async fn events(
     let cards: Vec<Value> = page
         .items
         .iter()
-        .filter(|e| e.status != "draft")
+        .filter(|e| e.status != EventStatus::Draft.as_str())
         .map(|e| card(e, visitor.locale))
         .collect();
     state.render(
         &visitor,
         "events.html",
-        context! { events => cards, kind => kind, kinds => KINDS },
+        context! { events => cards, kind => kind, kinds => EventKind::ALL.map(EventKind::as_str) },
     )
 }
 
@@ -196,7 +200,7 @@ pub async fn event(
     Query(query): Query<EventQuery>,
 ) -> Result<Response, Error> {
     let event = public_event(&state, &key).await?;
-    let items: Page<Item> = state
+    let items: Page<AgendaItem> = state
         .backends
         .json(Call::get(
             ServiceName::Scheduling,
@@ -217,13 +221,13 @@ pub async fn event(
         &items.items,
         page_zone,
         shown,
-        event.kind == "tour",
+        event.kind == EventKind::Tour.as_str(),
         &HashMap::new(),
         visitor.locale,
     );
-    let registering = form.as_ref().is_some_and(|f| f.open) && event.status == "published";
+    let registering = form.as_ref().is_some_and(|f| f.open) && event.is_published();
     // Why there is no Register button, when there is none on a published event.
-    let no_registration = if registering || event.status != "published" {
+    let no_registration = if registering || !event.is_published() {
         None
     } else if !registration_reachable {
         Some(
@@ -412,7 +416,7 @@ pub async fn register_form(
 ) -> Result<Response, Error> {
     let event = public_event(&state, &key).await?;
     let form = form_of(&state, &event).await?.ok_or(Error::NotFound)?;
-    let notice = (!form.open || event.status != "published")
+    let notice = (!form.open || !event.is_published())
         .then(|| closed_reason(&state, &event, &form, visitor.locale));
     register_page(
         &state,
