@@ -4,45 +4,90 @@
 //! this crate: every field an older scheduling may not send has a serde default (`end_timezone` arrived later, and
 //! test fakes send only what is read), and unknown fields are ignored. Kinds and statuses travel as strings, so a
 //! reader keeps working when scheduling adds a kind; their values are listed in the OpenAPI schema.
+//!
+//! With the `sea-orm` feature the kind and status enums are also sea-orm active enums: scheduling's columns hold
+//! the same strings as the wire, so this one definition serves the column, the domain and the schema.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The kinds of event (the values of [`Event::kind`]); for the OpenAPI schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The kinds of event (the values of [`Event::kind`]); scheduling's `events.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "webinar"))]
     Webinar,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "workshop"))]
     Workshop,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "tour"))]
     Tour,
 }
 
-/// The statuses of an event (the values of [`Event::status`]); for the OpenAPI schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The statuses of an event (the values of [`Event::status`]); scheduling's `events.status` column. Only draft,
+/// published and cancelled are stored: `completed` is a published event whose end has passed, worked out when it is
+/// shown (a separate three-valued enum for the column would be a second definition of the same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventStatus {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "draft"))]
     Draft,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "published"))]
     Published,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "cancelled"))]
     Cancelled,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "completed"))]
     Completed,
 }
 
-/// The kinds of agenda item (the values of [`AgendaItem::kind`]); for the OpenAPI schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The kinds of agenda item (the values of [`AgendaItem::kind`]); scheduling's `agenda_items.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "session"))]
     Session,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "talk"))]
     Talk,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "panel"))]
     Panel,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "break"))]
     Break,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "meal"))]
     Meal,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "visit"))]
     Visit,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "transfer"))]
     Transfer,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "hotel"))]
     Hotel,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "other"))]
     Other,
 }
 
