@@ -369,3 +369,31 @@ impl AgendaItem {
             .unwrap_or(&self.timezone)
     }
 }
+
+#[cfg(all(test, feature = "sea-orm"))]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::{EventKind, EventStatus, ItemKind};
+
+    /// What a column stores is what the wire says, for every value, and each reads back.
+    fn same_as_wire<E>()
+    where
+        E: ActiveEnum<Value = String> + Iterable + serde::Serialize + PartialEq + std::fmt::Debug,
+    {
+        for value in E::iter() {
+            assert_eq!(
+                serde_json::to_value(&value).expect("serialise"),
+                serde_json::Value::String(value.to_value())
+            );
+            assert_eq!(E::try_from_value(&value.to_value()).ok(), Some(value));
+        }
+    }
+
+    #[test]
+    fn stored_values_are_the_wire_values() {
+        same_as_wire::<EventKind>();
+        same_as_wire::<EventStatus>();
+        same_as_wire::<ItemKind>();
+    }
+}

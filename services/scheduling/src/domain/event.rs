@@ -614,6 +614,15 @@ pub fn calendar_visible(changes: &[FieldChange], visible: &[&str]) -> bool {
 mod tests {
     use super::*;
 
+    /// The history's JSON says what the column stores.
+    #[test]
+    fn change_actions_serialise_as_stored() {
+        use sea_orm::Iterable;
+        for action in ChangeAction::iter() {
+            assert_eq!(json!(action), json!(action.to_value()));
+        }
+    }
+
     fn webinar() -> EventInput {
         EventInput {
             kind: Some("webinar".into()),
