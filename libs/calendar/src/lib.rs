@@ -40,14 +40,26 @@ use text::{clean_text, clean_uri, mailto, push_line, quoted_param};
 /// Our product identifier (never the `icalendar` crate's default `ICALENDAR-RS`).
 pub const PRODID: &str = "-//Cloverleaf//Cloverleaf Events 1.0//EN";
 
-/// The iTIP method of a calendar object (RFC 5546).
+/// The iTIP method of a calendar object (RFC 5546). With the `sea-orm` feature, also an active enum stored as its
+/// name (the same strings as [`Method::as_str`]), so a column holds exactly what `METHOD:` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 pub enum Method {
     /// A feed or a plain copy: "add to calendar", no scheduling.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "PUBLISH"))]
     Publish,
     /// An invitation, or an update of one (same UID, higher SEQUENCE).
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "REQUEST"))]
     Request,
     /// A cancellation: of the whole event (STATUS:CANCELLED) or of the attendees it names.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "CANCEL"))]
     Cancel,
 }
 
@@ -414,6 +426,20 @@ mod tests {
             "text/calendar; method=REQUEST; charset=UTF-8"
         );
         assert_eq!(EventStatus::Cancelled.as_str(), "CANCELLED");
+    }
+
+    /// What a column stores is what `METHOD:` says, and every stored name reads back.
+    #[cfg(feature = "sea-orm")]
+    #[test]
+    fn stored_methods_are_their_names() {
+        use sea_orm::{ActiveEnum, Iterable};
+        for method in Method::iter() {
+            assert_eq!(method.to_value(), method.as_str());
+            assert_eq!(
+                Method::try_from_value(&method.to_value()).ok(),
+                Some(method)
+            );
+        }
     }
 
     /// The crate escapes the VEVENT's TEXT values; it must agree with `escape_text` (after our cleaning), so that a

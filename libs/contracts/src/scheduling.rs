@@ -5,18 +5,32 @@
 //! test fakes send only what is read), and unknown fields are ignored. Kinds and statuses travel as strings, so a
 //! reader keeps working when scheduling adds a kind; their values are listed in the OpenAPI schema, and named by
 //! [`EventKind`], [`EventStatus`] and [`ItemKind`] for readers that compare them (`as_str()`).
+//!
+//! With the `sea-orm` feature the kind and status enums are also sea-orm active enums: scheduling's columns hold
+//! the same strings as the wire, so this one definition serves the column, the domain and the schema.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The kinds of event (the values of [`Event::kind`]); for the OpenAPI schema and for comparing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The kinds of event (the values of [`Event::kind`]); scheduling's `events.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "webinar"))]
     Webinar,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "workshop"))]
     Workshop,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "tour"))]
     Tour,
 }
 
@@ -34,14 +48,28 @@ impl EventKind {
     }
 }
 
-/// The statuses of an event (the values of [`Event::status`]); for the OpenAPI schema and for comparing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The statuses of an event (the values of [`Event::status`]); scheduling's `events.status` column. Only draft,
+/// published and cancelled are stored: `completed` is a published event whose end has passed, worked out when it is
+/// shown (a separate three-valued enum for the column would be a second definition of the same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventStatus {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "draft"))]
     Draft,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "published"))]
     Published,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "cancelled"))]
     Cancelled,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "completed"))]
     Completed,
 }
 
@@ -64,19 +92,36 @@ impl EventStatus {
     }
 }
 
-/// The kinds of agenda item (the values of [`AgendaItem::kind`]); for the OpenAPI schema and for comparing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The kinds of agenda item (the values of [`AgendaItem::kind`]); scheduling's `agenda_items.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "session"))]
     Session,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "talk"))]
     Talk,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "panel"))]
     Panel,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "break"))]
     Break,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "meal"))]
     Meal,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "visit"))]
     Visit,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "transfer"))]
     Transfer,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "hotel"))]
     Hotel,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "other"))]
     Other,
 }
 
@@ -386,5 +431,33 @@ impl AgendaItem {
         Some(self.end_timezone.as_str())
             .filter(|z| !z.trim().is_empty())
             .unwrap_or(&self.timezone)
+    }
+}
+
+#[cfg(all(test, feature = "sea-orm"))]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::{EventKind, EventStatus, ItemKind};
+
+    /// What a column stores is what the wire says, for every value, and each reads back.
+    fn same_as_wire<E>()
+    where
+        E: ActiveEnum<Value = String> + Iterable + serde::Serialize + PartialEq + std::fmt::Debug,
+    {
+        for value in E::iter() {
+            assert_eq!(
+                serde_json::to_value(&value).expect("serialise"),
+                serde_json::Value::String(value.to_value())
+            );
+            assert_eq!(E::try_from_value(&value.to_value()).ok(), Some(value));
+        }
+    }
+
+    #[test]
+    fn stored_values_are_the_wire_values() {
+        same_as_wire::<EventKind>();
+        same_as_wire::<EventStatus>();
+        same_as_wire::<ItemKind>();
     }
 }

@@ -22,6 +22,7 @@ pub async fn store_account(
     settings: &Settings,
     new: cloverleaf_registration::store::accounts::NewAccount,
 ) -> Result<cloverleaf_registration::store::accounts::account::Model, AccountError> {
+    use cloverleaf_registration::domain::refusal::Refusal;
     use cloverleaf_registration::store::accounts::create_account;
     use cloverleaf_service_kit::db;
 
@@ -35,12 +36,11 @@ pub async fn store_account(
         let _ = conn.close().await;
         return Err(AccountError::Database(error.to_string()));
     }
-    let address = new.email.as_str().to_owned();
     let created = create_account(&conn, new)
         .await
         .map_err(|error| match error {
-            cloverleaf_registration::Error::Problem(problem) if problem.status == 409 => {
-                AccountError::Taken(address)
+            cloverleaf_registration::Error::Refused(Refusal::EmailTaken { email }) => {
+                AccountError::Taken(email)
             }
             other => AccountError::Create(other.to_string()),
         });

@@ -418,7 +418,7 @@ impl Notifier {
             let Some(last) = sent.get(&to.email.to_lowercase()) else {
                 continue;
             };
-            let last = LedgerEntry::try_from(last)?;
+            let last = LedgerEntry::from(last);
             if last.method != Method::Request {
                 continue;
             }
@@ -458,10 +458,7 @@ impl Notifier {
             let Some(to) = Addressee::from_attendee(&attendee) else {
                 continue;
             };
-            let last = match sent.get(&to.email.to_lowercase()) {
-                Some(row) => Some(LedgerEntry::try_from(row)?),
-                None => None,
-            };
+            let last = sent.get(&to.email.to_lowercase()).map(LedgerEntry::from);
             let invited = last.as_ref().is_some_and(|l| l.method == Method::Request);
             if attendee.status == "event_cancelled" && !invited {
                 work.outgoing.push(self.plain_letter(
@@ -529,10 +526,10 @@ impl Notifier {
             timezone: p.timezone.as_deref().and_then(|z| z.parse().ok()),
             manage_token,
         };
-        let last = match ledger::find(&self.db, event.id, &to.email).await? {
-            Some(row) => Some(LedgerEntry::try_from(&row)?),
-            None => None,
-        };
+        let last = ledger::find(&self.db, event.id, &to.email)
+            .await?
+            .as_ref()
+            .map(LedgerEntry::from);
         let mut work = Work::default();
         let letter = match kind {
             RegistrationChange::Confirmed | RegistrationChange::Promoted
@@ -873,9 +870,11 @@ impl Notifier {
         let finished = match (&event, drop_note) {
             (Some(_), None) => {
                 let count = i32::try_from(outgoing.len()).unwrap_or(i32::MAX);
-                reminders::finish(&txn, claimed, reminders::SENT, Some(count), None).await?
+                reminders::finish(&txn, claimed, reminders::Status::Sent, Some(count), None).await?
             }
-            (_, note) => reminders::finish(&txn, claimed, reminders::DROPPED, None, note).await?,
+            (_, note) => {
+                reminders::finish(&txn, claimed, reminders::Status::Dropped, None, note).await?
+            }
         };
         if !finished {
             txn.rollback().await?;

@@ -10,7 +10,7 @@ use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, CalendarEvent, EventStatus, Method, Person};
 use cloverleaf_notifications::config::{MailTransport, NotificationsSettings, mail_dir};
 use cloverleaf_notifications::jobs::delivery::DeliveryWorker;
-use cloverleaf_notifications::store::messages::{self, NewMessage, message};
+use cloverleaf_notifications::store::messages::{self, NewMessage, Status, message};
 use cloverleaf_service_kit::config::{ServiceName, Settings};
 use cloverleaf_service_kit::testing::{
     Smtp, TestApp, check_invite, eml_files, message_id, use_smtp,
@@ -128,7 +128,7 @@ async fn wait_until_done(db: &DatabaseConnection, seconds: u64) -> Vec<message::
         let all = all_messages(db).await;
         if all
             .iter()
-            .all(|m| m.status == "sent" || m.status == "failed")
+            .all(|m| m.status == Status::Sent || m.status == Status::Failed)
         {
             return all;
         }
@@ -191,7 +191,7 @@ async fn queued_messages_arrive_byte_identical_and_the_invite_passes_check_invit
     let done = wait_until_done(&db, 20).await;
     assert!(
         done.iter()
-            .all(|m| m.status == "sent" && m.attempts == 1 && m.sent_at.is_some())
+            .all(|m| m.status == Status::Sent && m.attempts == 1 && m.sent_at.is_some())
     );
     let files = smtp.received();
     assert_eq!(files.len(), 20);
@@ -250,7 +250,7 @@ async fn smtp_down_for_a_while_then_up_delivers_everything_once() {
     .await;
 
     let done = wait_until_done(&db, 30).await;
-    assert!(done.iter().all(|m| m.status == "sent"), "{done:?}");
+    assert!(done.iter().all(|m| m.status == Status::Sent), "{done:?}");
     assert!(
         done.iter().all(|m| m.attempts > 1),
         "the relay was down at first, so every message needed more than one try"
@@ -283,7 +283,7 @@ async fn a_451_is_retried_and_a_550_fails_that_recipient_only() {
         .iter()
         .find(|m| m.to_email == "bounce@example.org")
         .expect("bounce");
-    assert_eq!(bounce.status, "failed");
+    assert_eq!(bounce.status, Status::Failed);
     assert_eq!(bounce.attempts, 1, "a permanent refusal is not retried");
     assert!(
         bounce
@@ -297,7 +297,10 @@ async fn a_451_is_retried_and_a_550_fails_that_recipient_only() {
         .iter()
         .filter(|m| m.to_email != "bounce@example.org")
         .collect();
-    assert!(others.iter().all(|m| m.status == "sent"), "{others:?}");
+    assert!(
+        others.iter().all(|m| m.status == Status::Sent),
+        "{others:?}"
+    );
     assert!(
         others.iter().filter(|m| m.attempts > 1).count() >= 1,
         "the 451s were retried"
@@ -320,7 +323,7 @@ async fn a_message_failing_max_attempts_times_is_marked_failed() {
     queue(&db, vec![plain(1, "p1@example.org", Uuid::now_v7())]).await;
 
     let done = wait_until_done(&db, 20).await;
-    assert_eq!(done[0].status, "failed");
+    assert_eq!(done[0].status, Status::Failed);
     assert_eq!(done[0].attempts, 3);
     assert!(
         done[0]
@@ -370,14 +373,15 @@ async fn messages_of_a_worker_killed_mid_batch_are_sent_once_after_the_lease() {
         all_messages(&db)
             .await
             .iter()
-            .all(|m| m.status == "sending"),
+            .all(|m| m.status == Status::Sending),
         "leased messages are left alone until the lease runs out"
     );
     assert!(smtp.received().is_empty());
 
     let done = wait_until_done(&db, 20).await;
     assert!(
-        done.iter().all(|m| m.status == "sent" && m.attempts == 2),
+        done.iter()
+            .all(|m| m.status == Status::Sent && m.attempts == 2),
         "{done:?}"
     );
     let files = smtp.received();
@@ -412,7 +416,8 @@ async fn two_workers_on_one_database_never_send_a_message_twice() {
 
     let done = wait_until_done(&db, 60).await;
     assert!(
-        done.iter().all(|m| m.status == "sent" && m.attempts == 1),
+        done.iter()
+            .all(|m| m.status == Status::Sent && m.attempts == 1),
         "claimed once each"
     );
     let files = smtp.received();
@@ -448,7 +453,7 @@ async fn the_delivery_log_filters_counts_and_shows_the_text_to_organisers_only()
     .await;
     wait_until_done(&db, 20).await;
     let mut bob: message::ActiveModel = queued[2].clone().into();
-    bob.status = Set("failed".to_owned());
+    bob.status = Set(Status::Failed);
     bob.last_error = Set(Some("550 5.1.1 mailbox unavailable".to_owned()));
     bob.update(&db).await.expect("update");
 
@@ -597,7 +602,7 @@ async fn the_file_transport_writes_byte_exact_eml_files_under_data_dir_mail() {
     )
     .await;
     let done = wait_until_done(&db, 20).await;
-    assert!(done.iter().all(|m| m.status == "sent"));
+    assert!(done.iter().all(|m| m.status == Status::Sent));
     let files = eml_files(&mail_dir(&app.settings));
     assert_eq!(files.len(), 2);
     for m in &queued {

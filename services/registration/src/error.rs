@@ -19,6 +19,9 @@ pub enum Error {
     /// A request's fields are not valid (a 422 naming each).
     #[error(transparent)]
     Invalid(#[from] InvalidFields),
+    /// Hashing or checking a password failed (argon2, or its blocking task): logged, answered 500.
+    #[error("password hashing: {0}")]
+    Hashing(String),
     /// A stored value the domain cannot read back (a bug or a hand-edited database): logged, answered 500.
     #[error("stored data is not readable: {0}")]
     Corrupt(String),

@@ -9,6 +9,7 @@ use cloverleaf_auth::Organiser;
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::{FieldError, Problem};
+use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -65,14 +66,14 @@ impl From<&message::Model> for MessageView {
             to: m.to_email.clone(),
             to_name: m.to_name.clone(),
             kind: m.kind.clone(),
-            status: m.status.clone(),
+            status: m.status.to_value(),
             attempts: m.attempts,
             subject: m.subject.clone(),
             event_id: m.event_id,
             registration_id: m.registration_id,
             queued_at: m.queued_at,
             sent_at: m.sent_at,
-            next_attempt_at: (m.status == Status::Queued.as_str()).then_some(m.next_attempt_at),
+            next_attempt_at: (m.status == Status::Queued).then_some(m.next_attempt_at),
             last_error: m.last_error.clone(),
         }
     }
@@ -109,7 +110,7 @@ pub async fn list_messages(
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            Status::parse(s).ok_or_else(|| {
+            Status::try_from_value(&s.to_owned()).map_err(|_| {
                 Problem::invalid(vec![FieldError::new(
                     "status",
                     "invalid_choice",

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use cloverleaf_auth::Organiser;
 use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Json, Query};
+use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ impl From<reminder::Model> for ReminderView {
             event_id: r.event_id,
             minutes_before: r.minutes_before,
             due_at: r.due_at,
-            status: r.status,
+            status: r.status.to_value(),
             note: r.note,
             sent_at: r.sent_at,
             recipients: r.recipients,

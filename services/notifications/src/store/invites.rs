@@ -27,8 +27,8 @@ pub mod invite {
         pub registration_id: Option<Uuid>,
         pub sequence: i32,
         pub sequence_offset: i32,
-        /// `REQUEST` or `CANCEL`.
-        pub method: String,
+        /// `REQUEST` or `CANCEL` (the calendar crate's active enum: stored as written after `METHOD:`).
+        pub method: cloverleaf_calendar::Method,
         pub content_hash: String,
         pub fingerprint: String,
         /// The message that carried it.
@@ -42,19 +42,15 @@ pub mod invite {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-impl TryFrom<&invite::Model> for LedgerEntry {
-    type Error = Error;
-
-    fn try_from(row: &invite::Model) -> Result<Self, Error> {
-        Ok(LedgerEntry {
+impl From<&invite::Model> for LedgerEntry {
+    fn from(row: &invite::Model) -> Self {
+        LedgerEntry {
             sequence: row.sequence,
             offset: row.sequence_offset,
-            method: Method::parse(&row.method).ok_or_else(|| {
-                Error::Corrupt(format!("invite ledger: unknown method {:?}", row.method))
-            })?,
+            method: row.method,
             content_hash: row.content_hash.clone(),
             fingerprint: row.fingerprint.clone(),
-        })
+        }
     }
 }
 
@@ -142,7 +138,7 @@ pub async fn record_all<C: ConnectionTrait>(txn: &C, sent: Vec<Sent<'_>>) -> Res
             registration_id: Set(sent.registration_id),
             sequence: Set(sent.sequence),
             sequence_offset: Set(sent.offset),
-            method: Set(sent.method.as_str().to_owned()),
+            method: Set(sent.method),
             content_hash: Set(sent.content_hash.to_owned()),
             fingerprint: Set(sent.fingerprint.to_owned()),
             message_id: Set(sent.message_id),

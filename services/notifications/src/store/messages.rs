@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, StringLen};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DeriveActiveEnum, EntityTrait, EnumIter, Iterable,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::Error;
@@ -37,8 +40,7 @@ pub mod message {
         /// The formatted message, byte for byte as sent.
         #[sea_orm(column_type = "Text")]
         pub raw: String,
-        /// `queued`, `sending`, `sent` or `failed`.
-        pub status: String,
+        pub status: super::Status,
         /// Tries begun (a try is counted when it is claimed).
         pub attempts: i32,
         /// When it is due: the next try, or the end of the current lease while `sending`.
@@ -57,30 +59,19 @@ pub mod message {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Where a message is in its delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a message is in its delivery: `queued`, `sending`, `sent` or `failed`, stored as those strings (an active
+/// enum). The delivery worker's raw statements (`jobs::delivery`) write the same strings as literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Status {
+    #[sea_orm(string_value = "queued")]
     Queued,
+    #[sea_orm(string_value = "sending")]
     Sending,
+    #[sea_orm(string_value = "sent")]
     Sent,
+    #[sea_orm(string_value = "failed")]
     Failed,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [Self::Queued, Self::Sending, Self::Sent, Self::Failed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
 }
 
 /// A message to queue: already rendered and formatted.
@@ -200,7 +191,7 @@ pub async fn enqueue_all<C: ConnectionTrait>(
             to_name: Set(new.to_name),
             subject: Set(new.subject),
             raw: Set(new.raw),
-            status: Set(Status::Queued.as_str().to_owned()),
+            status: Set(Status::Queued),
             attempts: Set(0),
             next_attempt_at: Set(now),
             lease_until: Set(None),
@@ -237,7 +228,7 @@ fn filtered(
         query = query.filter(message::Column::EventId.eq(event_id));
     }
     if with_status && let Some(status) = filter.status {
-        query = query.filter(message::Column::Status.eq(status.as_str()));
+        query = query.filter(message::Column::Status.eq(status));
     }
     if let Some(to) = &filter.to {
         query = query.filter(
@@ -279,10 +270,7 @@ pub async fn counts<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let mut counts: BTreeMap<String, i64> = Status::ALL
-        .into_iter()
-        .map(|s| (s.as_str().to_owned(), 0))
-        .collect();
+    let mut counts: BTreeMap<String, i64> = Status::iter().map(|s| (s.to_value(), 0)).collect();
     for (status, n) in rows {
         counts.insert(status, n);
     }
@@ -308,16 +296,13 @@ pub async fn erase_registration<C: ConnectionTrait>(
     registration_id: Uuid,
 ) -> Result<u64, Error> {
     message::Entity::update_many()
-        .col_expr(
-            message::Column::Status,
-            Expr::value(Status::Failed.as_str()),
-        )
+        .col_expr(message::Column::Status, Expr::value(Status::Failed))
         .col_expr(
             message::Column::LastError,
             Expr::value(Some("the recipient's data was erased before it was sent")),
         )
         .filter(message::Column::RegistrationId.eq(registration_id))
-        .filter(message::Column::Status.eq(Status::Queued.as_str()))
+        .filter(message::Column::Status.eq(Status::Queued))
         .exec(txn)
         .await?;
     let erased = message::Entity::update_many()
@@ -331,7 +316,7 @@ pub async fn erase_registration<C: ConnectionTrait>(
     message::Entity::update_many()
         .col_expr(message::Column::LastError, Expr::value(None::<String>))
         .filter(message::Column::RegistrationId.eq(registration_id))
-        .filter(message::Column::Status.ne(Status::Failed.as_str()))
+        .filter(message::Column::Status.ne(Status::Failed))
         .exec(txn)
         .await?;
     Ok(erased.rows_affected)
@@ -342,7 +327,7 @@ pub async fn pending<C: ConnectionTrait>(db: &C) -> Result<i64, Error> {
     let n: Option<i64> = message::Entity::find()
         .select_only()
         .column_as(message::Column::Id.count(), "n")
-        .filter(message::Column::Status.is_in([Status::Queued.as_str(), Status::Sending.as_str()]))
+        .filter(message::Column::Status.is_in([Status::Queued, Status::Sending]))
         .into_tuple()
         .one(db)
         .await?;

@@ -4,9 +4,10 @@
 //! scheduled ones; a sent reminder is never sent again.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::StringLen;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, DeriveActiveEnum,
+    EntityTrait, EnumIter, FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -23,8 +24,7 @@ pub mod reminder {
         pub event_id: Uuid,
         pub minutes_before: i32,
         pub due_at: DateTimeUtc,
-        /// `scheduled`, `sent` or `dropped`.
-        pub status: String,
+        pub status: super::Status,
         #[sea_orm(column_type = "Text", nullable)]
         pub note: Option<String>,
         pub attempts: i32,
@@ -42,9 +42,17 @@ pub mod reminder {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub const SCHEDULED: &str = "scheduled";
-pub const SENT: &str = "sent";
-pub const DROPPED: &str = "dropped";
+/// Where a reminder is: `scheduled` until sent (once) or dropped. Stored as those strings (an active enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveActiveEnum, EnumIter)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Status {
+    #[sea_orm(string_value = "scheduled")]
+    Scheduled,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    #[sea_orm(string_value = "dropped")]
+    Dropped,
+}
 
 /// Sets an event's reminders for its (new) start: scheduled ones move, or are dropped when their time has passed;
 /// dropped ones come back when their time is ahead again; sent ones stay sent.
@@ -66,22 +74,22 @@ pub async fn schedule<C: ConnectionTrait>(
         let due_at = starts_at - Duration::minutes(minutes);
         let ahead = due_at > now;
         let (status, note) = if ahead {
-            (SCHEDULED, None)
+            (Status::Scheduled, None)
         } else {
             (
-                DROPPED,
+                Status::Dropped,
                 Some("its time had passed when the event was scheduled or moved".to_owned()),
             )
         };
         match existing.iter().find(|r| r.minutes_before == minutes_before) {
-            Some(row) if row.status == SENT => {}
+            Some(row) if row.status == Status::Sent => {}
             Some(row) => {
                 if row.due_at == due_at && row.status == status {
                     continue;
                 }
                 let mut active: reminder::ActiveModel = row.clone().into();
                 active.due_at = Set(due_at);
-                active.status = Set(status.to_owned());
+                active.status = Set(status);
                 active.note = Set(note);
                 active.updated_at = Set(Utc::now());
                 active.update(txn).await?;
@@ -92,7 +100,7 @@ pub async fn schedule<C: ConnectionTrait>(
                     event_id: Set(event_id),
                     minutes_before: Set(minutes_before),
                     due_at: Set(due_at),
-                    status: Set(status.to_owned()),
+                    status: Set(status),
                     note: Set(note),
                     attempts: Set(0),
                     lease_until: Set(None),
@@ -115,11 +123,11 @@ pub async fn drop_pending<C: ConnectionTrait>(
     note: &str,
 ) -> Result<(), Error> {
     reminder::Entity::update_many()
-        .col_expr(reminder::Column::Status, DROPPED.into())
+        .col_expr(reminder::Column::Status, Status::Dropped.into())
         .col_expr(reminder::Column::Note, Some(note.to_owned()).into())
         .col_expr(reminder::Column::UpdatedAt, Utc::now().into())
         .filter(reminder::Column::EventId.eq(event_id))
-        .filter(reminder::Column::Status.eq(SCHEDULED))
+        .filter(reminder::Column::Status.eq(Status::Scheduled))
         .exec(txn)
         .await?;
     Ok(())
@@ -147,7 +155,8 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// `$1` lease end, `$2` the rules' now (due), `$3` real now (expired leases), `$4` batch.
+/// `$1` lease end, `$2` the rules' now (due), `$3` real now (expired leases), `$4` batch. `'scheduled'` is
+/// [`Status::Scheduled`]'s stored value (checked by a test below), here and in [`finish`].
 const CLAIM_SQL: &str = "\
 UPDATE reminders SET attempts = attempts + 1, lease_until = $1 \
 WHERE id IN (SELECT id FROM reminders WHERE status = 'scheduled' AND due_at <= $2 \
@@ -185,19 +194,19 @@ pub async fn claim(
 pub async fn finish<C: ConnectionTrait>(
     txn: &C,
     claimed: &Claimed,
-    status: &str,
+    status: Status,
     recipients: Option<i32>,
     note: Option<&str>,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
-    let sent_at = (status == SENT).then_some(now);
+    let sent_at = (status == Status::Sent).then_some(now);
     let result = txn
         .execute_raw(Statement::from_sql_and_values(
             txn.get_database_backend(),
             "UPDATE reminders SET status = $1, sent_at = $2, recipients = $3, note = $4, lease_until = NULL, \
              updated_at = $5 WHERE id = $6 AND status = 'scheduled' AND attempts = $7",
             [
-                status.to_owned().into(),
+                status.into(),
                 sent_at.into(),
                 recipients.into(),
                 note.map(str::to_owned).into(),
@@ -208,6 +217,20 @@ pub async fn finish<C: ConnectionTrait>(
         ))
         .await?;
     Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ActiveEnum;
+
+    use super::*;
+
+    /// The raw statements name the scheduled state by its stored string.
+    #[test]
+    fn the_claims_literal_is_the_scheduled_value() {
+        let scheduled = format!("status = '{}'", Status::Scheduled.to_value());
+        assert!(CLAIM_SQL.contains(&scheduled));
+    }
 }
 
 // async_trait's expansion needs the elided lifetime that rust_2018_idioms warns about.

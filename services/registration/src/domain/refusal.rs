@@ -1,4 +1,5 @@
-//! Why the registration service says no: the domain's errors. The rules ([`super::seats`]) and the store return
+//! Why the registration service says no: the domain's errors. The rules ([`super::seats`]) and the stores (of
+//! registrations and of accounts) return
 //! them; `crate::http::error` turns each into its problem+json answer, in that one place, so neither the rules nor
 //! the store know about HTTP statuses.
 
@@ -54,4 +55,16 @@ pub enum Refusal {
     /// The registration desk stopped taking requests.
     #[error("the service is shutting down")]
     ShuttingDown,
+    /// Creating an account for an address that has one already.
+    #[error("an account with the email address {email} exists already")]
+    EmailTaken { email: String },
+    /// No such account.
+    #[error("this account was not found")]
+    AccountNotFound,
+    /// An admin disabling or demoting their own account: `field` is the one refused, `message` says why.
+    #[error("{message}")]
+    OwnAccount {
+        field: &'static str,
+        message: &'static str,
+    },
 }

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cloverleaf_service_kit::Problem;
+use cloverleaf_service_kit::{FieldError, Problem};
 
 use crate::Error;
 use crate::domain::refusal::{InvalidFields, Refusal};
@@ -30,6 +30,16 @@ impl From<Refusal> for Problem {
             .with_detail(detail),
             // Retry after a second: another instance (or this one, restarted) takes it.
             Refusal::ShuttingDown => Problem::unavailable(detail, 1),
+            Refusal::EmailTaken { .. } => {
+                Problem::conflict("email-taken", detail).with_errors(vec![FieldError::new(
+                    "email",
+                    "taken",
+                    "another account has this email address",
+                )])
+            }
+            Refusal::AccountNotFound => Problem::not_found("This account"),
+            Refusal::OwnAccount { field, message } => Problem::conflict("own-account", message)
+                .with_errors(vec![FieldError::new(field, "own_account", message)]),
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::Error;
 use crate::domain::accounts::{
     self, AccountChange, AccountEmail, AccountRole, FORGET_FAILURES_AFTER, LoginFailures, Password,
 };
-use cloverleaf_service_kit::{FieldError, Problem, db};
+use crate::domain::refusal::Refusal;
+use cloverleaf_service_kit::db;
 
 pub mod account {
     use sea_orm::entity::prelude::*;
@@ -80,15 +81,9 @@ pub fn role_of(model: &account::Model) -> Result<AccountRole, Error> {
 }
 
 fn email_taken(email: &str) -> Error {
-    Problem::conflict(
-        "email-taken",
-        format!("an account with the email address {email} exists already"),
-    )
-    .with_errors(vec![FieldError::new(
-        "email",
-        "taken",
-        "another account has this email address",
-    )])
+    Refusal::EmailTaken {
+        email: email.to_owned(),
+    }
     .into()
 }
 
@@ -96,20 +91,16 @@ fn email_taken(email: &str) -> Error {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| {
-        tracing::error!(%error, "password hashing task failed");
-        Problem::internal().into()
-    })
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| Error::Hashing(format!("the hashing task failed: {error}")))
 }
 
 /// The argon2id PHC string of a new password.
 pub async fn hash_password(password: Password) -> Result<String, Error> {
     blocking(move || accounts::hash_password(&password))
         .await?
-        .map_err(|error| {
-            tracing::error!(%error, "password hashing failed");
-            Problem::internal().into()
-        })
+        .map_err(|error| Error::Hashing(error.to_string()))
 }
 
 /// Whether `password` is the one `hash` was made from; with no hash (no such account) a dummy hash is checked, so
@@ -127,7 +118,7 @@ pub struct NewAccount {
     pub password: Password,
 }
 
-/// Creates an account; 409 naming `email` when the address has one already.
+/// Creates an account; [`Refusal::EmailTaken`] when the address has one already.
 pub async fn create_account(
     db: &DatabaseConnection,
     new: NewAccount,
@@ -161,7 +152,7 @@ pub async fn account(db: &DatabaseConnection, id: Uuid) -> Result<account::Model
     account::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| Problem::not_found("This account").into())
+        .ok_or_else(|| Refusal::AccountNotFound.into())
 }
 
 /// The account of an address as [`accounts::login_key`] gives it (lower-case).
@@ -193,7 +184,7 @@ pub async fn list_accounts(
 }
 
 /// Changes an account's name, role or disabled flag. `acting` is the subject of the admin's token: an admin may not
-/// disable or demote their own account (409 naming the field).
+/// disable or demote their own account ([`Refusal::OwnAccount`] naming the field).
 pub async fn update_account(
     db: &DatabaseConnection,
     id: Uuid,
@@ -205,14 +196,12 @@ pub async fn update_account(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| Error::from(Problem::not_found("This account")))?;
+        .ok_or(Refusal::AccountNotFound)?;
     let role = role_of(&current)?;
     if current.email == accounts::login_key(acting)
         && let Err((field, message)) = accounts::own_account_change(role, &change)
     {
-        return Err(Problem::conflict("own-account", message)
-            .with_errors(vec![FieldError::new(field, "own_account", message)])
-            .into());
+        return Err(Refusal::OwnAccount { field, message }.into());
     }
     let mut model: account::ActiveModel = current.into();
     if let Some(name) = change.name {

@@ -2,6 +2,7 @@
 //! zone (default: the event's), so one tour holds items in Europe/Berlin and Asia/Shanghai, and each lies inside
 //! its event's span.
 
+use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,58 +12,18 @@ use super::fields::{self, EmailAddress, Fields, Invalid};
 use super::time::{Span, TimeZone, parse_instant};
 use cloverleaf_service_kit::Problem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemKind {
-    Session,
-    Talk,
-    Panel,
-    Break,
-    Meal,
-    Visit,
-    Transfer,
-    Hotel,
-    Other,
-}
+// The kinds are the contract's: one definition for the wire's values, the OpenAPI schema and the `agenda_items.kind`
+// column (a sea-orm active enum storing the same strings).
+pub use cloverleaf_contracts::scheduling::ItemKind;
 
-impl ItemKind {
-    pub const ALL: [Self; 9] = [
-        Self::Session,
-        Self::Talk,
-        Self::Panel,
-        Self::Break,
-        Self::Meal,
-        Self::Visit,
-        Self::Transfer,
-        Self::Hotel,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Session => "session",
-            Self::Talk => "talk",
-            Self::Panel => "panel",
-            Self::Break => "break",
-            Self::Meal => "meal",
-            Self::Visit => "visit",
-            Self::Transfer => "transfer",
-            Self::Hotel => "hotel",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == value)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "invalid_choice",
-                    "must be session, talk, panel, break, meal, visit, transfer, hotel or other",
-                )
-            })
-    }
+/// An item kind as a request names it.
+pub fn parse_item_kind(value: &str) -> Result<ItemKind, Invalid> {
+    ItemKind::try_from_value(&value.to_owned()).map_err(|_| {
+        Invalid::new(
+            "invalid_choice",
+            "must be session, talk, panel, break, meal, visit, transfer, hotel or other",
+        )
+    })
 }
 
 // The details of a visit, transfer and hotel stay are shown to the other services as they are, so they are defined
@@ -235,7 +196,7 @@ impl ItemInput {
         let mut f = Fields::new();
         let kind = f.check(
             "kind",
-            required(&self.kind).and_then(|k| ItemKind::parse(&k)),
+            required(&self.kind).and_then(|k| parse_item_kind(&k)),
         );
         let title = f.check(
             "title",
@@ -435,7 +396,7 @@ impl From<&ItemDetails> for ItemInput {
             None => (None, None, None),
         };
         Self {
-            kind: Some(d.kind.as_str().to_owned()),
+            kind: Some(d.kind.to_value()),
             title: Some(d.title.clone()),
             title_zh: d.title_zh.clone(),
             starts_at: Some(d.span.starts_at.to_rfc3339()),
@@ -555,7 +516,7 @@ impl ItemDetails {
         let zone = self.zone(event_zone);
         let end_zone = self.end_zone(event_zone);
         vec![
-            ("kind", json!(self.kind.as_str())),
+            ("kind", json!(self.kind.to_value())),
             ("title", json!(self.title)),
             ("title_zh", json!(self.title_zh)),
             ("timezone", json!(self.timezone.map(TimeZone::name))),

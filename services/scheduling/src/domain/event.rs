@@ -5,6 +5,7 @@
 //! [`EventInput`] that [`EventInput::validate`] turns into [`EventDetails`], so both obey the same rules.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveEnum;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,79 +14,63 @@ use super::fields::{self, EmailAddress, Fields, Invalid};
 use super::time::{Span, TimeZone, parse_instant};
 use cloverleaf_service_kit::Problem;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EventKind {
-    Webinar,
-    Workshop,
-    Tour,
+// The kinds and statuses are the contract's: one definition for the wire's values, the OpenAPI schema and the
+// `events` columns (sea-orm active enums storing the same strings). What scheduling adds to them is below.
+pub use cloverleaf_contracts::scheduling::{EventKind, EventStatus};
+
+/// An event kind as a request names it.
+pub fn parse_kind(value: &str) -> Result<EventKind, Invalid> {
+    EventKind::try_from_value(&value.to_owned())
+        .map_err(|_| Invalid::new("invalid_choice", "must be webinar, workshop or tour"))
 }
 
-impl EventKind {
-    pub const ALL: [Self; 3] = [Self::Webinar, Self::Workshop, Self::Tour];
+/// A status as a list filter names it (`completed` included).
+pub fn parse_status(value: &str) -> Result<EventStatus, Invalid> {
+    EventStatus::try_from_value(&value.to_owned()).map_err(|_| {
+        Invalid::new(
+            "invalid_choice",
+            "must be draft, published, cancelled or completed",
+        )
+    })
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Webinar => "webinar",
-            Self::Workshop => "workshop",
-            Self::Tour => "tour",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == value)
-            .ok_or_else(|| Invalid::new("invalid_choice", "must be webinar, workshop or tour"))
+/// What people see. Stored states are draft, published and cancelled; `completed` is a published event whose end
+/// has passed, so it needs no job to flip it and is never out of date.
+pub fn status_shown(
+    stored: EventStatus,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> EventStatus {
+    if stored == EventStatus::Published && ends_at <= now {
+        EventStatus::Completed
+    } else {
+        stored
     }
 }
 
-/// Stored states are draft, published and cancelled; `completed` is a published event whose end has passed, so it
-/// needs no job to flip it and is never out of date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EventStatus {
-    Draft,
+/// What a change after publishing did: the `event_changes.action` column (an active enum over the strings it always
+/// held), the change history's `action`, and `event.updated`'s (which carries it as a string).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, sea_orm::DeriveActiveEnum, sea_orm::EnumIter,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(sea_orm::sea_query::StringLen::None)"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeAction {
+    #[sea_orm(string_value = "published")]
     Published,
+    #[sea_orm(string_value = "updated")]
+    Updated,
+    #[sea_orm(string_value = "item_added")]
+    ItemAdded,
+    #[sea_orm(string_value = "item_updated")]
+    ItemUpdated,
+    #[sea_orm(string_value = "item_removed")]
+    ItemRemoved,
+    #[sea_orm(string_value = "cancelled")]
     Cancelled,
-    Completed,
-}
-
-impl EventStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-            Self::Cancelled => "cancelled",
-            Self::Completed => "completed",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        [
-            Self::Draft,
-            Self::Published,
-            Self::Cancelled,
-            Self::Completed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == value)
-        .ok_or_else(|| {
-            Invalid::new(
-                "invalid_choice",
-                "must be draft, published, cancelled or completed",
-            )
-        })
-    }
-
-    /// What people see: a stored `published` becomes `completed` once the event is over.
-    pub fn effective(stored: Self, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
-        if stored == Self::Published && ends_at <= now {
-            Self::Completed
-        } else {
-            stored
-        }
-    }
 }
 
 /// A venue as an event names it; `id` links it to a stored venue with rooms.
@@ -209,10 +194,7 @@ impl EventInput {
     /// Checks every field; a 422 names each invalid one.
     pub fn validate(&self) -> Result<EventDetails, Problem> {
         let mut f = Fields::new();
-        let kind = f.check(
-            "kind",
-            required(&self.kind).and_then(|k| EventKind::parse(&k)),
-        );
+        let kind = f.check("kind", required(&self.kind).and_then(|k| parse_kind(&k)));
         let title = f.check(
             "title",
             required(&self.title).and_then(|t| fields::line(&t, fields::TITLE_MAX)),
@@ -504,7 +486,7 @@ impl EventPatch {
 impl From<&EventDetails> for EventInput {
     fn from(d: &EventDetails) -> Self {
         Self {
-            kind: Some(d.kind.as_str().to_owned()),
+            kind: Some(d.kind.to_value()),
             title: Some(d.title.clone()),
             title_zh: d.title_zh.clone(),
             slug: d.slug.clone(),
@@ -631,6 +613,15 @@ pub fn calendar_visible(changes: &[FieldChange], visible: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The history's JSON says what the column stores.
+    #[test]
+    fn change_actions_serialise_as_stored() {
+        use sea_orm::Iterable;
+        for action in ChangeAction::iter() {
+            assert_eq!(json!(action), json!(action.to_value()));
+        }
+    }
 
     fn webinar() -> EventInput {
         EventInput {

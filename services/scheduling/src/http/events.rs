@@ -18,7 +18,9 @@ use super::views::{ChangeView, ConflictView, EventView, PublishedView, new_event
 use super::{AppState, actor};
 use crate::Error;
 use crate::domain::conflicts::{self, Scheduled};
-use crate::domain::event::{EventInput, EventKind, EventPatch, EventStatus};
+use crate::domain::event::{
+    EventInput, EventKind, EventPatch, EventStatus, parse_kind, parse_status,
+};
 use crate::store::entities::event;
 use crate::store::{event_details, events, items};
 
@@ -82,7 +84,7 @@ fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Pr
 pub(crate) fn kind_filter(value: Option<&str>) -> Result<Option<EventKind>, Problem> {
     value
         .map(|k| {
-            EventKind::parse(k)
+            parse_kind(k)
                 .map_err(|e| Problem::invalid(vec![FieldError::new("kind", e.code, e.message)]))
         })
         .transpose()
@@ -104,7 +106,7 @@ pub async fn list_events(
         .status
         .as_deref()
         .map(|s| {
-            EventStatus::parse(s)
+            parse_status(s)
                 .map_err(|e| Problem::invalid(vec![FieldError::new("status", e.code, e.message)]))
         })
         .transpose()?;

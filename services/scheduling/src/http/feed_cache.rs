@@ -7,7 +7,10 @@
 //! Each replica has its own: the version comes from the data, so what one serves is what another would render.
 
 use axum::body::Bytes;
+use sea_orm::ActiveEnum;
 use uuid::Uuid;
+
+use crate::domain::event::EventKind;
 
 /// Which feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,7 +18,7 @@ pub enum FeedKey {
     /// An event's agenda (`/v1/events/{id}/calendar.ics`), by the event's id and the language asked for.
     Agenda(Uuid, FeedLang),
     /// Every published event (`/v1/events.ics?kind=`), by the kind and the language asked for.
-    Events(Option<&'static str>, FeedLang),
+    Events(Option<EventKind>, FeedLang),
 }
 
 /// The language of a feed's texts (`?lang=`): English, or Simplified Chinese where there is a Chinese text.
@@ -44,7 +47,8 @@ impl std::fmt::Display for FeedKey {
         match self {
             Self::Agenda(id, lang) => write!(f, "agenda/{id}{}", lang.suffix()),
             Self::Events(kind, lang) => {
-                write!(f, "events/{}{}", kind.unwrap_or("*"), lang.suffix())
+                let kind = kind.map_or_else(|| "*".to_owned(), |k| k.to_value());
+                write!(f, "events/{kind}{}", lang.suffix())
             }
         }
     }

@@ -29,6 +29,7 @@ use cloverleaf_auth::Viewer;
 use cloverleaf_calendar::{CalendarEvent, EventStatus as IcsStatus, Method, Person};
 use cloverleaf_service_kit::extract::{Path, Query};
 use cloverleaf_service_kit::{FieldError, Problem};
+use sea_orm::ActiveEnum;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -45,14 +46,14 @@ use crate::domain::time::TimeZone;
 use crate::store::entities::{event, person};
 use crate::store::items::StoredItem;
 use crate::store::stamps::{self, AgendaStamp};
-use crate::store::{event_details, events, items, people, stored_status};
+use crate::store::{event_details, events, items, people};
 
-fn ics_status(model: &event::Model) -> Result<IcsStatus, Error> {
-    Ok(match stored_status(model)? {
+fn ics_status(model: &event::Model) -> IcsStatus {
+    match model.status {
         EventStatus::Cancelled => IcsStatus::Cancelled,
         EventStatus::Draft => IcsStatus::Tentative,
         _ => IcsStatus::Confirmed,
-    })
+    }
 }
 
 fn organizer(details: &EventDetails) -> Person {
@@ -116,10 +117,10 @@ fn event_entry(model: &event::Model, end_zone: TimeZone, lang: FeedLang) -> Resu
         url: details.online_url.clone(),
         organizer: Some(organizer(&details)),
         attendees: Vec::new(),
-        status: Some(ics_status(model)?),
+        status: Some(ics_status(model)),
         created: Some(model.created_at),
         last_modified: Some(model.updated_at),
-        categories: vec![details.kind.as_str().to_owned()],
+        categories: vec![details.kind.to_value()],
     };
     Ok(Entry {
         event,
@@ -172,10 +173,10 @@ fn item_entry(
         url: details.online_url.clone(),
         organizer: Some(organizer(details)),
         attendees: Vec::new(),
-        status: Some(ics_status(model)?),
+        status: Some(ics_status(model)),
         created: Some(item.model.created_at),
         last_modified: Some(item.model.updated_at),
-        categories: vec![item_details.kind.as_str().to_owned()],
+        categories: vec![item_details.kind.to_value()],
     };
     Ok(Entry {
         event,
@@ -229,7 +230,7 @@ fn agenda_version(model: &event::Model, stamp: &AgendaStamp, lang: FeedLang) -> 
         "{}\n{}\n{}\n{}\n{}\n{}\n{}",
         instant(Some(model.updated_at)),
         model.sequence,
-        model.status,
+        model.status.to_value(),
         instant(model.published_at),
         stamp.items,
         instant(stamp.items_changed),
@@ -456,7 +457,7 @@ pub async fn all_events_calendar(
         lang: query.lang.clone(),
     }
     .lang()?;
-    let key = FeedKey::Events(kind.map(EventKind::as_str), lang);
+    let key = FeedKey::Events(kind, lang);
     // Before the events are loaded (see the module's notes).
     let stamp = stamps::events(&state.db, kind).await?;
     let version = FeedVersion::new(
@@ -489,7 +490,7 @@ async fn render_events(
         (Some(EventKind::Workshop), true) => "Cloverleaf 研讨会".to_owned(),
         (Some(EventKind::Tour), true) => "Cloverleaf 考察活动".to_owned(),
         (None, true) => "Cloverleaf 活动".to_owned(),
-        (Some(kind), false) => format!("Cloverleaf {}s", kind.as_str()),
+        (Some(kind), false) => format!("Cloverleaf {}s", kind.to_value()),
         (None, false) => "Cloverleaf events".to_owned(),
     };
     Ok(ics::render(Method::Publish, Some(name), entries))

@@ -10,11 +10,12 @@ use uuid::Uuid;
 use crate::Error;
 use crate::domain::calendar_uid;
 use crate::domain::conflicts::{Conflict, ConflictKind, Scheduled};
-use crate::domain::event::FieldChange;
+use crate::domain::event::{ChangeAction, FieldChange};
 use crate::domain::time::TimeZone;
 use crate::store::entities::{event, event_change, person, room, venue};
 use crate::store::items::StoredItem;
 use crate::store::{effective_status, event_details};
+use sea_orm::ActiveEnum;
 
 // What other services read (an event, its agenda, venue, organiser, the people and rooms in it) is defined in the
 // contracts; scheduling builds it here, under the names its handlers use.
@@ -34,7 +35,7 @@ pub fn new_event_view(
     Ok(EventView {
         id: model.id,
         slug: model.slug.clone(),
-        kind: details.kind.as_str().to_owned(),
+        kind: details.kind.to_value(),
         title: details.title,
         title_zh: details.title_zh,
         summary: details.summary,
@@ -58,7 +59,7 @@ pub fn new_event_view(
             name: details.organiser.name,
             email: details.organiser.email,
         },
-        status: effective_status(model, Utc::now())?.as_str().to_owned(),
+        status: effective_status(model, Utc::now()).to_value(),
         sequence: model.sequence,
         calendar_uid: calendar_uid(model.id),
         created_at: model.created_at,
@@ -145,7 +146,7 @@ pub fn new_item_view(
     Ok(ItemView {
         id: item.model.id,
         event_id: item.model.event_id,
-        kind: details.kind.as_str().to_owned(),
+        kind: details.kind.to_value(),
         title: details.title.clone(),
         title_zh: details.title_zh.clone(),
         starts_at: zone.local(details.span.starts_at),
@@ -180,7 +181,8 @@ pub struct ChangeView {
     pub event_id: Uuid,
     pub item_id: Option<Uuid>,
     /// published, updated, item_added, item_updated, item_removed or cancelled.
-    pub action: String,
+    #[schema(value_type = String)]
+    pub action: ChangeAction,
     pub changes: Vec<FieldChange>,
     /// Whether attendees' calendars show this change (then `sequence` rose with it).
     pub calendar_visible: bool,

@@ -2,6 +2,7 @@
 //! change history and the `event.updated` it announces. Here, below `events` and `items`, so neither imports the other.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveEnum;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -11,7 +12,7 @@ use uuid::Uuid;
 use super::entities::{event, event_change};
 use super::{Actor, Subscribers};
 use crate::Error;
-use crate::domain::event::FieldChange;
+use crate::domain::event::{ChangeAction, FieldChange};
 use crate::domain::fields::slug;
 use cloverleaf_contracts::DomainEvent;
 use cloverleaf_contracts::events::EventUpdated;
@@ -36,7 +37,7 @@ pub(crate) async fn lock<C: ConnectionTrait>(db: &C, key: &str) -> Result<event:
 pub(crate) struct ChangeRecord<'a> {
     pub event_id: Uuid,
     pub item_id: Option<Uuid>,
-    pub action: &'static str,
+    pub action: ChangeAction,
     pub changes: Vec<FieldChange>,
     pub calendar_visible: bool,
     pub sequence: i32,
@@ -53,7 +54,7 @@ pub(crate) async fn record_change<C: ConnectionTrait>(
     let event = DomainEvent::EventUpdated(EventUpdated {
         event_id: record.event_id,
         sequence: record.sequence,
-        action: record.action.to_owned(),
+        action: record.action.to_value(),
         changed_fields: record.changes.iter().map(|c| c.field.clone()).collect(),
         item_ids: record.item_id.into_iter().collect(),
         calendar_visible: record.calendar_visible,
@@ -75,7 +76,7 @@ pub(crate) async fn write_history<C: ConnectionTrait>(
         id: Set(id),
         event_id: Set(record.event_id),
         item_id: Set(record.item_id),
-        action: Set(record.action.to_owned()),
+        action: Set(record.action),
         changes: Set(changes),
         calendar_visible: Set(record.calendar_visible),
         sequence: Set(record.sequence),

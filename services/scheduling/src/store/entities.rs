@@ -1,7 +1,10 @@
-//! The scheduling database's tables as sea-orm entities. Instants are UTC; zones are IANA names beside them.
+//! The scheduling database's tables as sea-orm entities. Instants are UTC; zones are IANA names beside them. Kinds,
+//! statuses and change actions are active enums over the string columns, holding the strings they always held.
 
 pub mod event {
     use sea_orm::entity::prelude::*;
+
+    pub use crate::domain::event::{EventKind, EventStatus};
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "events")]
@@ -10,7 +13,7 @@ pub mod event {
         pub id: Uuid,
         #[sea_orm(unique)]
         pub slug: String,
-        pub kind: String,
+        pub kind: EventKind,
         pub title: String,
         pub title_zh: Option<String>,
         pub summary: Option<String>,
@@ -33,8 +36,8 @@ pub mod event {
         pub venue_country: Option<String>,
         pub organiser_name: String,
         pub organiser_email: String,
-        /// draft, published or cancelled (completed is derived from `ends_at`).
-        pub status: String,
+        /// draft, published or cancelled (completed is derived from `ends_at`, never stored).
+        pub status: EventStatus,
         /// Raised by one for each change attendees' calendars show, after publishing; never lowered.
         pub sequence: i32,
         pub created_by: String,
@@ -63,13 +66,15 @@ pub mod event {
 pub mod agenda_item {
     use sea_orm::entity::prelude::*;
 
+    pub use crate::domain::agenda::ItemKind;
+
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "agenda_items")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub event_id: Uuid,
-        pub kind: String,
+        pub kind: ItemKind,
         pub title: String,
         pub title_zh: Option<String>,
         pub starts_at: DateTimeUtc,
@@ -198,6 +203,8 @@ pub mod room {
 pub mod event_change {
     use sea_orm::entity::prelude::*;
 
+    pub use crate::domain::event::ChangeAction;
+
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "event_changes")]
     pub struct Model {
@@ -206,8 +213,7 @@ pub mod event_change {
         pub id: Uuid,
         pub event_id: Uuid,
         pub item_id: Option<Uuid>,
-        /// published, updated, item_added, item_updated, item_removed, cancelled
-        pub action: String,
+        pub action: ChangeAction,
         /// The changed fields with their values before and after, as JSON.
         #[sea_orm(column_type = "Text")]
         pub changes: String,

@@ -2,6 +2,7 @@
 //! domain events.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveEnum;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -12,10 +13,10 @@ use uuid::Uuid;
 
 use super::changes::{ChangeRecord, lock, record_change, write_history};
 use super::entities::{event, event_change, venue};
-use super::{Actor, Subscribers, event_details, is_unique_violation, stored_status};
+use super::{Actor, Subscribers, event_details, is_unique_violation};
 use crate::Error;
 use crate::domain::event::{
-    CALENDAR_FIELDS, EventDetails, EventKind, EventPatch, EventStatus, FieldChange,
+    CALENDAR_FIELDS, ChangeAction, EventDetails, EventKind, EventPatch, EventStatus, FieldChange,
     calendar_visible, diff,
 };
 use crate::domain::fields::{slug, slugify};
@@ -64,7 +65,7 @@ pub async fn create(
     let mut model = event::ActiveModel {
         id: Set(id),
         slug: Set(slug.clone()),
-        status: Set(EventStatus::Draft.as_str().to_owned()),
+        status: Set(EventStatus::Draft),
         sequence: Set(0),
         created_by: Set(actor.subject.clone()),
         created_at: Set(now),
@@ -85,7 +86,7 @@ pub async fn create(
 }
 
 fn set_details(model: &mut event::ActiveModel, d: &EventDetails, now: DateTime<Utc>) {
-    model.kind = Set(d.kind.as_str().to_owned());
+    model.kind = Set(d.kind);
     model.title = Set(d.title.clone());
     model.title_zh = Set(d.title_zh.clone());
     model.summary = Set(d.summary.clone());
@@ -191,7 +192,7 @@ pub async fn list(
     let now = Utc::now();
     let mut query = event::Entity::find();
     if let Some(kind) = filter.kind {
-        query = query.filter(event::Column::Kind.eq(kind.as_str()));
+        query = query.filter(event::Column::Kind.eq(kind));
     }
     if !filter.include_drafts {
         // Once published, an event stays visible (also when cancelled); a draft never was.
@@ -200,12 +201,12 @@ pub async fn list(
     query = match filter.status {
         None => query,
         Some(EventStatus::Completed) => query
-            .filter(event::Column::Status.eq(EventStatus::Published.as_str()))
+            .filter(event::Column::Status.eq(EventStatus::Published))
             .filter(event::Column::EndsAt.lte(now)),
         Some(EventStatus::Published) => query
-            .filter(event::Column::Status.eq(EventStatus::Published.as_str()))
+            .filter(event::Column::Status.eq(EventStatus::Published))
             .filter(event::Column::EndsAt.gt(now)),
-        Some(status) => query.filter(event::Column::Status.eq(status.as_str())),
+        Some(status) => query.filter(event::Column::Status.eq(status)),
     };
     if let Some(from) = filter.from {
         query = query.filter(event::Column::EndsAt.gt(from));
@@ -243,7 +244,7 @@ pub async fn update(
 ) -> Result<event::Model, Error> {
     let txn = db::begin_write(db).await?;
     let current = lock(&txn, key).await?;
-    let status = stored_status(&current)?;
+    let status = current.status;
     if status == EventStatus::Cancelled {
         return Err(Problem::conflict("event-cancelled", "a cancelled event cannot change").into());
     }
@@ -299,7 +300,7 @@ pub async fn update(
             ChangeRecord {
                 event_id: id,
                 item_id: None,
-                action: "updated",
+                action: ChangeAction::Updated,
                 changes,
                 calendar_visible: visible,
                 sequence,
@@ -324,7 +325,7 @@ pub async fn publish(
 ) -> Result<event::Model, Error> {
     let txn = db::begin_write(db).await?;
     let current = lock(&txn, key).await?;
-    match stored_status(&current)? {
+    match current.status {
         EventStatus::Published | EventStatus::Completed => return Ok(current),
         EventStatus::Cancelled => {
             return Err(Problem::conflict(
@@ -340,7 +341,7 @@ pub async fn publish(
     let id = current.id;
     let sequence = current.sequence;
     let mut model: event::ActiveModel = current.into();
-    model.status = Set(EventStatus::Published.as_str().to_owned());
+    model.status = Set(EventStatus::Published);
     model.published_at = Set(Some(now));
     model.updated_at = Set(now);
     let published = model.update(&txn).await?;
@@ -359,7 +360,7 @@ pub async fn publish(
         &ChangeRecord {
             event_id: id,
             item_id: None,
-            action: "published",
+            action: ChangeAction::Published,
             changes: status_change,
             // The first invite carries this sequence; nothing in a calendar changes yet.
             calendar_visible: false,
@@ -372,7 +373,7 @@ pub async fn publish(
     let event = DomainEvent::EventPublished(EventPublished {
         event_id: id,
         sequence,
-        kind: published.kind.clone(),
+        kind: published.kind.to_value(),
         title: published.title.clone(),
         title_zh: published.title_zh.clone(),
         starts_at: published.starts_at,
@@ -396,7 +397,7 @@ pub async fn cancel(
 ) -> Result<event::Model, Error> {
     let txn = db::begin_write(db).await?;
     let current = lock(&txn, key).await?;
-    let status = stored_status(&current)?;
+    let status = current.status;
     if status == EventStatus::Cancelled {
         return Ok(current);
     }
@@ -405,7 +406,7 @@ pub async fn cancel(
     let id = current.id;
     let sequence = current.sequence + i32::from(was_published);
     let mut model: event::ActiveModel = current.into();
-    model.status = Set(EventStatus::Cancelled.as_str().to_owned());
+    model.status = Set(EventStatus::Cancelled);
     model.cancelled_at = Set(Some(now));
     model.cancel_reason = Set(reason.clone());
     model.updated_at = Set(now);
@@ -417,7 +418,7 @@ pub async fn cancel(
             &ChangeRecord {
                 event_id: id,
                 item_id: None,
-                action: "cancelled",
+                action: ChangeAction::Cancelled,
                 changes: vec![FieldChange {
                     field: "status".into(),
                     before: json!("published"),
@@ -467,7 +468,7 @@ pub async fn for_feed(
 ) -> Result<Vec<event::Model>, Error> {
     let mut query = event::Entity::find().filter(event::Column::PublishedAt.is_not_null());
     if let Some(kind) = kind {
-        query = query.filter(event::Column::Kind.eq(kind.as_str()));
+        query = query.filter(event::Column::Kind.eq(kind));
     }
     Ok(query
         .order_by_asc(event::Column::StartsAt)

@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use super::changes::{ChangeRecord, lock, record_change};
 use super::entities::{agenda_item, event, item_speaker, person, room};
-use super::{Actor, Subscribers, event_details, item_details, stored_status};
+use super::{Actor, Subscribers, event_details, item_details};
 use crate::Error;
 use crate::domain::agenda::{self, EventFrame, ItemDetails, ItemInput, ItemPatch};
 use crate::domain::conflicts::Scheduled;
-use crate::domain::event::{EventStatus, FieldChange, calendar_visible, diff};
+use crate::domain::event::{ChangeAction, EventStatus, FieldChange, calendar_visible, diff};
 use crate::domain::time::TimeZone;
 use cloverleaf_service_kit::{FieldError, Problem, db};
 
@@ -41,7 +41,7 @@ async fn lock_for_agenda<C: ConnectionTrait>(
     key: &str,
 ) -> Result<(event::Model, EventFrame, bool), Error> {
     let event = lock(txn, key).await?;
-    let status = stored_status(&event)?;
+    let status = event.status;
     if status == EventStatus::Cancelled {
         return Err(Problem::conflict(
             "event-cancelled",
@@ -108,7 +108,7 @@ fn set_item(
     item: &ItemDetails,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    model.kind = Set(item.kind.as_str().to_owned());
+    model.kind = Set(item.kind);
     model.title = Set(item.title.clone());
     model.title_zh = Set(item.title_zh.clone());
     model.starts_at = Set(item.span.starts_at);
@@ -211,7 +211,7 @@ pub async fn add(
             ChangeRecord {
                 event_id,
                 item_id: Some(id),
-                action: "item_added",
+                action: ChangeAction::ItemAdded,
                 changes,
                 calendar_visible: true,
                 sequence,
@@ -283,7 +283,7 @@ pub async fn update(
             ChangeRecord {
                 event_id,
                 item_id: Some(item_id),
-                action: "item_updated",
+                action: ChangeAction::ItemUpdated,
                 changes,
                 calendar_visible: visible,
                 sequence,
@@ -332,7 +332,7 @@ pub async fn remove(
             ChangeRecord {
                 event_id,
                 item_id: Some(item_id),
-                action: "item_removed",
+                action: ChangeAction::ItemRemoved,
                 changes,
                 calendar_visible: true,
                 sequence,
@@ -416,7 +416,7 @@ pub async fn for_conflicts(
     };
     let last = own.iter().map(|i| i.model.ends_at).max().unwrap_or(first);
     let cancelled: Vec<Uuid> = event::Entity::find()
-        .filter(event::Column::Status.eq(EventStatus::Cancelled.as_str()))
+        .filter(event::Column::Status.eq(EventStatus::Cancelled))
         .all(db)
         .await?
         .into_iter()

@@ -19,8 +19,8 @@ use sea_orm::{DbErr, SqlErr};
 use uuid::Uuid;
 
 use crate::Error;
-use crate::domain::agenda::{Details, ItemDetails, ItemKind};
-use crate::domain::event::{EventDetails, EventKind, EventStatus, Organiser, Venue};
+use crate::domain::agenda::{Details, ItemDetails};
+use crate::domain::event::{EventDetails, EventStatus, Organiser, Venue, status_shown};
 use crate::domain::time::{Span, TimeZone};
 use entities::{agenda_item, event};
 
@@ -45,11 +45,10 @@ pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
 /// The stored event as the domain's values.
 pub fn event_details(model: &event::Model) -> Result<EventDetails, Error> {
     let timezone = TimeZone::parse(&model.timezone).map_err(|_| corrupt("timezone", model.id))?;
-    let kind = EventKind::parse(&model.kind).map_err(|_| corrupt("kind", model.id))?;
     let end_timezone = optional_zone(model.end_timezone.as_deref(), "end timezone", model.id)?;
     let span = Span::new(model.starts_at, model.ends_at).map_err(|_| corrupt("span", model.id))?;
     Ok(EventDetails {
-        kind,
+        kind: model.kind,
         title: model.title.clone(),
         title_zh: model.title_zh.clone(),
         slug: Some(model.slug.clone()),
@@ -81,22 +80,13 @@ fn optional_zone(value: Option<&str>, what: &str, id: Uuid) -> Result<Option<Tim
         .transpose()
 }
 
-/// The stored status; `completed` is worked out by [`EventStatus::effective`].
-pub fn stored_status(model: &event::Model) -> Result<EventStatus, Error> {
-    EventStatus::parse(&model.status).map_err(|_| corrupt("status", model.id))
-}
-
-pub fn effective_status(model: &event::Model, now: DateTime<Utc>) -> Result<EventStatus, Error> {
-    Ok(EventStatus::effective(
-        stored_status(model)?,
-        model.ends_at,
-        now,
-    ))
+/// The status people see: the stored one, or `completed` (see [`status_shown`]).
+pub fn effective_status(model: &event::Model, now: DateTime<Utc>) -> EventStatus {
+    status_shown(model.status, model.ends_at, now)
 }
 
 /// The stored item as the domain's values, with its speakers in their order.
 pub fn item_details(model: &agenda_item::Model, speakers: Vec<Uuid>) -> Result<ItemDetails, Error> {
-    let kind = ItemKind::parse(&model.kind).map_err(|_| corrupt("item kind", model.id))?;
     let timezone = optional_zone(model.timezone.as_deref(), "item timezone", model.id)?;
     let end_timezone = optional_zone(model.end_timezone.as_deref(), "item end timezone", model.id)?;
     let span =
@@ -108,7 +98,7 @@ pub fn item_details(model: &agenda_item::Model, speakers: Vec<Uuid>) -> Result<I
         ),
     };
     Ok(ItemDetails {
-        kind,
+        kind: model.kind,
         title: model.title.clone(),
         title_zh: model.title_zh.clone(),
         span,

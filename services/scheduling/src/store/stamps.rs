@@ -69,11 +69,9 @@ pub async fn events<C: ConnectionTrait>(
     let sql = "SELECT COUNT(*) AS events, MAX(updated_at) AS changed FROM events \
                WHERE published_at IS NOT NULL";
     let statement = match kind {
-        Some(kind) => Statement::from_sql_and_values(
-            backend,
-            format!("{sql} AND kind = $1"),
-            [kind.as_str().into()],
-        ),
+        Some(kind) => {
+            Statement::from_sql_and_values(backend, format!("{sql} AND kind = $1"), [kind.into()])
+        }
         None => Statement::from_string(backend, sql),
     };
     EventsStamp::find_by_statement(statement)
