@@ -9,18 +9,43 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The statuses of a registration (the values of [`Registration::status`]); for the OpenAPI schema and for comparing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+use crate::events::RegistrationChange;
+
+/// The statuses of a registration (the values of [`Registration::status`]); for the OpenAPI schema, for comparing,
+/// and — with feature `sea-orm` — registration's `registrations.status` column (a string of at most 24 characters,
+/// the same word as on the wire), so one definition serves the column, registration's rules and the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::N(24))"
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationStatus {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "confirmed"))]
     Confirmed,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "waitlisted"))]
     Waitlisted,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_approval"))]
     PendingApproval,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "cancelled"))]
     Cancelled,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "rejected"))]
     Rejected,
     /// Ended because scheduling cancelled the event.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "event_cancelled"))]
     EventCancelled,
+}
+
+/// A status reads as its wire name: `status == "confirmed"`.
+impl PartialEq<&str> for RegistrationStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 impl RegistrationStatus {
@@ -43,6 +68,31 @@ impl RegistrationStatus {
             Self::Cancelled => "cancelled",
             Self::Rejected => "rejected",
             Self::EventCancelled => "event_cancelled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Still holds (or waits for) a place: one such registration per email and event.
+    pub const fn is_active(self) -> bool {
+        matches!(
+            self,
+            Self::Confirmed | Self::Waitlisted | Self::PendingApproval
+        )
+    }
+
+    /// The domain event announcing that a registration reached this status. `None` for `event_cancelled`: those
+    /// are not announced one by one, since notifications writes to everyone on scheduling's `event.cancelled`.
+    pub const fn event_type(self) -> Option<RegistrationChange> {
+        match self {
+            Self::Confirmed => Some(RegistrationChange::Confirmed),
+            Self::Waitlisted => Some(RegistrationChange::Waitlisted),
+            Self::PendingApproval => Some(RegistrationChange::PendingApproval),
+            Self::Cancelled => Some(RegistrationChange::Cancelled),
+            Self::Rejected => Some(RegistrationChange::Rejected),
+            Self::EventCancelled => None,
         }
     }
 }
