@@ -715,9 +715,6 @@ fn in_list(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// The pause before attempt `failures + 1`: `initial · 2^(failures-1)`, at most `max`, then ±20% jitter so that many
-/// deliveries failing together do not all come back at once.
-
 /// Answers that are about the subscriber as a whole (overloaded, down behind a proxy, refusing our token, no inbox
 /// yet), after which its other deliveries in the round are not worth trying.
 fn about_the_subscriber(status: StatusCode) -> bool {

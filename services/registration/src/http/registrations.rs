@@ -102,14 +102,13 @@ pub async fn register(
 ) -> Result<Response, Error> {
     // An organiser entering registrations (the demo loader, an office typing in a paper list) is no flood from
     // outside: the limits are for the public.
-    if !viewer.is_staff() {
-        if let Err(refused) =
+    if !viewer.is_staff()
+        && let Err(refused) =
             state
                 .limits
                 .registration(client, input.email.as_deref(), input.event_id)
-        {
-            return Ok(refused.into_response());
-        }
+    {
+        return Ok(refused.into_response());
     }
     let idempotency_key = match idempotency_key {
         None => None,
