@@ -11,6 +11,7 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -69,9 +70,10 @@ impl FromStr for ProxyNet {
     }
 }
 
-/// The proxies whose `X-Forwarded-For` is believed.
+/// The proxies whose `X-Forwarded-For` is believed. Shared, not copied: the extractors take it from the state on
+/// every request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<ProxyNet>);
+pub struct TrustedProxies(Arc<[ProxyNet]>);
 
 impl TrustedProxies {
     /// Parses each entry; the error names the first one that is not an address or a network.
@@ -80,13 +82,13 @@ impl TrustedProxies {
             .iter()
             .filter(|e| !e.trim().is_empty())
             .map(|e| e.parse())
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Arc<[_]>, _>>()
             .map(Self)
     }
 
     /// Trusts nobody: every caller is its peer address.
     pub fn none() -> Self {
-        Self(Vec::new())
+        Self(Arc::from([]))
     }
 
     pub fn trusts(&self, ip: IpAddr) -> bool {
@@ -137,6 +139,14 @@ pub fn peer(extensions: &Extensions) -> Option<SocketAddr> {
         .map(|ConnectInfo(addr)| *addr)
 }
 
+/// What both extractors read: the state's proxies and the connection's peer.
+fn trusted_and_peer<S>(parts: &Parts, state: &S) -> (TrustedProxies, Option<SocketAddr>)
+where
+    TrustedProxies: FromRef<S>,
+{
+    (TrustedProxies::from_ref(state), peer(&parts.extensions))
+}
+
 /// The caller's address, as limits count it: [`TrustedProxies::client_address`] of the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub IpAddr);
@@ -149,10 +159,8 @@ where
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let trusted = TrustedProxies::from_ref(state);
-        Ok(Self(
-            trusted.client_address(peer(&parts.extensions), &parts.headers),
-        ))
+        let (trusted, peer) = trusted_and_peer(parts, state);
+        Ok(Self(trusted.client_address(peer, &parts.headers)))
     }
 }
 
@@ -168,10 +176,8 @@ where
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let trusted = TrustedProxies::from_ref(state);
-        Ok(Self(
-            trusted.chain_to_forward(peer(&parts.extensions), &parts.headers),
-        ))
+        let (trusted, peer) = trusted_and_peer(parts, state);
+        Ok(Self(trusted.chain_to_forward(peer, &parts.headers)))
     }
 }
 
