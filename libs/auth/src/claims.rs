@@ -48,6 +48,9 @@ pub struct Claims {
     /// Space-separated scopes (RFC 8693 style); a manage token carries `registration:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The teams the holder is in and their role in each (organisers' tokens; absent = in no team).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<crate::teams::TeamGrant>,
     pub iss: String,
     #[serde(deserialize_with = "one_or_many")]
     pub aud: Vec<String>,

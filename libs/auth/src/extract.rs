@@ -3,7 +3,8 @@
 //! | extractor | admits |
 //! |---|---|
 //! | [`Authenticated`] | any valid token |
-//! | [`Organiser`] | organisers and admins |
+//! | [`Organiser`] | admins and those who may organise: organisers of a team, or in no team (not viewers or check-in staff) |
+//! | [`Staff`] | admins and every organiser account, whatever its team role (each handler then applies [`crate::access`]) |
 //! | [`Admin`] | admins |
 //! | [`ServiceCaller`] | other Cloverleaf services |
 //! | [`ManageToken`] | a participant's manage token for the registration named in the path |
@@ -102,8 +103,14 @@ role_extractor!(
     Authenticated, |claims| { let _ = &claims; true }, ""
 );
 role_extractor!(
-    /// An organiser or an admin.
-    Organiser, |claims| claims.is_organiser_or_admin(), "organisers only"
+    /// An admin, or an organiser who may create events: of some team, or in no team. Viewers and check-in staff
+    /// are refused (403).
+    Organiser, |claims| claims.may_organise(), "organisers only"
+);
+role_extractor!(
+    /// An admin or any organiser account (team organisers, viewers, check-in staff); the handler decides per event
+    /// with [`crate::access`].
+    Staff, |claims| claims.is_organiser_or_admin(), "organisers only"
 );
 role_extractor!(
     /// An admin.

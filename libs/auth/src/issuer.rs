@@ -20,6 +20,8 @@ pub struct TokenRequest {
     pub subject: String,
     pub role: Role,
     pub scope: Option<String>,
+    /// The holder's teams (organisers' access tokens).
+    pub teams: Vec<crate::teams::TeamGrant>,
     pub audience: Vec<String>,
     pub ttl: Duration,
 }
@@ -31,6 +33,7 @@ impl TokenRequest {
             subject: registration_id.to_string(),
             role: Role::Participant,
             scope: Some(format!("{REGISTRATION_SCOPE_PREFIX}{registration_id}")),
+            teams: Vec::new(),
             audience: vec![crate::audience::REGISTRATION.to_owned()],
             ttl,
         }
@@ -42,6 +45,7 @@ impl TokenRequest {
             subject: caller.to_owned(),
             role: Role::Service,
             scope: None,
+            teams: Vec::new(),
             audience: vec![audience.to_owned()],
             ttl,
         }
@@ -80,6 +84,7 @@ impl TokenIssuer {
             sub: request.subject,
             role: request.role,
             scope: request.scope,
+            teams: request.teams,
             iss: self.issuer.clone(),
             aud: request.audience,
             exp: now + ttl,

@@ -14,17 +14,19 @@ pub mod issuer;
 pub mod jwks;
 pub mod keys;
 pub mod service_tokens;
+pub mod teams;
 pub mod verifier;
 
 pub use claims::{Claims, Role};
 pub use error::{AuthError, KeyError};
 pub use extract::{
-    Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller, Viewer,
+    Admin, Authenticated, ManageToken, Organiser, RegistrationAccess, ServiceCaller, Staff, Viewer,
 };
 pub use issuer::{IssuedToken, TokenIssuer, TokenRequest};
 pub use jwks::RemoteJwks;
 pub use keys::{SigningKey, jwks_document};
 pub use service_tokens::ServiceTokens;
+pub use teams::{Action, Denied, EventTeams, TeamGrant, TeamRole, access};
 pub use verifier::{KeySource, RoleMapping, TrustedIssuer, Verifier};
 
 /// The audience (`aud`) of each service: a token is accepted only by the services named in its audience.

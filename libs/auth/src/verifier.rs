@@ -228,6 +228,7 @@ fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
                 sub: text("sub"),
                 role,
                 scope: None,
+                teams: Vec::new(),
                 iss: text("iss"),
                 aud,
                 exp: number("exp"),

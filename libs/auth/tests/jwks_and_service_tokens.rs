@@ -49,6 +49,7 @@ fn organiser() -> TokenRequest {
         subject: "o@example.org".into(),
         role: Role::Organiser,
         scope: None,
+        teams: Vec::new(),
         audience: vec![audience::SCHEDULING.into()],
         ttl: Duration::from_secs(60),
     }

@@ -82,6 +82,7 @@ fn organiser_request(ttl: u64) -> TokenRequest {
         subject: "organiser@example.org".into(),
         role: Role::Organiser,
         scope: None,
+        teams: Vec::new(),
         audience: audience::ALL.iter().map(|a| a.to_string()).collect(),
         ttl: Duration::from_secs(ttl),
     }

@@ -252,6 +252,12 @@ pub struct Event {
     pub cancel_reason: Option<String>,
     #[serde(default)]
     pub links: EventLinks,
+    /// The team (partner) the event belongs to; `None` for an event of no team (programme-wide, made before teams).
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
+    /// Other teams that co-organise it.
+    #[serde(default)]
+    pub shared_with: Vec<Uuid>,
 }
 
 impl Event {

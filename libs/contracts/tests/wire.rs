@@ -314,6 +314,8 @@ fn event() -> Event {
             calendar: format!("/v1/events/{}/calendar.ics", id(1)),
             items: format!("/v1/events/{}/items", id(1)),
         },
+        team_id: Some(id(7)),
+        shared_with: vec![id(8)],
     }
 }
 

@@ -231,6 +231,7 @@ impl TestApp {
             subject: format!("{}@example.org", role.as_str()),
             role,
             scope: None,
+            teams: Vec::new(),
             audience: cloverleaf_auth::audience::ALL
                 .iter()
                 .map(|a| (*a).to_owned())

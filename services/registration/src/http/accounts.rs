@@ -117,6 +117,7 @@ pub async fn issue_token(
             subject: found.email.clone(),
             role: role.token_role(),
             scope: None,
+            teams: Vec::new(),
             audience: cloverleaf_auth::audience::ALL
                 .iter()
                 .map(|a| (*a).to_owned())

@@ -123,6 +123,9 @@ pub struct EventInput {
     pub venue: Option<VenueInput>,
     #[schema(required = true)]
     pub organiser: Option<OrganiserInput>,
+    /// The team the event belongs to. Optional when the caller organises for one team only (it is that one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -435,9 +438,18 @@ pub struct EventPatch {
     #[schema(value_type = Option<VenueInput>)]
     pub venue: Option<Option<VenueInput>>,
     pub organiser: Option<OrganiserInput>,
+    /// Move the event to another team (admins only).
+    pub team_id: Option<Uuid>,
+    /// The teams that co-organise the event, replacing the list (its own team's organisers and admins).
+    pub shared_with: Option<Vec<Uuid>>,
 }
 
 impl EventPatch {
+    /// Does it change who the event belongs to?
+    pub fn changes_teams(&self) -> bool {
+        self.team_id.is_some() || self.shared_with.is_some()
+    }
+
     /// The current event as input with this patch applied on top, to be validated as a whole.
     pub fn apply(self, current: &EventDetails) -> EventInput {
         let mut input = EventInput::from(current);
@@ -510,6 +522,7 @@ impl From<&EventDetails> for EventInput {
                 name: Some(d.organiser.name.clone()),
                 email: Some(d.organiser.email.clone()),
             }),
+            team_id: None,
         }
     }
 }

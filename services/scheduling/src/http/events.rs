@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::{Organiser, Viewer};
+use cloverleaf_auth::{Action, Organiser, Staff, Viewer};
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::{FieldError, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::lookup::{load_references, visible_event};
+use super::lookup::{event_for, load_references, visible_event};
 use super::views::{ChangeView, ConflictView, EventView, PublishedView, new_event_view};
 use super::{AppState, actor};
 use crate::Error;
@@ -39,8 +39,11 @@ pub async fn create_event(
     Organiser(claims): Organiser,
     Json(input): Json<EventInput>,
 ) -> Result<impl IntoResponse, Error> {
+    let team = claims
+        .team_for_new_event(input.team_id)
+        .map_err(|why| Problem::invalid(vec![FieldError::new("team_id", "not_your_team", why)]))?;
     let details = input.validate()?;
-    let created = events::create(&state.db, details, &actor(&claims)).await?;
+    let created = events::create(&state.db, details, team, &actor(&claims)).await?;
     let location = format!("/v1/events/{}", created.id);
     Ok((
         StatusCode::CREATED,
@@ -60,9 +63,23 @@ pub struct EventListQuery {
     pub from: Option<String>,
     /// Events that start before this instant (RFC 3339).
     pub to: Option<String>,
+    /// Events of this team (owned or co-organised).
+    pub team_id: Option<Uuid>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
+}
+
+/// Whose drafts a list shows: none to the public, all to admins and services, a team's to those who may read its
+/// events, and the programme-wide ones (of no team) to organisers in no team.
+fn drafts_seen_by(viewer: &Viewer) -> events::Drafts {
+    match viewer.claims() {
+        None => events::Drafts::None,
+        Some(claims) if claims.sees_all_teams() => events::Drafts::All,
+        Some(claims) if !claims.is_organiser_or_admin() => events::Drafts::None,
+        Some(claims) if claims.teams.is_empty() => events::Drafts::OfNoTeam,
+        Some(claims) => events::Drafts::OfTeams(claims.readable_teams().collect()),
+    }
 }
 
 fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Problem> {
@@ -110,7 +127,7 @@ pub async fn list_events(
                 .map_err(|e| Problem::invalid(vec![FieldError::new("status", e.code, e.message)]))
         })
         .transpose()?;
-    if status == Some(EventStatus::Draft) && !viewer.is_staff() {
+    if status == Some(EventStatus::Draft) && drafts_seen_by(&viewer) == events::Drafts::None {
         return Ok(Json(Page {
             items: Vec::new(),
             next_cursor: None,
@@ -121,7 +138,8 @@ pub async fn list_events(
         status,
         from: instant("from", query.from.as_deref())?,
         to: instant("to", query.to.as_deref())?,
-        include_drafts: viewer.is_staff(),
+        drafts: drafts_seen_by(&viewer),
+        team: query.team_id,
     };
     let limit = page.limit()?;
     let rows = events::list(&state.db, &filter, page.cursor()?, limit).await?;
@@ -161,8 +179,12 @@ pub async fn update_event(
     State(state): State<AppState>,
     Organiser(claims): Organiser,
     Path(id): Path<String>,
-    Json(patch): Json<EventPatch>,
+    Json(mut patch): Json<EventPatch>,
 ) -> Result<Json<EventView>, Error> {
+    let event = event_for(&state, &id, &claims, Action::Change).await?;
+    if patch.changes_teams() {
+        change_teams(&state, &event, &claims, &mut patch).await?;
+    }
     let updated = events::update(
         &state.db,
         &id,
@@ -173,6 +195,47 @@ pub async fn update_event(
     .await?;
     state.outbox.wake();
     Ok(Json(event_view(&state, &updated).await?))
+}
+
+/// Who an event belongs to changes: `team_id` by admins only, `shared_with` by admins and organisers of the owning
+/// team (a co-organiser cannot share further or unshare the owner). Written before the rest of the patch, which no
+/// longer carries them.
+async fn change_teams(
+    state: &AppState,
+    event: &event::Model,
+    claims: &cloverleaf_auth::Claims,
+    patch: &mut EventPatch,
+) -> Result<(), Error> {
+    let team = patch.team_id.take();
+    let shared = patch.shared_with.take();
+    if team.is_some() && claims.role != cloverleaf_auth::Role::Admin {
+        return Err(Problem::forbidden("only admins move an event to another team").into());
+    }
+    if shared.is_some()
+        && cloverleaf_auth::access(
+            claims,
+            cloverleaf_auth::EventTeams::new(event.team_id, &[]),
+            Action::Change,
+        )
+        .is_err()
+    {
+        return Err(Problem::forbidden(
+            "only the owning team's organisers and admins choose who co-organises",
+        )
+        .into());
+    }
+    let owner = team.or(event.team_id);
+    if let Some(shared) = &shared
+        && (shared.len() > 20 || owner.is_some_and(|o| shared.contains(&o)))
+    {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "shared_with",
+            "invalid",
+            "at most 20 other teams, not the event's own",
+        )])
+        .into());
+    }
+    events::set_teams(&state.db, event.id, owner, shared).await
 }
 
 /// Publish an event: it becomes public and attendees' invites can go out. Allowed with conflicts; the answer
@@ -186,6 +249,7 @@ pub async fn publish_event(
     Organiser(claims): Organiser,
     Path(id): Path<String>,
 ) -> Result<Json<PublishedView>, Error> {
+    event_for(&state, &id, &claims, Action::Change).await?;
     let published =
         events::publish(&state.db, &id, &actor(&claims), state.outbox.subscribers()).await?;
     state.outbox.wake();
@@ -213,6 +277,7 @@ pub async fn cancel_event(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<EventView>, Error> {
+    event_for(&state, &id, &claims, Action::Change).await?;
     // The body is optional: an empty one cancels without a reason.
     let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CancelRequest::default()
@@ -269,12 +334,10 @@ pub(crate) async fn event_conflicts(
     responses((status = 200, body = inline(Page<ConflictView>)), (status = 404, body = Problem)))]
 pub async fn conflicts(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Page<ConflictView>>, Error> {
-    let event = events::find(&state.db, &id)
-        .await?
-        .ok_or_else(|| Problem::not_found("This event"))?;
+    let event = event_for(&state, &id, &claims, Action::Read).await?;
     Ok(Json(Page {
         items: event_conflicts(&state, &event).await?,
         next_cursor: None,
@@ -287,13 +350,11 @@ pub async fn conflicts(
     responses((status = 200, body = inline(Page<ChangeView>)), (status = 404, body = Problem)))]
 pub async fn changes(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<ChangeView>>, Error> {
-    let event = events::find(&state.db, &id)
-        .await?
-        .ok_or_else(|| Problem::not_found("This event"))?;
+    let event = event_for(&state, &id, &claims, Action::Read).await?;
     let limit = page.limit()?;
     let rows = events::changes(&state.db, event.id, page.cursor()?, limit).await?;
     let page = Page::from_rows(rows, limit, |c| c.id, |c| c);

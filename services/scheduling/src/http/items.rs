@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use cloverleaf_auth::{Organiser, Viewer};
+use cloverleaf_auth::{Action, Organiser, Viewer};
 use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Json, Path};
 use cloverleaf_service_kit::pagination::Page;
 use uuid::Uuid;
 
-use super::lookup::{load_references, visible_event};
+use super::lookup::{event_for, load_references, visible_event};
 use super::views::{ItemView, References, new_item_view};
 use super::{AppState, actor};
 use crate::Error;
@@ -60,6 +60,7 @@ pub async fn add_item(
     Path(id): Path<String>,
     Json(input): Json<ItemInput>,
 ) -> Result<impl IntoResponse, Error> {
+    event_for(&state, &id, &claims, Action::Change).await?;
     let added = items::add(
         &state.db,
         &id,
@@ -125,6 +126,7 @@ pub async fn update_item(
     Path((id, item_id)): Path<(String, Uuid)>,
     Json(patch): Json<ItemPatch>,
 ) -> Result<Json<ItemView>, Error> {
+    event_for(&state, &id, &claims, Action::Change).await?;
     let updated = items::update(
         &state.db,
         &id,
@@ -148,6 +150,7 @@ pub async fn delete_item(
     Organiser(claims): Organiser,
     Path((id, item_id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
+    event_for(&state, &id, &claims, Action::Change).await?;
     items::remove(
         &state.db,
         &id,

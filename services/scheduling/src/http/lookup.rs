@@ -1,7 +1,7 @@
 //! Look-ups that several resources' handlers share: an event as the caller may see it, and the people and rooms a
 //! view names. They live here, below `events` and `items`, so that neither of those modules imports the other.
 
-use cloverleaf_auth::Viewer;
+use cloverleaf_auth::{Action, Claims, Denied, EventTeams, Viewer, access};
 use cloverleaf_service_kit::Problem;
 use uuid::Uuid;
 
@@ -9,18 +9,59 @@ use super::AppState;
 use super::views::{References, RoomView};
 use crate::Error;
 use crate::store::entities::event;
-use crate::store::{events, people};
+use crate::store::{events, people, shared_with};
 
-/// An event the caller may see: the public sees events once they are published, staff see drafts too.
+/// An event the caller may see: everyone sees events once they are published; a draft only those who may read its
+/// team's events (its team's organisers and viewers, admins, services) — to anyone else it does not exist.
 pub(crate) async fn visible_event(
     state: &AppState,
     key: &str,
     viewer: &Viewer,
 ) -> Result<event::Model, Error> {
     match events::find(&state.db, key).await? {
-        Some(event) if viewer.is_staff() || event.published_at.is_some() => Ok(event),
+        Some(event) if event.published_at.is_some() => Ok(event),
+        Some(event)
+            if viewer
+                .claims()
+                .is_some_and(|claims| allowed(claims, &event, Action::Read).is_ok()) =>
+        {
+            Ok(event)
+        }
         _ => Err(Problem::not_found("This event").into()),
     }
+}
+
+/// May `claims` do `action` to `event` (the one access rule of `cloverleaf_auth::teams`, on the event's stored
+/// teams)?
+fn allowed(claims: &Claims, event: &event::Model, action: Action) -> Result<(), Error> {
+    let shared = shared_with(event)?;
+    access(claims, EventTeams::new(event.team_id, &shared), action).map_err(|denied| {
+        match denied {
+            // A published event is public: saying it is not there would be a lie; saying no is not a leak.
+            Denied::Hidden if event.published_at.is_some() && action != Action::Read => {
+                Problem::forbidden("this event belongs to another team").into()
+            }
+            Denied::Hidden => Problem::not_found("This event").into(),
+            Denied::Forbidden => {
+                Problem::forbidden("your role in this event's team does not allow this").into()
+            }
+        }
+    })
+}
+
+/// The event `key` if the caller may do `action` to it: 404 when it is not there or must not be known to exist
+/// (another team's draft, another team's private data), 403 when the caller may know of it but not do this.
+pub(crate) async fn event_for(
+    state: &AppState,
+    key: &str,
+    claims: &Claims,
+    action: Action,
+) -> Result<event::Model, Error> {
+    let event = events::find(&state.db, key)
+        .await?
+        .ok_or_else(|| Problem::not_found("This event"))?;
+    allowed(claims, &event, action)?;
+    Ok(event)
 }
 
 /// People and rooms by id, for views that name them.

@@ -71,6 +71,8 @@ pub fn new_event_view(
             calendar: format!("/v1/events/{}/calendar.ics", model.id),
             items: format!("/v1/events/{}/items", model.id),
         },
+        team_id: model.team_id,
+        shared_with: crate::store::shared_with(model)?,
     })
 }
 

@@ -46,6 +46,11 @@ pub mod event {
         pub published_at: Option<DateTimeUtc>,
         pub cancelled_at: Option<DateTimeUtc>,
         pub cancel_reason: Option<String>,
+        /// The team the event belongs to; `None`: programme-wide (made before teams).
+        pub team_id: Option<Uuid>,
+        /// Co-organising teams: a JSON array of team ids (`store::shared_with` reads it).
+        #[sea_orm(column_type = "Text")]
+        pub shared_with: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

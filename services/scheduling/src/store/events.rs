@@ -44,9 +44,11 @@ async fn check_venue<C: ConnectionTrait>(db: &C, details: &EventDetails) -> Resu
     Ok(())
 }
 
+/// A new draft event of `team` (`None`: programme-wide).
 pub async fn create(
     db: &DatabaseConnection,
     details: EventDetails,
+    team: Option<Uuid>,
     actor: &Actor,
 ) -> Result<event::Model, Error> {
     let txn = db::begin_write(db).await?;
@@ -72,6 +74,8 @@ pub async fn create(
         published_at: Set(None),
         cancelled_at: Set(None),
         cancel_reason: Set(None),
+        team_id: Set(team),
+        shared_with: Set("[]".to_owned()),
         ..Default::default()
     };
     set_details(&mut model, &details, now);
@@ -176,8 +180,51 @@ pub struct ListFilter {
     pub from: Option<DateTime<Utc>>,
     /// …and start before this.
     pub to: Option<DateTime<Utc>>,
-    /// The public sees events once published, never drafts.
-    pub include_drafts: bool,
+    /// Whose drafts are listed (the public sees events once published, never drafts).
+    pub drafts: Drafts,
+    /// Only events of this team (owned or co-organised).
+    pub team: Option<Uuid>,
+}
+
+/// Whose drafts a list includes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Drafts {
+    #[default]
+    None,
+    All,
+    /// Drafts of no team (programme-wide organisers').
+    OfNoTeam,
+    /// Drafts owned by or shared with these teams.
+    OfTeams(Vec<Uuid>),
+}
+
+/// Events owned by or shared with `team`. `shared_with` is a JSON array of ids; a quoted id matches only itself.
+fn of_team(team: Uuid) -> Condition {
+    Condition::any()
+        .add(event::Column::TeamId.eq(team))
+        .add(event::Column::SharedWith.contains(format!("\"{team}\"")))
+}
+
+/// Sets who the event belongs to (`shared_with: None` keeps the list).
+pub async fn set_teams(
+    db: &DatabaseConnection,
+    id: Uuid,
+    team: Option<Uuid>,
+    shared_with: Option<Vec<Uuid>>,
+) -> Result<(), Error> {
+    let mut model = event::ActiveModel {
+        id: Set(id),
+        team_id: Set(team),
+        ..Default::default()
+    };
+    if let Some(mut shared) = shared_with {
+        shared.sort();
+        shared.dedup();
+        model.shared_with =
+            Set(serde_json::to_string(&shared).map_err(|e| Error::Corrupt(e.to_string()))?);
+    }
+    model.update(db).await?;
+    Ok(())
 }
 
 /// The key a list pages by: (start, id).
@@ -194,9 +241,26 @@ pub async fn list(
     if let Some(kind) = filter.kind {
         query = query.filter(event::Column::Kind.eq(kind));
     }
-    if !filter.include_drafts {
-        // Once published, an event stays visible (also when cancelled); a draft never was.
-        query = query.filter(event::Column::PublishedAt.is_not_null());
+    // Once published, an event stays visible (also when cancelled); a draft only to its teams.
+    let published = event::Column::PublishedAt.is_not_null();
+    query = match &filter.drafts {
+        Drafts::All => query,
+        Drafts::None => query.filter(published),
+        Drafts::OfNoTeam => query.filter(
+            Condition::any()
+                .add(published)
+                .add(event::Column::TeamId.is_null()),
+        ),
+        Drafts::OfTeams(teams) => query.filter(
+            teams
+                .iter()
+                .fold(Condition::any().add(published), |any, team| {
+                    any.add(of_team(*team))
+                }),
+        ),
+    };
+    if let Some(team) = filter.team {
+        query = query.filter(of_team(team));
     }
     query = match filter.status {
         None => query,

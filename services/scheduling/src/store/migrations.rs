@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(cloverleaf_service_kit::outbox::migration::OutboxDeliveryOrder),
             Box::new(m20261121_000001_create_scheduling::Migration),
             Box::new(m20261201_000001_chinese_texts_end_zones::Migration),
+            Box::new(m20261203_000001_event_teams::Migration),
         ]
     }
 }
@@ -532,6 +533,83 @@ mod m20261201_000001_chinese_texts_end_zones {
                         Table::alter()
                             .table(table)
                             .drop_column(Alias::new(name))
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Each event's team (`team_id`; none for events made before teams, which stay programme-wide) and the teams that
+/// co-organise it (`shared_with`, a JSON array of team ids).
+#[allow(elided_lifetimes_in_paths)]
+mod m20261203_000001_event_teams {
+    use sea_orm_migration::prelude::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261203_000001_event_teams"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum Events {
+        Table,
+        TeamId,
+        SharedWith,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            // One column per statement: SQLite alters one thing at a time.
+            for mut column in [
+                ColumnDef::new(Events::TeamId).uuid().null().to_owned(),
+                ColumnDef::new(Events::SharedWith)
+                    .text()
+                    .not_null()
+                    .default("[]")
+                    .to_owned(),
+            ] {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Events::Table)
+                            .add_column(&mut column)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+            manager
+                .create_index(
+                    Index::create()
+                        .name("events_team_id")
+                        .table(Events::Table)
+                        .col(Events::TeamId)
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name("events_team_id")
+                        .table(Events::Table)
+                        .to_owned(),
+                )
+                .await?;
+            for column in [Events::SharedWith, Events::TeamId] {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Events::Table)
+                            .drop_column(column)
                             .to_owned(),
                     )
                     .await?;

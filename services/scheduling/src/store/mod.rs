@@ -80,6 +80,11 @@ fn optional_zone(value: Option<&str>, what: &str, id: Uuid) -> Result<Option<Tim
         .transpose()
 }
 
+/// The teams that co-organise the event (its `shared_with` column, a JSON array of ids).
+pub fn shared_with(model: &event::Model) -> Result<Vec<Uuid>, Error> {
+    serde_json::from_str(&model.shared_with).map_err(|_| corrupt("shared_with", model.id))
+}
+
 /// The status people see: the stored one, or `completed` (see [`status_shown`]).
 pub fn effective_status(model: &event::Model, now: DateTime<Utc>) -> EventStatus {
     status_shown(model.status, model.ends_at, now)
