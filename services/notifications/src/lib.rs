@@ -35,6 +35,7 @@ pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> Result<
     let verifier = Arc::new(auth::verifier(&base.settings, NAME, None)?);
     let delivery = jobs::delivery::start(&base)?;
     let directory = directory::Directory::new(&base.settings)?;
+    let event_teams = http::event_access::EventTeamsLookup::new(directory.clone());
     let notifier = notify::Notifier::new(
         base.db.clone(),
         &base.settings,
@@ -49,6 +50,7 @@ pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> Result<
         verifier,
         delivery,
         inbox,
+        event_teams,
     };
     let (api, openapi) = http::router(state).split_for_parts();
     Ok(base.into_service(api, openapi))

@@ -114,12 +114,17 @@ impl System {
     }
 
     pub async fn organiser_token(&self) -> String {
+        self.login(ORGANISER).await
+    }
+
+    /// An access token for an account whose password is [`PASSWORD`].
+    pub async fn login(&self, email: &str) -> String {
         let (status, body) = self
             .json(
                 reqwest::Method::POST,
                 "/v1/auth/token",
                 None,
-                Some(json!({ "email": ORGANISER, "password": PASSWORD })),
+                Some(json!({ "email": email, "password": PASSWORD })),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -135,7 +140,21 @@ impl System {
 
 /// An organiser account, as `cloverleaf accounts create` makes it.
 async fn create_organiser(settings: &Settings) {
-    use cloverleaf_registration::domain::accounts::{AccountEmail, AccountRole, Password};
+    create_account(
+        settings,
+        ORGANISER,
+        cloverleaf_registration::domain::accounts::AccountRole::Organiser,
+    )
+    .await;
+}
+
+/// An account with [`PASSWORD`], as `cloverleaf accounts create` makes it (the first admin has no other way in).
+pub async fn create_account(
+    settings: &Settings,
+    email: &str,
+    role: cloverleaf_registration::domain::accounts::AccountRole,
+) {
+    use cloverleaf_registration::domain::accounts::{AccountEmail, Password};
     use cloverleaf_registration::store::accounts::{NewAccount, create_account};
     let db =
         cloverleaf_service_kit::db::connect(&settings.database_url(ServiceName::Registration), 1)
@@ -144,13 +163,13 @@ async fn create_organiser(settings: &Settings) {
     create_account(
         &db,
         NewAccount {
-            email: AccountEmail::parse(ORGANISER).expect("email"),
+            email: AccountEmail::parse(email).expect("email"),
             name: "PerMed Office".to_owned(),
-            role: AccountRole::Organiser,
+            role,
             password: Password::parse(PASSWORD).expect("password"),
         },
     )
     .await
-    .expect("organiser account");
+    .expect("account");
     let _ = db.close().await;
 }

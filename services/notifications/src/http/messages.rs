@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::Organiser;
+use cloverleaf_auth::{Action, Staff};
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::{FieldError, Problem};
@@ -102,9 +102,27 @@ pub struct MessageDetail {
         (status = 422, body = Problem)))]
 pub async fn list_messages(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Query(query): Query<MessageQuery>,
 ) -> Result<Json<MessageList>, Error> {
+    // The whole log spans every team's events: admins only; everyone else reads one event's.
+    match query.event_id {
+        Some(event_id) => {
+            state
+                .event_teams
+                .check(&claims, event_id, Action::Read)
+                .await?
+        }
+        None if claims.sees_all_teams() => {}
+        None => {
+            return Err(Problem::invalid(vec![FieldError::new(
+                "event_id",
+                "required",
+                "name the event whose messages to list (only admins read the whole log)",
+            )])
+            .into());
+        }
+    }
     let status = query
         .status
         .as_deref()
@@ -143,10 +161,21 @@ pub async fn list_messages(
     security(("bearer" = [])), responses((status = 200, body = MessageDetail), (status = 404, body = Problem)))]
 pub async fn get_message(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Json<MessageDetail>, Error> {
     let found = messages::find(&state.db, id).await?;
+    match found.event_id {
+        Some(event_id) => {
+            state
+                .event_teams
+                .check(&claims, event_id, Action::Read)
+                .await?
+        }
+        // A message of no event (none is written today) is the whole programme's: admins'.
+        None if claims.sees_all_teams() => {}
+        None => return Err(Problem::not_found("This message").into()),
+    }
     Ok(Json(MessageDetail {
         message: MessageView::from(&found),
         text: mime::plain_text(&found.raw),

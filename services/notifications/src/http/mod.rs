@@ -1,6 +1,7 @@
 //! The HTTP layer of the notifications service: one module per resource, each with its handlers, request and response types
 //! and OpenAPI description.
 
+pub mod event_access;
 pub mod inbox;
 pub mod messages;
 pub mod reminders;
@@ -30,6 +31,9 @@ pub struct AppState {
     /// The inbox worker; woken when an event arrives.
     #[from_ref(skip)]
     pub inbox: WorkerHandle,
+    /// Who each event belongs to, as scheduling says (for the access rule on messages and reminders).
+    #[from_ref(skip)]
+    pub event_teams: event_access::EventTeamsLookup,
 }
 
 #[derive(OpenApi)]

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::Organiser;
+use cloverleaf_auth::{Action, Staff};
 use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Json, Query};
 use sea_orm::ActiveEnum;
@@ -61,9 +61,13 @@ pub struct ReminderList {
         (status = 422, body = Problem)))]
 pub async fn list_reminders(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Query(query): Query<ReminderQuery>,
 ) -> Result<Json<ReminderList>, Error> {
+    state
+        .event_teams
+        .check(&claims, query.event_id, Action::Read)
+        .await?;
     let items = reminders::of_event(&state.db, query.event_id)
         .await?
         .into_iter()

@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Uri};
-use cloverleaf_auth::{AuthError, RegistrationAccess, Viewer};
+use cloverleaf_auth::{Action, AuthError, Claims, RegistrationAccess, Viewer};
 use uuid::Uuid;
 
 use super::AppState;
@@ -64,11 +64,13 @@ fn invalid_short() -> AuthError {
     AuthError::InvalidToken("this manage link is not valid".into())
 }
 
-/// An organiser (any registration) or the participant of the registration in the path.
+/// Staff (an organiser, viewer or check-in account, an admin: their claims, checked per event with
+/// [`Access::check_event`]) or the participant of the registration in the path.
 #[derive(Debug, Clone)]
 pub struct Access {
     registration_id: Uuid,
-    organiser: bool,
+    /// Staff's claims; `None` for the participant.
+    staff: Option<Claims>,
 }
 
 impl Access {
@@ -77,7 +79,25 @@ impl Access {
     }
 
     pub fn is_organiser(&self) -> bool {
-        self.organiser
+        self.staff.is_some()
+    }
+
+    pub fn staff(&self) -> Option<&Claims> {
+        self.staff.as_ref()
+    }
+
+    /// For staff, the access rule on the registration's event (its participant may do everything this route
+    /// offers to their own registration).
+    pub async fn check_event(
+        &self,
+        state: &AppState,
+        event_id: Uuid,
+        action: Action,
+    ) -> Result<(), crate::Error> {
+        match &self.staff {
+            None => Ok(()),
+            Some(claims) => super::event_access::check(state, claims, event_id, action).await,
+        }
     }
 }
 
@@ -98,23 +118,24 @@ impl FromRequestParts<AppState> for Access {
             }
             return Ok(Self {
                 registration_id: opened,
-                organiser: false,
+                staff: None,
             });
         }
         as_bearer(parts, &token)?;
         Ok(
             match RegistrationAccess::from_request_parts(parts, state).await? {
                 RegistrationAccess::Organiser {
-                    registration_id, ..
+                    registration_id,
+                    claims,
                 } => Self {
                     registration_id,
-                    organiser: true,
+                    staff: Some(claims),
                 },
                 RegistrationAccess::Participant {
                     registration_id, ..
                 } => Self {
                     registration_id,
-                    organiser: false,
+                    staff: None,
                 },
             },
         )

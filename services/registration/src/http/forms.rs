@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::Organiser;
+use cloverleaf_auth::{Action, Organiser};
 use cloverleaf_service_kit::Problem;
 use cloverleaf_service_kit::extract::{Json, Path};
 use serde::Serialize;
@@ -81,7 +81,7 @@ pub(crate) fn view(
         (status = 503, body = Problem)))]
 pub async fn put_form(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Organiser(claims): Organiser,
     Path(event_id): Path<Uuid>,
     Json(input): Json<FormInput>,
 ) -> Result<Json<FormView>, Error> {
@@ -91,6 +91,8 @@ pub async fn put_form(
         .fetch(event_id)
         .await?
         .ok_or_else(|| Problem::not_found("This event"))?;
+    // Fresh from scheduling (above), so a form is never written for an event that just changed hands.
+    super::event_access::permit(&claims, &event, Action::Change)?;
     if event.status == "cancelled" {
         return Err(Refusal::EventCancelled.into());
     }

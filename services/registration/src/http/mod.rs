@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub mod access;
 pub mod accounts;
 pub mod error;
+pub mod event_access;
 pub mod forms;
 pub mod inbox;
 pub mod jwks;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::{Organiser, Role, ServiceCaller, Viewer};
+use cloverleaf_auth::{Action, Role, ServiceCaller, Staff, Viewer};
 use cloverleaf_service_kit::extract::{self, Json, Path, Query};
 use cloverleaf_service_kit::forwarded::ClientAddress;
 use cloverleaf_service_kit::pagination::PageQuery;
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::access::{Access, Holder, ListViewer};
+use super::event_access;
 use crate::Error;
 use crate::domain::forms::check_answers;
 use crate::domain::language;
@@ -231,6 +232,14 @@ pub async fn list_registrations(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
+    if let Some(claims) = viewer.claims() {
+        let action = if wants_csv {
+            Action::Export
+        } else {
+            Action::Read
+        };
+        event_access::check(&state, claims, query.event_id, action).await?;
+    }
     if wants_csv {
         let lang = language::pick(
             query.lang.as_deref(),
@@ -408,6 +417,7 @@ pub async fn get_registration(
     access: Access,
 ) -> Result<Json<RegistrationView>, Error> {
     let r = registrations::find(&state.db, access.registration_id()).await?;
+    access.check_event(&state, r.event_id, Action::Read).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
     Ok(Json(view(&r, position)?))
 }
@@ -464,6 +474,9 @@ pub async fn update_registration(
     Json(patch): Json<RegistrationPatch>,
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, access.registration_id()).await?;
+    access
+        .check_event(&state, current.event_id, Action::Change)
+        .await?;
     seats::may_change(current.status)?;
     let form = registrations::find_form(&state.db, current.event_id)
         .await?
@@ -507,7 +520,10 @@ pub async fn cancel_registration(
     State(state): State<AppState>,
     access: Access,
 ) -> Result<Json<RegistrationView>, Error> {
-    registrations::find(&state.db, access.registration_id()).await?;
+    let current = registrations::find(&state.db, access.registration_id()).await?;
+    access
+        .check_event(&state, current.event_id, Action::Change)
+        .await?;
     let (cancelled, _) = registrations::cancel(
         &state.db,
         access.registration_id(),
@@ -523,9 +539,11 @@ pub async fn cancel_registration(
     responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_registration(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Json<RegistrationView>, Error> {
+    let current = registrations::find(&state.db, id).await?;
+    event_access::check(&state, &claims, current.event_id, Action::Change).await?;
     let (approved, position) =
         registrations::approve(&state.db, id, state.outbox.subscribers()).await?;
     state.outbox.wake();
@@ -537,9 +555,11 @@ pub async fn approve_registration(
     responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reject_registration(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Json<RegistrationView>, Error> {
+    let current = registrations::find(&state.db, id).await?;
+    event_access::check(&state, &claims, current.event_id, Action::Change).await?;
     let (rejected, _) = registrations::reject(&state.db, id, state.outbox.subscribers()).await?;
     state.outbox.wake();
     Ok(Json(view(&rejected, None)?))
@@ -551,9 +571,11 @@ pub async fn reject_registration(
     responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn check_in(
     State(state): State<AppState>,
-    _organiser: Organiser,
+    Staff(claims): Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Json<RegistrationView>, Error> {
+    let current = registrations::find(&state.db, id).await?;
+    event_access::check(&state, &claims, current.event_id, Action::CheckIn).await?;
     let checked = registrations::check_in(&state.db, id).await?;
     Ok(Json(view(&checked, None)?))
 }
@@ -583,6 +605,9 @@ pub async fn export_registration(
     access: Access,
 ) -> Result<Response, Error> {
     let r = registrations::find(&state.db, access.registration_id()).await?;
+    access
+        .check_event(&state, r.event_id, Action::Export)
+        .await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
     let registration = view(&r, position)?;
     let questions = match registrations::find_form(&state.db, r.event_id).await? {
@@ -624,6 +649,10 @@ pub async fn erase_registration(
     State(state): State<AppState>,
     access: Access,
 ) -> Result<StatusCode, Error> {
+    let current = registrations::find(&state.db, access.registration_id()).await?;
+    access
+        .check_event(&state, current.event_id, Action::Change)
+        .await?;
     registrations::erase(
         &state.db,
         access.registration_id(),
