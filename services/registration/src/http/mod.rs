@@ -17,12 +17,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod error;
 pub mod forms;
 pub mod inbox;
 pub mod jwks;
 pub mod limits;
 pub mod registrations;
+pub mod teams;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -51,7 +53,7 @@ pub struct AppState {
 #[openapi(
     info(
         title = "Cloverleaf registration",
-        description = "Owns accounts, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
+        description = "Owns accounts, teams and their members, the audit trail, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
     ),
     modifiers(&BearerAuth),
     components(schemas(cloverleaf_service_kit::Problem, cloverleaf_service_kit::FieldError))
@@ -62,6 +64,8 @@ pub fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(jwks::jwks))
         .merge(accounts::routes())
+        .merge(teams::routes())
+        .merge(audit::routes())
         .merge(forms::routes())
         .merge(registrations::routes())
         .merge(inbox::routes())
