@@ -133,7 +133,9 @@ pub fn owner_of(collection: &str) -> Option<ServiceName> {
     let collection = collection.split('.').next().unwrap_or(collection);
     match collection {
         "events" | "people" | "venues" => Some(ServiceName::Scheduling),
-        "auth" | "accounts" | "forms" | "registrations" => Some(ServiceName::Registration),
+        "auth" | "accounts" | "teams" | "audit" | "forms" | "registrations" => {
+            Some(ServiceName::Registration)
+        }
         "inbox" | "messages" | "reminders" => Some(ServiceName::Notifications),
         _ => None,
     }
@@ -567,6 +569,8 @@ mod tests {
         assert_eq!(owner_of("venues"), Some(ServiceName::Scheduling));
         assert_eq!(owner_of("auth"), Some(ServiceName::Registration));
         assert_eq!(owner_of("accounts"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("teams"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("audit"), Some(ServiceName::Registration));
         assert_eq!(owner_of("forms"), Some(ServiceName::Registration));
         assert_eq!(owner_of("registrations"), Some(ServiceName::Registration));
         assert_eq!(owner_of("inbox"), Some(ServiceName::Notifications));

@@ -61,6 +61,15 @@ pub enum Refusal {
     /// No such account.
     #[error("this account was not found")]
     AccountNotFound,
+    /// No such team, or (for a caller who is not in it) one this caller may not know of.
+    #[error("this team was not found")]
+    TeamNotFound,
+    /// Creating or renaming a team to the name of another.
+    #[error("a team named {name} exists already")]
+    TeamNameTaken { name: String },
+    /// Removing an account that is not a member of the team.
+    #[error("this account is not a member of this team")]
+    MemberNotFound,
     /// An admin disabling or demoting their own account: `field` is the one refused, `message` says why.
     #[error("{message}")]
     OwnAccount {

@@ -1,6 +1,7 @@
 //! Organisers' and admins' logins and accounts.
 //!
-//! - `POST /v1/auth/token`: email and password in, a short-lived access token good at every service out. A wrong
+//! - `POST /v1/auth/token`: email and password in, a short-lived access token good at every service out, carrying
+//!   the account's teams and its role in each (`Claims.teams`). A wrong
 //!   password, an unknown address and a disabled account get the same 401, after the same argon2 work; repeated
 //!   failures for an address are slowed down, never locked ([`crate::domain::accounts`]); attempts from one client
 //!   address, and for one account from one client address, are limited (429, [`super::limits`]).
@@ -111,13 +112,16 @@ pub async fn issue_token(
     };
     let role = store::role_of(&found)?;
     store::login_succeeded(&state.db, &email, found.id, now).await?;
+    // The account's teams and its role in each, read at every login (a changed role counts from the next one).
+    // Admins' memberships ride along too: harmless, since an admin sees every team's data anyway.
+    let teams = crate::store::teams::grants_of(&state.db, found.id).await?;
     let issued = state
         .issuer
         .issue(TokenRequest {
             subject: found.email.clone(),
             role: role.token_role(),
             scope: None,
-            teams: Vec::new(),
+            teams,
             audience: cloverleaf_auth::audience::ALL
                 .iter()
                 .map(|a| (*a).to_owned())

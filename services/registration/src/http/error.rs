@@ -38,6 +38,14 @@ impl From<Refusal> for Problem {
                 )])
             }
             Refusal::AccountNotFound => Problem::not_found("This account"),
+            Refusal::TeamNotFound => Problem::not_found("This team"),
+            Refusal::TeamNameTaken { .. } => Problem::conflict("team-name-taken", detail)
+                .with_errors(vec![FieldError::new(
+                    "name",
+                    "taken",
+                    "another team has this name",
+                )]),
+            Refusal::MemberNotFound => Problem::not_found("This team member"),
             Refusal::OwnAccount { field, message } => Problem::conflict("own-account", message)
                 .with_errors(vec![FieldError::new(field, "own_account", message)]),
         }

@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod error;
 pub mod event_access;
 pub mod forms;
@@ -24,6 +25,7 @@ pub mod inbox;
 pub mod jwks;
 pub mod limits;
 pub mod registrations;
+pub mod teams;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -52,7 +54,7 @@ pub struct AppState {
 #[openapi(
     info(
         title = "Cloverleaf registration",
-        description = "Owns accounts, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
+        description = "Owns accounts, teams and their members, the audit trail, signing keys, registration forms, registrations, waiting lists and check-ins. Errors are RFC 9457 problem+json."
     ),
     modifiers(&BearerAuth),
     components(schemas(cloverleaf_service_kit::Problem, cloverleaf_service_kit::FieldError))
@@ -63,6 +65,8 @@ pub fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(jwks::jwks))
         .merge(accounts::routes())
+        .merge(teams::routes())
+        .merge(audit::routes())
         .merge(forms::routes())
         .merge(registrations::routes())
         .merge(inbox::routes())

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::registrations::migration::CreateRegistrations),
             Box::new(cloverleaf_service_kit::inbox::migration::CreateInboxReceived),
             Box::new(super::registrations::migration::FormsEventCancelled),
+            Box::new(super::teams::migration::CreateTeamsAndAudit),
         ]
     }
 }
