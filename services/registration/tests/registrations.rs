@@ -512,9 +512,23 @@ async fn when_scheduling_is_down_registering_answers_503_and_writes_nothing() {
         "application/problem+json"
     );
     assert!(system.outbox().await.is_empty());
-    let list = system
-        .organiser_get(&format!("/v1/registrations?event_id={event}"))
+    let path = format!("/v1/registrations?event_id={event}");
+    // An organiser's list needs the event's team from scheduling: closed (503), never open, while it cannot say.
+    let (status, _) = system
+        .send(
+            reqwest::Method::GET,
+            &path,
+            None,
+            Some(&system.organiser.clone()),
+        )
         .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // Admins see every team's registrations without asking: nothing was written.
+    let admin = system.registration.token_for(cloverleaf_auth::Role::Admin);
+    let (status, list) = system
+        .send(reqwest::Method::GET, &path, None, Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["items"], json!([]));
 }
 

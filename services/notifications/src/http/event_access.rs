@@ -56,6 +56,19 @@ impl EventTeamsLookup {
             .map_err(|problem| Error::Problem((*problem).clone()))
     }
 
+    async fn decide(
+        &self,
+        claims: &Claims,
+        event_id: Uuid,
+        action: Action,
+    ) -> Result<Result<(), Denied>, Error> {
+        let (owner, shared) = self
+            .teams(event_id)
+            .await?
+            .ok_or_else(|| Problem::not_found("This event"))?;
+        Ok(access(claims, EventTeams::new(owner, &shared), action))
+    }
+
     /// May `claims` do `action` to the data of event `event_id`?
     pub async fn check(
         &self,
@@ -66,11 +79,13 @@ impl EventTeamsLookup {
         if claims.sees_all_teams() {
             return Ok(());
         }
-        let (owner, shared) = self
-            .teams(event_id)
-            .await?
-            .ok_or_else(|| Problem::not_found("This event"))?;
-        access(claims, EventTeams::new(owner, &shared), action).map_err(|denied| match denied {
+        let mut decision = self.decide(claims, event_id, action).await?;
+        if decision.is_err() {
+            // The remembered teams may predate a share or a move (seconds old): a refusal is decided on fresh ones.
+            self.known.invalidate(&event_id).await;
+            decision = self.decide(claims, event_id, action).await?;
+        }
+        decision.map_err(|denied| match denied {
             Denied::Hidden => Problem::not_found("This event").into(),
             Denied::Forbidden => {
                 Problem::forbidden("your role in this event's team does not allow this").into()

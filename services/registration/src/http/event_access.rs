@@ -29,7 +29,18 @@ pub(crate) async fn check(
         .event(event_id)
         .await?
         .ok_or_else(|| Problem::not_found("This event"))?;
-    permit(claims, &event, action)
+    match permit(claims, &event, action) {
+        Ok(()) => Ok(()),
+        // The remembered answer may predate a share or a move (seconds old): a refusal is decided on a fresh one.
+        Err(_) => {
+            let fresh = state
+                .events
+                .fetch(event_id)
+                .await?
+                .ok_or_else(|| Problem::not_found("This event"))?;
+            permit(claims, &fresh, action)
+        }
+    }
 }
 
 /// The same rule on an event already fetched from scheduling.

@@ -23,10 +23,12 @@ use super::AppState;
 use super::access::{Access, Holder, ListViewer};
 use super::event_access;
 use crate::Error;
+use crate::domain::audit::AuditAction;
 use crate::domain::forms::check_answers;
 use crate::domain::language;
 use crate::domain::registration::{RegistrationInput, Status};
 use crate::domain::seats;
+use crate::store::audit::{self, NewAuditEntry};
 use crate::store::registrations::{
     self, IdempotencyKey, NewRegistration, Registered, form_settings, registration,
 };
@@ -239,6 +241,9 @@ pub async fn list_registrations(
             Action::Read
         };
         event_access::check(&state, claims, query.event_id, action).await?;
+        if wants_csv && claims.role != Role::Service {
+            record_export(&state, claims, query.event_id, None).await?;
+        }
     }
     if wants_csv {
         let lang = language::pick(
@@ -278,6 +283,30 @@ pub async fn list_registrations(
         counts,
     })
     .into_response())
+}
+
+/// Staff's download of personal data (an event's CSV, one registration's data) goes in the audit trail before the
+/// data goes out.
+async fn record_export(
+    state: &AppState,
+    claims: &cloverleaf_auth::Claims,
+    event_id: Uuid,
+    registration_id: Option<Uuid>,
+) -> Result<(), Error> {
+    audit::record(
+        &cloverleaf_service_kit::db::writer(&state.db),
+        NewAuditEntry {
+            actor: claims.sub.clone(),
+            action: AuditAction::Exported,
+            event_id: Some(event_id),
+            registration_id,
+            detail: serde_json::json!({
+                "what": if registration_id.is_some() { "registration_data" } else { "registrations_csv" },
+            }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A cell as spreadsheet programs should read it: text starting with `= + - @` would be run as a formula, so it
@@ -545,7 +574,7 @@ pub async fn approve_registration(
     let current = registrations::find(&state.db, id).await?;
     event_access::check(&state, &claims, current.event_id, Action::Change).await?;
     let (approved, position) =
-        registrations::approve(&state.db, id, state.outbox.subscribers()).await?;
+        registrations::approve(&state.db, id, &claims.sub, state.outbox.subscribers()).await?;
     state.outbox.wake();
     Ok(Json(view(&approved, position)?))
 }
@@ -560,7 +589,8 @@ pub async fn reject_registration(
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, id).await?;
     event_access::check(&state, &claims, current.event_id, Action::Change).await?;
-    let (rejected, _) = registrations::reject(&state.db, id, state.outbox.subscribers()).await?;
+    let (rejected, _) =
+        registrations::reject(&state.db, id, &claims.sub, state.outbox.subscribers()).await?;
     state.outbox.wake();
     Ok(Json(view(&rejected, None)?))
 }
@@ -576,7 +606,7 @@ pub async fn check_in(
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, id).await?;
     event_access::check(&state, &claims, current.event_id, Action::CheckIn).await?;
-    let checked = registrations::check_in(&state.db, id).await?;
+    let checked = registrations::check_in(&state.db, id, &claims.sub).await?;
     Ok(Json(view(&checked, None)?))
 }
 
@@ -608,6 +638,9 @@ pub async fn export_registration(
     access
         .check_event(&state, r.event_id, Action::Export)
         .await?;
+    if let Some(claims) = access.staff() {
+        record_export(&state, claims, r.event_id, Some(r.id)).await?;
+    }
     let position = registrations::waitlist_position(&state.db, &r).await?;
     let registration = view(&r, position)?;
     let questions = match registrations::find_form(&state.db, r.event_id).await? {
@@ -656,6 +689,9 @@ pub async fn erase_registration(
     registrations::erase(
         &state.db,
         access.registration_id(),
+        access
+            .staff()
+            .map_or("participant", |claims| claims.sub.as_str()),
         state.outbox.subscribers(),
     )
     .await?;

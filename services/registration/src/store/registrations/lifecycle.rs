@@ -17,10 +17,12 @@ use super::announce::{announce, announce_erased, event_type_of, scrub_outbox};
 use super::entities::{form, registration};
 use super::queries::{find, waitlist_position};
 use crate::Error;
+use crate::domain::audit::AuditAction;
 use crate::domain::forms::FormSettings;
 use crate::domain::refusal::Refusal;
 use crate::domain::registration::{PROMOTED, Status};
 use crate::domain::seats::{self, Approving, Ending, Seats};
+use crate::store::audit::{self, NewAuditEntry};
 use cloverleaf_service_kit::db;
 
 /// What happened to whom in one transaction: the caller announces nothing itself — the outbox rows are written
@@ -158,22 +160,42 @@ pub async fn cancel(
     id: Uuid,
     subscribers: &[String],
 ) -> Result<(registration::Model, Outcome), Error> {
-    end(db, id, Status::Cancelled, subscribers).await
+    end(db, id, Status::Cancelled, None, subscribers).await
 }
 
 /// Organisers turn an applicant (or anyone not yet attending) away; a confirmed seat is freed as by cancelling.
+/// `actor` is recorded in the audit trail with the rejection, in the same transaction.
 pub async fn reject(
     db: &DatabaseConnection,
     id: Uuid,
+    actor: &str,
     subscribers: &[String],
 ) -> Result<(registration::Model, Outcome), Error> {
-    end(db, id, Status::Rejected, subscribers).await
+    end(db, id, Status::Rejected, Some(actor), subscribers).await
 }
 
+/// The audit entry of a change to one registration: ids and statuses only, never who the participant is.
+fn entry(
+    actor: &str,
+    action: AuditAction,
+    r: &registration::Model,
+    before: Status,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: actor.to_owned(),
+        action,
+        event_id: Some(r.event_id),
+        registration_id: Some(r.id),
+        detail: serde_json::json!({ "status_before": before.as_str(), "status_after": r.status.as_str() }),
+    }
+}
+
+/// Ends a registration; with `audited_by`, the ending is recorded in the audit trail as a rejection.
 async fn end(
     db: &DatabaseConnection,
     id: Uuid,
     to: Status,
+    audited_by: Option<&str>,
     subscribers: &[String],
 ) -> Result<(registration::Model, Outcome), Error> {
     let txn = db::begin_write(db).await?;
@@ -184,12 +206,16 @@ async fn end(
         Ending::Ends { freed_seat } => freed_seat,
     };
     let now = Utc::now();
+    let before = current.status;
     let mut model: registration::ActiveModel = current.into();
     model.status = Set(to);
     model.waitlist_seq = Set(None);
     model.cancelled_at = Set(Some(now));
     model.updated_at = Set(now);
     let ended = model.update(&txn).await?;
+    if let Some(actor) = audited_by {
+        audit::record(&txn, entry(actor, AuditAction::Rejected, &ended, before)).await?;
+    }
     announce(&txn, event_type_of(to)?, &ended, None, subscribers).await?;
     let mut form = form;
     if freed_seat {
@@ -206,6 +232,7 @@ async fn end(
 pub async fn approve(
     db: &DatabaseConnection,
     id: Uuid,
+    actor: &str,
     subscribers: &[String],
 ) -> Result<(registration::Model, Option<i64>), Error> {
     let txn = db::begin_write(db).await?;
@@ -220,6 +247,7 @@ pub async fn approve(
     };
     let now = Utc::now();
     let to = place.status;
+    let before = current.status;
     let mut model: registration::ActiveModel = current.into();
     model.status = Set(to);
     model.waitlist_seq = Set(place.waitlist_seq);
@@ -228,6 +256,7 @@ pub async fn approve(
         model.confirmed_at = Set(Some(now));
     }
     let approved = model.update(&txn).await?;
+    audit::record(&txn, entry(actor, AuditAction::Approved, &approved, before)).await?;
     let mut form_model: form::ActiveModel = form.into();
     form_model.confirmed_count = Set(seats.confirmed());
     form_model.next_waitlist_seq = Set(seats.next_waitlist_seq());
@@ -238,8 +267,12 @@ pub async fn approve(
     Ok((approved, position))
 }
 
-/// Records arrival once; checking in again keeps the first time.
-pub async fn check_in(db: &DatabaseConnection, id: Uuid) -> Result<registration::Model, Error> {
+/// Records arrival once; checking in again keeps the first time (and records nothing more in the audit trail).
+pub async fn check_in(
+    db: &DatabaseConnection,
+    id: Uuid,
+    actor: &str,
+) -> Result<registration::Model, Error> {
     let txn = db::begin_write(db).await?;
     let current = registration::Entity::find_by_id(id)
         .one(&txn)
@@ -254,6 +287,8 @@ pub async fn check_in(db: &DatabaseConnection, id: Uuid) -> Result<registration:
     model.checked_in_at = Set(Some(now));
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
+    let status = updated.status;
+    audit::record(&txn, entry(actor, AuditAction::CheckedIn, &updated, status)).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -289,9 +324,12 @@ pub async fn update_details(
 
 /// Removes everything that identifies the participant and keeps the rest (status, times), so counts stay right. An
 /// active registration is cancelled first, freeing its seat for the waiting list.
+/// `actor` (an organiser's `sub`, or `participant` for their own) is recorded in the audit trail with the erasure,
+/// in the same transaction; the entry names the registration by id only.
 pub async fn erase(
     db: &DatabaseConnection,
     id: Uuid,
+    actor: &str,
     subscribers: &[String],
 ) -> Result<Outcome, Error> {
     let current = find(db, id).await?;
@@ -320,6 +358,8 @@ pub async fn erase(
     model.erased_at = Set(Some(now));
     model.updated_at = Set(now);
     let erased = model.update(&txn).await?;
+    let status = erased.status;
+    audit::record(&txn, entry(actor, AuditAction::Erased, &erased, status)).await?;
     scrub_outbox(&txn, erased.id).await?;
     announce_erased(&txn, &erased, subscribers).await?;
     txn.commit().await?;
