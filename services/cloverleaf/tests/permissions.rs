@@ -26,6 +26,7 @@ const ROLES: [&str; 7] = [
     "organiser in no team",
     "anonymous",
 ];
+const ADMIN: usize = 0;
 const ORG_A: usize = 1;
 
 const ADMIN_EMAIL: &str = "admin@permed.example.org";
@@ -124,6 +125,48 @@ async fn ok_json(system: &System, method: Method, path: &str, token: &str, body:
     let (status, answer) = system.json(method, path, Some(token), Some(body)).await;
     assert!(status.is_success(), "{path}: {status} {answer}");
     answer
+}
+
+/// A session cookie of the organiser pages, logged in through the login form as a person would.
+async fn portal_session(system: &System, email: &str) -> String {
+    let response = system
+        .http
+        .get(system.edge("/organiser/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csrf = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("cl_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let response = system
+        .http
+        .post(system.edge("/organiser/login"))
+        .header("cookie", format!("cl_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} logs in");
+    let session = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("cl_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    format!("cl_session={session}")
 }
 
 fn id_of(value: &Value) -> String {
@@ -637,6 +680,88 @@ async fn every_role_gets_exactly_what_its_team_allows_through_the_edge() {
                 "A's draft in the event list — {}: not listed",
                 ROLES[role]
             ));
+        }
+    }
+
+    // The dashboard's list (`mine=true`): the events each login works on — check-in staff too — and no other team's.
+    let works_on = [true, true, true, true, false, false, false];
+    for (role, wanted) in works_on.into_iter().enumerate() {
+        let (status, text) = m
+            .call(
+                role,
+                Method::GET,
+                "/v1/events?mine=true&limit=500",
+                None,
+                false,
+            )
+            .await;
+        m.cells += 1;
+        let listed = text.contains(&published);
+        if status != StatusCode::OK || listed != wanted {
+            m.failures.push(format!(
+                "mine=true as {}: {status}, lists A's event: {listed}",
+                ROLES[role]
+            ));
+        }
+        if !wanted {
+            m.forbidden.push(format!(
+                "A's event on the dashboard's list — {}: not listed",
+                ROLES[role]
+            ));
+        }
+    }
+
+    // The same through the pages: each login's dashboard opens (check-in staff's too, without counts) and lists A's
+    // workshop only for A's people and admins; another team's draft is a 404 page.
+    let logins = [
+        ADMIN_EMAIL,
+        "org.a@example.org",
+        "viewer.a@example.org",
+        "door.a@example.org",
+        "org.b@example.org",
+        support::ORGANISER,
+    ];
+    for (role, email) in logins.into_iter().enumerate() {
+        let cookie = portal_session(&system, email).await;
+        let page = |path: String| {
+            let cookie = cookie.clone();
+            let system = &system;
+            async move {
+                let response = system
+                    .http
+                    .get(system.edge(&path))
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .expect("page");
+                (response.status(), response.text().await.expect("text"))
+            }
+        };
+        let (status, dashboard) = page("/organiser".into()).await;
+        m.cells += 1;
+        let listed = dashboard.contains("A&#x27;s workshop") || dashboard.contains("A's workshop");
+        if status != StatusCode::OK || listed != works_on[role] {
+            m.failures.push(format!(
+                "dashboard page as {}: {status}, lists A's workshop: {listed}",
+                ROLES[role]
+            ));
+        }
+        let (status, _) = page(format!("/organiser/events/{draft}")).await;
+        m.cells += 1;
+        let wanted = if [ADMIN, ORG_A, 2].contains(&role) {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        if status != wanted {
+            m.failures.push(format!(
+                "A's draft's page as {}: {status} (wanted {wanted})",
+                ROLES[role]
+            ));
+        }
+        if wanted == StatusCode::NOT_FOUND {
+            m.forbidden
+                .push(format!("A's draft's organiser page — {}: 404", ROLES[role]));
         }
     }
 

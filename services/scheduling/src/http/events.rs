@@ -65,20 +65,36 @@ pub struct EventListQuery {
     pub to: Option<String>,
     /// Events of this team (owned or co-organised).
     pub team_id: Option<Uuid>,
+    /// `true`: only the events the caller works on — its teams' (owned or co-organised, whatever its role), the
+    /// events of no team for an organiser in no team, every event for admins. The organisers' dashboard.
+    #[serde(default)]
+    pub mine: bool,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
 
+/// The events a caller works on (`?mine=true`): every team it is in, whatever its role (check-in staff find the
+/// events they check people in at); nothing for the public.
+fn worked_on_by(viewer: &Viewer) -> events::Scope {
+    match viewer.claims() {
+        None => events::Scope::None,
+        Some(claims) if claims.sees_all_teams() => events::Scope::All,
+        Some(claims) if !claims.is_organiser_or_admin() => events::Scope::None,
+        Some(claims) if claims.teams.is_empty() => events::Scope::OfNoTeam,
+        Some(claims) => events::Scope::OfTeams(claims.teams.iter().map(|g| g.team).collect()),
+    }
+}
+
 /// Whose drafts a list shows: none to the public, all to admins and services, a team's to those who may read its
 /// events, and the programme-wide ones (of no team) to organisers in no team.
-fn drafts_seen_by(viewer: &Viewer) -> events::Drafts {
+fn drafts_seen_by(viewer: &Viewer) -> events::Scope {
     match viewer.claims() {
-        None => events::Drafts::None,
-        Some(claims) if claims.sees_all_teams() => events::Drafts::All,
-        Some(claims) if !claims.is_organiser_or_admin() => events::Drafts::None,
-        Some(claims) if claims.teams.is_empty() => events::Drafts::OfNoTeam,
-        Some(claims) => events::Drafts::OfTeams(claims.readable_teams().collect()),
+        None => events::Scope::None,
+        Some(claims) if claims.sees_all_teams() => events::Scope::All,
+        Some(claims) if !claims.is_organiser_or_admin() => events::Scope::None,
+        Some(claims) if claims.teams.is_empty() => events::Scope::OfNoTeam,
+        Some(claims) => events::Scope::OfTeams(claims.readable_teams().collect()),
     }
 }
 
@@ -127,7 +143,7 @@ pub async fn list_events(
                 .map_err(|e| Problem::invalid(vec![FieldError::new("status", e.code, e.message)]))
         })
         .transpose()?;
-    if status == Some(EventStatus::Draft) && drafts_seen_by(&viewer) == events::Drafts::None {
+    if status == Some(EventStatus::Draft) && drafts_seen_by(&viewer) == events::Scope::None {
         return Ok(Json(Page {
             items: Vec::new(),
             next_cursor: None,
@@ -140,6 +156,11 @@ pub async fn list_events(
         to: instant("to", query.to.as_deref())?,
         drafts: drafts_seen_by(&viewer),
         team: query.team_id,
+        only: if query.mine {
+            Some(worked_on_by(&viewer))
+        } else {
+            None
+        },
     };
     let limit = page.limit()?;
     let rows = events::list(&state.db, &filter, page.cursor()?, limit).await?;

@@ -181,20 +181,22 @@ pub struct ListFilter {
     /// …and start before this.
     pub to: Option<DateTime<Utc>>,
     /// Whose drafts are listed (the public sees events once published, never drafts).
-    pub drafts: Drafts,
+    pub drafts: Scope,
     /// Only events of this team (owned or co-organised).
     pub team: Option<Uuid>,
+    /// Only events of these teams (drafts or not).
+    pub only: Option<Scope>,
 }
 
-/// Whose drafts a list includes.
+/// Whose events a list includes: whose drafts (`drafts`), or whose events at all (`only`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Drafts {
+pub enum Scope {
     #[default]
     None,
     All,
-    /// Drafts of no team (programme-wide organisers').
+    /// Events of no team (programme-wide organisers').
     OfNoTeam,
-    /// Drafts owned by or shared with these teams.
+    /// Events owned by or shared with these teams.
     OfTeams(Vec<Uuid>),
 }
 
@@ -244,14 +246,14 @@ pub async fn list(
     // Once published, an event stays visible (also when cancelled); a draft only to its teams.
     let published = event::Column::PublishedAt.is_not_null();
     query = match &filter.drafts {
-        Drafts::All => query,
-        Drafts::None => query.filter(published),
-        Drafts::OfNoTeam => query.filter(
+        Scope::All => query,
+        Scope::None => query.filter(published),
+        Scope::OfNoTeam => query.filter(
             Condition::any()
                 .add(published)
                 .add(event::Column::TeamId.is_null()),
         ),
-        Drafts::OfTeams(teams) => query.filter(
+        Scope::OfTeams(teams) => query.filter(
             teams
                 .iter()
                 .fold(Condition::any().add(published), |any, team| {
@@ -262,6 +264,17 @@ pub async fn list(
     if let Some(team) = filter.team {
         query = query.filter(of_team(team));
     }
+    query = match &filter.only {
+        None | Some(Scope::All) => query,
+        // Nothing: an id no event has.
+        Some(Scope::None) => query.filter(event::Column::Id.is_null()),
+        Some(Scope::OfNoTeam) => query.filter(event::Column::TeamId.is_null()),
+        Some(Scope::OfTeams(teams)) => query.filter(
+            teams
+                .iter()
+                .fold(Condition::any(), |any, team| any.add(of_team(*team))),
+        ),
+    };
     query = match filter.status {
         None => query,
         Some(EventStatus::Completed) => query
