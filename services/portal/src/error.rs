@@ -36,6 +36,10 @@ pub enum Error {
     SignInNeeded,
     #[error("not allowed")]
     Forbidden,
+    /// An organiser page the login's role in the event's team does not allow (a viewer's change, check-in staff's
+    /// registrations list).
+    #[error("not allowed for this role")]
+    NotForThisRole,
     /// A POST without the form's CSRF token (or an old one).
     #[error("the form's security token is missing or out of date")]
     Csrf,
@@ -68,7 +72,7 @@ impl Error {
             Self::Decode { .. } => StatusCode::BAD_GATEWAY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::SignInNeeded => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Csrf | Self::NotForThisRole => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) | Self::Countries(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -82,6 +86,7 @@ impl Error {
             503 => "unavailable",
             404 => "not_found",
             401 | 403 if matches!(self, Self::Csrf) => "csrf",
+            403 if matches!(self, Self::NotForThisRole) => "role",
             401 | 403 => "forbidden",
             409 => "conflict",
             400 => "bad_request",

@@ -44,7 +44,7 @@ fn staff(error: Error) -> Error {
     if error.is_status(401) {
         Error::SignInNeeded
     } else if error.is_status(403) {
-        Error::Forbidden
+        Error::NotForThisRole
     } else {
         error
     }
@@ -52,12 +52,22 @@ fn staff(error: Error) -> Error {
 
 /// The `sub` of the organiser's token (their email address), for filling in forms; not trusted for anything.
 fn login_email(token: &str) -> Option<String> {
+    let claims: serde_json::Value = token_payload(token)?;
+    claims["sub"].as_str().map(str::to_owned)
+}
+
+/// The token's claims, unverified: the page only leaves out what the services would refuse (they decide).
+fn token_payload<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims["sub"].as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// May this login create events (not a team's viewer or check-in staff only)? For showing the button.
+fn may_organise(token: &str) -> bool {
+    token_payload::<cloverleaf_auth::Claims>(token).is_none_or(|claims| claims.may_organise())
 }
 
 // ---- login ----
@@ -174,7 +184,12 @@ pub async fn dashboard(State(state): State<AppState>, visitor: Visitor) -> Resul
     state.render(
         &visitor,
         "organiser/dashboard.html",
-        context! { rows => rows, statuses => statuses(), organiser => login_email(token) },
+        context! {
+            rows => rows,
+            statuses => statuses(),
+            organiser => login_email(token),
+            may_organise => may_organise(token),
+        },
     )
 }
 
