@@ -8,7 +8,7 @@
 //! could change what it only reads; check-in staff could read the registrations they only check in; another team's
 //! draft leaked by its 403 where it must look absent (404).
 //!
-//! At the end the matrix is printed (cells tried, and every forbidden cell) for the closing note.
+//! At the end the matrix (cells tried, and every forbidden cell) is written to `target/tmp/permission-matrix.md`.
 
 mod support;
 
@@ -804,14 +804,20 @@ async fn every_role_gets_exactly_what_its_team_allows_through_the_edge() {
     )
     .await;
 
-    println!(
-        "permission matrix: {} cells tried, {} forbidden:",
+    // The matrix as the closing note gives it: written beside the build, `target/tmp/permission-matrix.md`.
+    let mut report = format!(
+        "permission matrix: {} cells tried, {} forbidden:\n",
         m.cells,
         m.forbidden.len()
     );
     for cell in &m.forbidden {
-        println!("  {cell}");
+        report.push_str(&format!("- {cell}\n"));
     }
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("permission-matrix.md"),
+        report,
+    )
+    .expect("write the matrix");
     assert!(
         m.failures.is_empty(),
         "{} cells wrong:\n{}",
