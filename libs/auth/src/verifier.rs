@@ -13,6 +13,7 @@ use crate::claims::{Claims, Role};
 use crate::error::AuthError;
 use crate::jwks::RemoteJwks;
 use crate::keys::SigningKey;
+use crate::teams::TeamGrant;
 
 /// Where an issuer's public keys come from.
 #[derive(Clone)]
@@ -50,6 +51,9 @@ pub enum RoleMapping {
     External {
         claim: String,
         map: Vec<(String, Role)>,
+        /// Values of `claim` that make the holder a member of a team; a holder with only these is an organiser
+        /// account whose rights are its teams'.
+        teams: Vec<(String, TeamGrant)>,
     },
 }
 
@@ -189,7 +193,7 @@ fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
             }
             Ok(claims)
         }
-        RoleMapping::External { claim, map } => {
+        RoleMapping::External { claim, map, teams } => {
             let values: Vec<&str> = match raw.get(claim) {
                 Some(Value::String(one)) => vec![one.as_str()],
                 Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
@@ -204,7 +208,16 @@ fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
                     Role::Admin => 0,
                     Role::Organiser => 1,
                     _ => 2,
-                })
+                });
+            let mut grants: Vec<TeamGrant> = teams
+                .iter()
+                .filter(|(value, _)| values.contains(&value.as_str()))
+                .map(|(_, grant)| *grant)
+                .collect();
+            grants.sort_by_key(|g| (g.team, g.role.as_str()));
+            grants.dedup();
+            let role = role
+                .or((!grants.is_empty()).then_some(Role::Organiser))
                 .ok_or_else(|| {
                     AuthError::Forbidden(format!("no Cloverleaf role is mapped from {claim}"))
                 })?;
@@ -228,7 +241,7 @@ fn claims_for(issuer: &TrustedIssuer, raw: Value) -> Result<Claims, AuthError> {
                 sub: text("sub"),
                 role,
                 scope: None,
-                teams: Vec::new(),
+                teams: grants,
                 iss: text("iss"),
                 aud,
                 exp: number("exp"),

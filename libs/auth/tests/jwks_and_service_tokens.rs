@@ -9,8 +9,8 @@ use axum::Router;
 use axum::routing::get;
 use cloverleaf_auth::verifier::RoleMapping;
 use cloverleaf_auth::{
-    AuthError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TokenRequest,
-    TrustedIssuer, Verifier, audience, jwks_document,
+    AuthError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TeamGrant, TeamRole,
+    TokenIssuer, TokenRequest, TrustedIssuer, Verifier, audience, jwks_document,
 };
 use tokio::sync::RwLock;
 
@@ -217,8 +217,10 @@ async fn service_tokens_are_cached_then_renewed_before_expiry() {
 }
 
 #[tokio::test]
-async fn an_external_issuer_maps_a_claim_to_roles() {
+async fn an_external_issuer_maps_a_claim_to_roles_and_teams() {
     let keycloak = SigningKey::generate();
+    let charite = uuid::Uuid::now_v7();
+    let fudan = uuid::Uuid::now_v7();
     let verifier = Verifier::new(
         audience::SCHEDULING,
         vec![TrustedIssuer {
@@ -229,6 +231,29 @@ async fn an_external_issuer_maps_a_claim_to_roles() {
                 map: vec![
                     ("permed-office".into(), Role::Organiser),
                     ("it".into(), Role::Admin),
+                ],
+                teams: vec![
+                    (
+                        "charite-biobank".into(),
+                        TeamGrant {
+                            team: charite,
+                            role: TeamRole::Organiser,
+                        },
+                    ),
+                    (
+                        "charite-door".into(),
+                        TeamGrant {
+                            team: charite,
+                            role: TeamRole::CheckIn,
+                        },
+                    ),
+                    (
+                        "fudan-readers".into(),
+                        TeamGrant {
+                            team: fudan,
+                            role: TeamRole::Viewer,
+                        },
+                    ),
                 ],
             },
         }],
@@ -260,4 +285,47 @@ async fn an_external_issuer_maps_a_claim_to_roles() {
         verifier.verify(&sign(serde_json::json!(["staff"]))).await,
         Err(AuthError::Forbidden(_))
     ));
+    // Groups that are teams: memberships in the token, and an organiser account whose rights are its teams'.
+    let claims = verifier
+        .verify(&sign(serde_json::json!([
+            "staff",
+            "charite-door",
+            "fudan-readers"
+        ])))
+        .await
+        .expect("mapped to teams");
+    assert_eq!(claims.role, Role::Organiser);
+    let mut teams = claims.teams.clone();
+    teams.sort_by_key(|g| g.team);
+    assert_eq!(
+        teams,
+        [
+            TeamGrant {
+                team: charite,
+                role: TeamRole::CheckIn
+            },
+            TeamGrant {
+                team: fudan,
+                role: TeamRole::Viewer
+            },
+        ]
+    );
+    assert!(
+        !claims.may_organise(),
+        "a check-in and a viewer membership create no events"
+    );
+    let claims = verifier
+        .verify(&sign(serde_json::json!([
+            "permed-office",
+            "charite-biobank"
+        ])))
+        .await
+        .expect("mapped");
+    assert_eq!(
+        claims.teams,
+        [TeamGrant {
+            team: charite,
+            role: TeamRole::Organiser
+        }]
+    );
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use cloverleaf_auth::verifier::RoleMapping;
 use cloverleaf_auth::{
-    KeyError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TokenIssuer, TrustedIssuer,
-    Verifier,
+    KeyError, KeySource, RemoteJwks, Role, ServiceTokens, SigningKey, TeamGrant, TeamRole,
+    TokenIssuer, TrustedIssuer, Verifier,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -151,12 +151,33 @@ pub fn verifier(
                 }),
             })
             .collect::<Result<_, _>>()?;
+        let teams = external
+            .teams
+            .iter()
+            .map(|(value, grant)| match TeamRole::parse(&grant.role) {
+                Some(role) => Ok((
+                    value.clone(),
+                    TeamGrant {
+                        team: grant.team,
+                        role,
+                    },
+                )),
+                None => Err(AuthSetupError::Invalid {
+                    setting: format!("auth.external_issuers[{index}].teams.{value}.role"),
+                    message: format!(
+                        "{:?} is not a team role (organiser, viewer, check_in)",
+                        grant.role
+                    ),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
         issuers.push(TrustedIssuer {
             issuer: external.issuer.clone(),
             keys: KeySource::Remote(Arc::new(RemoteJwks::new(external.jwks_url.clone()))),
             roles: RoleMapping::External {
                 claim: external.role_claim.clone(),
                 map,
+                teams,
             },
         });
     }

@@ -107,6 +107,18 @@ pub struct ExternalIssuerSettings {
     pub role_claim: String,
     /// Claim value → `organiser` or `admin`.
     pub roles: BTreeMap<String, String>,
+    /// Claim value → a membership of one team (`{ team = "<team id>", role = "organiser" | "viewer" | "check_in" }`):
+    /// the institution's groups become Cloverleaf teams. A value mapped here and not in `roles` still admits its
+    /// holder, as an organiser account whose rights are its teams'.
+    #[serde(default)]
+    pub teams: BTreeMap<String, ExternalTeamSettings>,
+}
+
+/// One team membership an external issuer's claim value grants.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExternalTeamSettings {
+    pub team: uuid::Uuid,
+    pub role: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
