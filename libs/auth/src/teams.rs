@@ -114,6 +114,18 @@ pub enum Denied {
     Forbidden,
 }
 
+impl Denied {
+    /// The answer every service gives for event data: 404 as if it were not there, or 403 naming the role.
+    pub fn problem(self) -> cloverleaf_problem::Problem {
+        match self {
+            Self::Hidden => cloverleaf_problem::Problem::not_found("This event"),
+            Self::Forbidden => cloverleaf_problem::Problem::forbidden(
+                "your role in this event's team does not allow this",
+            ),
+        }
+    }
+}
+
 /// The one access rule (see the module's table).
 pub fn access(claims: &Claims, event: EventTeams<'_>, action: Action) -> Result<(), Denied> {
     match claims.role {

@@ -85,11 +85,6 @@ impl EventTeamsLookup {
             self.known.invalidate(&event_id).await;
             decision = self.decide(claims, event_id, action).await?;
         }
-        decision.map_err(|denied| match denied {
-            Denied::Hidden => Problem::not_found("This event").into(),
-            Denied::Forbidden => {
-                Problem::forbidden("your role in this event's team does not allow this").into()
-            }
-        })
+        decision.map_err(|denied| denied.problem().into())
     }
 }

@@ -6,7 +6,7 @@
 //! Another team's registrations are private data whose existence must not leak: denied as 404, like a registration
 //! that is not there. A member of the event's team whose role does not allow the action gets 403.
 
-use cloverleaf_auth::{Action, Claims, Denied, EventTeams, access};
+use cloverleaf_auth::{Action, Claims, EventTeams, access};
 use cloverleaf_service_kit::Problem;
 use uuid::Uuid;
 
@@ -50,10 +50,5 @@ pub(crate) fn permit(claims: &Claims, event: &EventSummary, action: Action) -> R
         EventTeams::new(event.team_id, &event.shared_with),
         action,
     )
-    .map_err(|denied| match denied {
-        Denied::Hidden => Problem::not_found("This event").into(),
-        Denied::Forbidden => {
-            Problem::forbidden("your role in this event's team does not allow this").into()
-        }
-    })
+    .map_err(|denied| denied.problem().into())
 }

@@ -41,10 +41,7 @@ fn allowed(claims: &Claims, event: &event::Model, action: Action) -> Result<(), 
             Denied::Hidden if event.published_at.is_some() && action != Action::Read => {
                 Problem::forbidden("this event belongs to another team").into()
             }
-            Denied::Hidden => Problem::not_found("This event").into(),
-            Denied::Forbidden => {
-                Problem::forbidden("your role in this event's team does not allow this").into()
-            }
+            denied => denied.problem().into(),
         }
     })
 }
