@@ -99,7 +99,9 @@ pub struct MessageDetail {
 
 #[utoipa::path(get, path = "/v1/messages", tag = "messages", params(MessageQuery), security(("bearer" = [])),
     responses((status = 200, body = MessageList), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 404, description = "no such event, or another team's", body = Problem),
+        (status = 422, description = "a bad filter, or no `event_id` from someone who is not an admin", body = Problem),
+        (status = 503, description = "scheduling cannot say whose event it is", body = Problem)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Staff(claims): Staff,
@@ -158,7 +160,9 @@ pub async fn list_messages(
 }
 
 #[utoipa::path(get, path = "/v1/messages/{id}", tag = "messages", params(("id" = Uuid, Path)),
-    security(("bearer" = [])), responses((status = 200, body = MessageDetail), (status = 404, body = Problem)))]
+    security(("bearer" = [])), responses((status = 200, body = MessageDetail), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, description = "no such message, or another team's", body = Problem),
+        (status = 503, description = "scheduling cannot say whose event it is", body = Problem)))]
 pub async fn get_message(
     State(state): State<AppState>,
     Staff(claims): Staff,

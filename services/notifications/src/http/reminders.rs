@@ -58,7 +58,9 @@ pub struct ReminderList {
 /// An event's reminders, soonest first.
 #[utoipa::path(get, path = "/v1/reminders", tag = "reminders", params(ReminderQuery), security(("bearer" = [])),
     responses((status = 200, body = ReminderList), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 404, description = "no such event, or another team's", body = Problem),
+        (status = 422, body = Problem),
+        (status = 503, description = "scheduling cannot say whose event it is", body = Problem)))]
 pub async fn list_reminders(
     State(state): State<AppState>,
     Staff(claims): Staff,

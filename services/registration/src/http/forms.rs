@@ -77,7 +77,7 @@ pub(crate) fn view(
 /// of the waiting list as now fit; lowering it removes nobody.
 #[utoipa::path(put, path = "/v1/forms/{event_id}", tag = "forms", request_body = FormInput,
     params(("event_id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = FormView), (status = 404, body = Problem), (status = 422, body = Problem),
+    responses((status = 200, body = FormView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, body = Problem), (status = 422, body = Problem),
         (status = 503, body = Problem)))]
 pub async fn put_form(
     State(state): State<AppState>,

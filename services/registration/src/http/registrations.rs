@@ -205,7 +205,7 @@ pub struct RegistrationList {
 #[utoipa::path(get, path = "/v1/registrations", tag = "registrations", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "the registrations: JSON, or CSV for `Accept: text/csv`",
             content((RegistrationList = "application/json"), (String = "text/csv"))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "another team's event", body = Problem), (status = 422, body = Problem), (status = 503, description = "scheduling cannot say whose event it is", body = Problem)))]
 pub async fn list_registrations(
     State(state): State<AppState>,
     ListViewer(viewer): ListViewer,
@@ -496,7 +496,7 @@ pub struct RegistrationPatch {
 
 #[utoipa::path(patch, path = "/v1/registrations/{id}", tag = "registrations", params(("id" = Uuid, Path)),
     request_body = RegistrationPatch, security(("bearer" = [])),
-    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = RegistrationView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem), (status = 422, body = Problem)))]
 pub async fn update_registration(
     State(state): State<AppState>,
     access: Access,
@@ -544,7 +544,7 @@ pub async fn update_registration(
 /// Cancel (participant or organiser): the seat goes to the first of the waiting list at once.
 #[utoipa::path(post, path = "/v1/registrations/{id}/cancel", tag = "registrations", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = RegistrationView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem), (status = 409, body = Problem)))]
 pub async fn cancel_registration(
     State(state): State<AppState>,
     access: Access,
@@ -565,7 +565,7 @@ pub async fn cancel_registration(
 
 #[utoipa::path(post, path = "/v1/registrations/{id}/approve", tag = "registrations", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = RegistrationView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_registration(
     State(state): State<AppState>,
     Staff(claims): Staff,
@@ -581,7 +581,7 @@ pub async fn approve_registration(
 
 #[utoipa::path(post, path = "/v1/registrations/{id}/reject", tag = "registrations", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = RegistrationView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem), (status = 409, body = Problem)))]
 pub async fn reject_registration(
     State(state): State<AppState>,
     Staff(claims): Staff,
@@ -598,7 +598,7 @@ pub async fn reject_registration(
 /// Record arrival; checking in twice keeps the first time.
 #[utoipa::path(post, path = "/v1/registrations/{id}/check-in", tag = "registrations", params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = RegistrationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = RegistrationView), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem), (status = 409, body = Problem)))]
 pub async fn check_in(
     State(state): State<AppState>,
     Staff(claims): Staff,
@@ -629,7 +629,7 @@ pub struct RegistrationData {
 
 /// Download everything stored about this registration (JSON).
 #[utoipa::path(get, path = "/v1/registrations/{id}/data", tag = "registrations", params(("id" = Uuid, Path)),
-    security(("bearer" = [])), responses((status = 200, body = RegistrationData), (status = 404, body = Problem)))]
+    security(("bearer" = [])), responses((status = 200, body = RegistrationData), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem)))]
 pub async fn export_registration(
     State(state): State<AppState>,
     access: Access,
@@ -677,7 +677,7 @@ pub async fn export_registration(
 /// Erase the participant's personal data (participant or organiser). The registration is cancelled first if it
 /// holds a place; its status and times stay, so counts stay right. The manage token stops working.
 #[utoipa::path(delete, path = "/v1/registrations/{id}", tag = "registrations", params(("id" = Uuid, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+    security(("bearer" = [])), responses((status = 204), (status = 403, description = "a role that may not (viewers change nothing, check-in staff only check in)", body = Problem), (status = 404, description = "no such registration, or another team's", body = Problem)))]
 pub async fn erase_registration(
     State(state): State<AppState>,
     access: Access,

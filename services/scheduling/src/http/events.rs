@@ -194,7 +194,7 @@ pub async fn get_event(
 /// (one sequence step, one `event.updated` whose changes include `{"field":"agenda",…}`).
 #[utoipa::path(patch, path = "/v1/events/{id}", tag = "events", request_body = EventPatch,
     params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
-    responses((status = 200, body = EventView), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 200, body = EventView), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn update_event(
     State(state): State<AppState>,
@@ -263,7 +263,7 @@ async fn change_teams(
 /// lists them.
 #[utoipa::path(post, path = "/v1/events/{id}/publish", tag = "events",
     params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
-    responses((status = 200, body = PublishedView), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 200, body = PublishedView), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn publish_event(
     State(state): State<AppState>,
@@ -291,7 +291,7 @@ pub struct CancelRequest {
 #[utoipa::path(post, path = "/v1/events/{id}/cancel", tag = "events",
     params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
     request_body(content = Option<CancelRequest>),
-    responses((status = 200, body = EventView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = EventView), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn cancel_event(
     State(state): State<AppState>,
     Organiser(claims): Organiser,
@@ -352,7 +352,7 @@ pub(crate) async fn event_conflicts(
 /// `missing`).
 #[utoipa::path(get, path = "/v1/events/{id}/conflicts", tag = "events",
     params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
-    responses((status = 200, body = inline(Page<ConflictView>)), (status = 404, body = Problem)))]
+    responses((status = 200, body = inline(Page<ConflictView>)), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem)))]
 pub async fn conflicts(
     State(state): State<AppState>,
     Staff(claims): Staff,
@@ -368,7 +368,7 @@ pub async fn conflicts(
 /// Every change after publishing: who, when, which fields, before and after, and the sequence after it.
 #[utoipa::path(get, path = "/v1/events/{id}/changes", tag = "events", params(("id" = String, Path), PageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = inline(Page<ChangeView>)), (status = 404, body = Problem)))]
+    responses((status = 200, body = inline(Page<ChangeView>)), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem)))]
 pub async fn changes(
     State(state): State<AppState>,
     Staff(claims): Staff,

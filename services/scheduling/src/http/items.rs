@@ -52,7 +52,7 @@ async fn event_for_change(state: &AppState, key: &str) -> Result<event::Model, E
 /// event's); the item must lie inside the event.
 #[utoipa::path(post, path = "/v1/events/{id}/items", tag = "agenda", request_body = ItemInput,
     params(("id" = String, Path, description = "event id or slug")), security(("bearer" = [])),
-    responses((status = 201, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 201, body = ItemView), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn add_item(
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ pub async fn get_item(
 #[utoipa::path(patch, path = "/v1/events/{id}/items/{item_id}", tag = "agenda", request_body = ItemPatch,
     params(("id" = String, Path, description = "event id or slug"), ("item_id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 200, body = ItemView), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn update_item(
     State(state): State<AppState>,
@@ -144,7 +144,7 @@ pub async fn update_item(
 #[utoipa::path(delete, path = "/v1/events/{id}/items/{item_id}", tag = "agenda",
     params(("id" = String, Path, description = "event id or slug"), ("item_id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 403, description = "a role that may not, or another team's published event", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_item(
     State(state): State<AppState>,
     Organiser(claims): Organiser,
