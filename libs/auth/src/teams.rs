@@ -178,6 +178,11 @@ impl Claims {
         matches!(self.role, Role::Admin | Role::Service)
     }
 
+    /// Every team this caller is in, whatever its role.
+    pub fn member_teams(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.teams.iter().map(|g| g.team)
+    }
+
     /// Teams whose events this caller may read privately (drafts, registrations): those it organises or views.
     pub fn readable_teams(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.teams

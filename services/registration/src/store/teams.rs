@@ -10,8 +10,8 @@ use chrono::Utc;
 use cloverleaf_auth::{TeamGrant, TeamRole};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -292,17 +292,7 @@ pub async fn set_member(
                 .await?;
             }
         }
-        audit::record(
-            &txn,
-            NewAuditEntry {
-                actor: actor.to_owned(),
-                action: AuditAction::PermissionsChanged,
-                event_id: None,
-                registration_id: None,
-                detail: membership_change_detail(team_id, account_id, old, Some(role)),
-            },
-        )
-        .await?;
+        record_membership_change(&txn, actor, team_id, account_id, old, Some(role)).await?;
     }
     txn.commit().await?;
     Ok(Member {
@@ -311,6 +301,29 @@ pub async fn set_member(
         name: found.name,
         role,
     })
+}
+
+/// A membership change's audit entry (ids and roles only), in the change's own transaction.
+async fn record_membership_change(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    team_id: Uuid,
+    account_id: Uuid,
+    old: Option<TeamRole>,
+    new: Option<TeamRole>,
+) -> Result<(), Error> {
+    audit::record(
+        txn,
+        NewAuditEntry {
+            actor: actor.to_owned(),
+            action: AuditAction::PermissionsChanged,
+            event_id: None,
+            registration_id: None,
+            detail: membership_change_detail(team_id, account_id, old, new),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Ends `account_id`'s membership of `team_id`, recorded with `actor` in the same transaction.
@@ -335,17 +348,7 @@ pub async fn remove_member(
     team_member::Entity::delete_by_id((team_id, account_id))
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        NewAuditEntry {
-            actor: actor.to_owned(),
-            action: AuditAction::PermissionsChanged,
-            event_id: None,
-            registration_id: None,
-            detail: membership_change_detail(team_id, account_id, Some(old), None),
-        },
-    )
-    .await?;
+    record_membership_change(&txn, actor, team_id, account_id, Some(old), None).await?;
     txn.commit().await?;
     Ok(())
 }

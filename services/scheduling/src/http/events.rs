@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use cloverleaf_auth::{Action, Organiser, Staff, Viewer};
+use cloverleaf_auth::{Action, Claims, Organiser, Staff, Viewer};
 use cloverleaf_service_kit::extract::{Json, Path, Query};
 use cloverleaf_service_kit::pagination::{Page, PageQuery};
 use cloverleaf_service_kit::{FieldError, Problem};
@@ -74,28 +74,27 @@ pub struct EventListQuery {
     pub cursor: Option<String>,
 }
 
-/// The events a caller works on (`?mine=true`): every team it is in, whatever its role (check-in staff find the
-/// events they check people in at); nothing for the public.
-fn worked_on_by(viewer: &Viewer) -> events::Scope {
+/// Whose events a caller's list may hold: none for the public, all for admins and services, those of no team for
+/// an organiser in no team, else those of `teams(claims)`.
+fn scope(viewer: &Viewer, teams: fn(&Claims) -> Vec<Uuid>) -> events::Scope {
     match viewer.claims() {
         None => events::Scope::None,
         Some(claims) if claims.sees_all_teams() => events::Scope::All,
         Some(claims) if !claims.is_organiser_or_admin() => events::Scope::None,
         Some(claims) if claims.teams.is_empty() => events::Scope::OfNoTeam,
-        Some(claims) => events::Scope::OfTeams(claims.teams.iter().map(|g| g.team).collect()),
+        Some(claims) => events::Scope::OfTeams(teams(claims)),
     }
 }
 
-/// Whose drafts a list shows: none to the public, all to admins and services, a team's to those who may read its
-/// events, and the programme-wide ones (of no team) to organisers in no team.
+/// The events a caller works on (`?mine=true`): every team it is in, whatever its role (check-in staff find the
+/// events they check people in at).
+fn worked_on_by(viewer: &Viewer) -> events::Scope {
+    scope(viewer, |claims| claims.member_teams().collect())
+}
+
+/// Whose drafts a list shows: those of the teams whose events the caller may read.
 fn drafts_seen_by(viewer: &Viewer) -> events::Scope {
-    match viewer.claims() {
-        None => events::Scope::None,
-        Some(claims) if claims.sees_all_teams() => events::Scope::All,
-        Some(claims) if !claims.is_organiser_or_admin() => events::Scope::None,
-        Some(claims) if claims.teams.is_empty() => events::Scope::OfNoTeam,
-        Some(claims) => events::Scope::OfTeams(claims.readable_teams().collect()),
-    }
+    scope(viewer, |claims| claims.readable_teams().collect())
 }
 
 fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Problem> {
