@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// chromedriver's address, for its Chromium-only commands (network conditions).
+    driver_url: String,
     shots: PathBuf,
     taken: AtomicUsize,
 }
@@ -45,6 +47,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session; screenshots go to `<screenshots>/<test>/` (emptied
     /// first).
     pub async fn start(test: &str, screenshots: &Path) -> Self {
+        Self::start_with(test, screenshots, &[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium switches (a fake camera fed from a file, say).
+    pub async fn start_with(test: &str, screenshots: &Path, switches: &[String]) -> Self {
         let chromium = program("CLOVERLEAF_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("CLOVERLEAF_CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = free_port();
@@ -77,13 +84,26 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut capabilities = serde_json::Map::new();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--window-size=1280,1600",
+            "--lang=en-GB",
+            "--no-first-run",
+            "--disable-extensions",
+            "--disable-crash-reporter",
+            "--disable-breakpad",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(switches.iter().cloned());
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
             json!({
                 "binary": chromium,
-                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                         "--window-size=1280,1600", "--lang=en-GB", "--no-first-run", "--disable-extensions",
-                         "--disable-crash-reporter", "--disable-breakpad"],
+                "args": args,
                 "prefs": { "intl.accept_languages": "en-GB,en" },
             }),
         );
@@ -98,9 +118,38 @@ impl Browser {
         Self {
             client,
             driver,
+            driver_url: url,
             shots,
             taken: AtomicUsize::new(0),
         }
+    }
+
+    /// Cuts the page's network (`offline`) or gives it back, as a phone losing its signal: chromedriver's
+    /// network conditions, which Chromium applies to every request of the page, loopback included.
+    pub async fn network(&self, offline: bool) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/chromium/network_conditions",
+                self.driver_url
+            ))
+            .json(
+                &json!({ "network_conditions": { "offline": offline, "latency": 0,
+                "download_throughput": 1_000_000, "upload_throughput": 1_000_000 } }),
+            )
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(
+            answer.status().is_success(),
+            "network conditions: {}",
+            answer.text().await.unwrap_or_default()
+        );
     }
 
     /// Saves what the browser shows as `<nn>-<page>.png`.

@@ -125,9 +125,27 @@ impl Journey {
         journey
     }
 
-    /// Creates an organiser account (as `cloverleaf accounts create` does) and logs in through the edge.
+    /// Creates the organiser account every journey uses and logs in through the edge.
     async fn log_in_organiser(&self) -> String {
-        use cloverleaf_registration::domain::accounts::{AccountEmail, AccountRole, Password};
+        use cloverleaf_registration::domain::accounts::AccountRole;
+        self.account(
+            Self::ORGANISER_EMAIL,
+            "PerMed Office",
+            AccountRole::Organiser,
+        )
+        .await
+        .1
+    }
+
+    /// Creates an account with [`Journey::ORGANISER_PASSWORD`] (as `cloverleaf accounts create` does: the first admin
+    /// has no other way in) and logs in through the edge: its id and its access token.
+    pub async fn account(
+        &self,
+        email: &str,
+        name: &str,
+        role: cloverleaf_registration::domain::accounts::AccountRole,
+    ) -> (String, String) {
+        use cloverleaf_registration::domain::accounts::{AccountEmail, Password};
         use cloverleaf_registration::store::accounts::{NewAccount, create_account};
         let db = cloverleaf_service_kit::db::connect(
             &self.settings.database_url(ServiceName::Registration),
@@ -135,29 +153,31 @@ impl Journey {
         )
         .await
         .expect("registration db");
-        let password = "a long organiser passphrase";
-        create_account(
+        let account = create_account(
             &db,
             NewAccount {
-                email: AccountEmail::parse("office@permed.example.org").expect("email"),
-                name: "PerMed Office".to_owned(),
-                role: AccountRole::Organiser,
-                password: Password::parse(password).expect("password"),
+                email: AccountEmail::parse(email).expect("email"),
+                name: name.to_owned(),
+                role,
+                password: Password::parse(Self::ORGANISER_PASSWORD).expect("password"),
             },
         )
         .await
-        .expect("organiser account");
+        .expect("account");
         let _ = db.close().await;
         let (status, token) = self
             .call(
                 Method::POST,
                 "/v1/auth/token",
-                Some(json!({ "email": "office@permed.example.org", "password": password })),
+                Some(json!({ "email": email, "password": Self::ORGANISER_PASSWORD })),
                 None,
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{token}");
-        token["access_token"].as_str().expect("token").to_owned()
+        (
+            account.id.to_string(),
+            token["access_token"].as_str().expect("token").to_owned(),
+        )
     }
 
     pub fn edge(&self, path: &str) -> String {

@@ -6,7 +6,7 @@
 //! multipart/mixed                                  (only with attach_ics)
 //! ├── multipart/alternative
 //! │   ├── text/plain; charset=utf-8
-//! │   ├── text/html; charset=utf-8
+//! │   ├── text/html; charset=utf-8                 (with inline images: multipart/related of it and image/png)
 //! │   └── text/calendar; method=REQUEST; charset=utf-8   base64, no Content-Disposition
 //! └── application/ics  attachment "invite.ics"      base64 (only with attach_ics)
 //! ```
@@ -47,6 +47,19 @@ pub struct EmailContent {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Pictures the HTML shows as `<img src="cid:…">` (a check-in QR code): sent beside it in a
+    /// `multipart/related`, since mail clients block `data:` URIs and remote images.
+    pub inline_images: Vec<InlineImage>,
+}
+
+/// A PNG the HTML part refers to by its Content-ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// Without the angle brackets: `check-in-code@cloverleaf`.
+    pub content_id: String,
+    /// Shown by clients that list it as an attachment.
+    pub file_name: String,
+    pub png: Vec<u8>,
 }
 
 /// Why no message was built.
@@ -118,7 +131,7 @@ pub fn invite_message(
         .header(ContentType::parse(calendar.method.content_type())?)
         .header(ContentTransferEncoding::Base64)
         .body(ics.clone());
-    let alternative = alternative(content).singlepart(calendar_part);
+    let alternative = alternative(content)?.singlepart(calendar_part);
     let body = if attach_ics {
         // What `lettre::message::Attachment` builds, plus base64 (it would pick quoted-printable).
         let copy = SinglePart::builder()
@@ -142,7 +155,7 @@ pub fn plain_message(
     message_id_domain: &str,
 ) -> Result<Message, EmailError> {
     let recipient = mailbox(to)?;
-    Ok(headers(from, recipient, content, message_id_domain)?.multipart(alternative(content))?)
+    Ok(headers(from, recipient, content, message_id_domain)?.multipart(alternative(content)?)?)
 }
 
 /// From, To, Subject and Message-ID (lettre adds Date and MIME-Version).
@@ -159,11 +172,24 @@ fn headers(
         .message_id(Some(message_id(message_id_domain)?)))
 }
 
-/// `multipart/alternative` holding text/plain then text/html (both UTF-8, encoded as lettre sees fit).
-fn alternative(content: &EmailContent) -> MultiPart {
-    MultiPart::alternative()
-        .singlepart(SinglePart::plain(content.text.clone()))
-        .singlepart(SinglePart::html(content.html.clone()))
+/// `multipart/alternative` holding text/plain then text/html (both UTF-8, encoded as lettre sees fit); with inline
+/// images the HTML is a `multipart/related` of the HTML and its pictures.
+fn alternative(content: &EmailContent) -> Result<MultiPart, EmailError> {
+    let text = MultiPart::alternative().singlepart(SinglePart::plain(content.text.clone()));
+    if content.inline_images.is_empty() {
+        return Ok(text.singlepart(SinglePart::html(content.html.clone())));
+    }
+    let mut related = MultiPart::related().singlepart(SinglePart::html(content.html.clone()));
+    for image in &content.inline_images {
+        related = related.singlepart(
+            lettre::message::Attachment::new_inline_with_name(
+                image.content_id.clone(),
+                image.file_name.clone(),
+            )
+            .body(image.png.clone(), ContentType::parse("image/png")?),
+        );
+    }
+    Ok(text.multipart(related))
 }
 
 /// A person as a lettre mailbox: the address parsed by lettre, the display name cleaned by [`header_text`] (none

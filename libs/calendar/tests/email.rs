@@ -79,6 +79,7 @@ fn content(subject: &str) -> EmailContent {
         subject: subject.to_owned(),
         text: format!("您好 张伟,\n\n{subject}\nGrüße aus Berlin — à bientôt.\n"),
         html: format!("<p>您好 张伟,</p><p>{subject}</p><p>Grüße aus Berlin — à bientôt.</p>"),
+        inline_images: Vec::new(),
     }
 }
 

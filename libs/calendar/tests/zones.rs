@@ -163,6 +163,7 @@ fn a_moved_webinar_is_placed_right_by_a_client_that_keeps_the_first_definition()
             subject: subject.to_owned(),
             text: format!("{subject}\n"),
             html: format!("<p>{subject}</p>"),
+            inline_images: Vec::new(),
         };
         let message = invite_message(
             &office(),

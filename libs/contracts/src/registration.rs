@@ -138,6 +138,10 @@ pub struct Registration {
     /// (view, change, cancel) without an account, for links `{public_url}/manage/{token}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manage_token: Option<String>,
+    /// Only to the participant (through their manage token) and to services: the check-in code their QR code
+    /// carries, which opens the door and nothing else (not the manage token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in_code: Option<String>,
 }
 
 /// The language a registration's emails are in when nothing says otherwise.
@@ -159,4 +163,7 @@ pub struct ManageLink {
     #[serde(default)]
     pub registration_id: Uuid,
     pub manage_token: String,
+    /// The check-in code for the QR code in confirmations (absent from services that do not send one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in_code: Option<String>,
 }

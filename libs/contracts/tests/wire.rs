@@ -432,6 +432,7 @@ fn registration() -> Registration {
         cancelled_at: None,
         checked_in_at: None,
         manage_token: Some("k3y".into()),
+        check_in_code: Some("d00r".into()),
     }
 }
 
@@ -457,6 +458,7 @@ fn read_model_snapshots() {
         ManageLink {
             registration_id: id(2),
             manage_token: "k3y".into(),
+            check_in_code: Some("d00r".into()),
         }
     );
 }

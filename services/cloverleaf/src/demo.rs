@@ -277,6 +277,9 @@ struct QuestionEntry {
     options: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     options_zh: Vec<String>,
+    /// The answer is shown to the check-in staff at the door.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    show_at_check_in: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

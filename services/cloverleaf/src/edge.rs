@@ -133,7 +133,7 @@ pub fn owner_of(collection: &str) -> Option<ServiceName> {
     let collection = collection.split('.').next().unwrap_or(collection);
     match collection {
         "events" | "people" | "venues" => Some(ServiceName::Scheduling),
-        "auth" | "accounts" | "teams" | "audit" | "forms" | "registrations" => {
+        "auth" | "accounts" | "teams" | "audit" | "check-ins" | "forms" | "registrations" => {
             Some(ServiceName::Registration)
         }
         "inbox" | "messages" | "reminders" => Some(ServiceName::Notifications),
@@ -571,6 +571,7 @@ mod tests {
         assert_eq!(owner_of("accounts"), Some(ServiceName::Registration));
         assert_eq!(owner_of("teams"), Some(ServiceName::Registration));
         assert_eq!(owner_of("audit"), Some(ServiceName::Registration));
+        assert_eq!(owner_of("check-ins"), Some(ServiceName::Registration));
         assert_eq!(owner_of("forms"), Some(ServiceName::Registration));
         assert_eq!(owner_of("registrations"), Some(ServiceName::Registration));
         assert_eq!(owner_of("inbox"), Some(ServiceName::Notifications));

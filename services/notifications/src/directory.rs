@@ -194,14 +194,17 @@ impl Directory {
         }
     }
 
-    /// A fresh manage token for one registration; `None` once it is erased.
-    pub async fn manage_token(&self, registration_id: Uuid) -> Result<Option<String>, Unavailable> {
+    /// A fresh manage token (and check-in code) for one registration; `None` once it is erased.
+    pub async fn manage_link(
+        &self,
+        registration_id: Uuid,
+    ) -> Result<Option<ManageLink>, Unavailable> {
         match self
             .registration
             .get_json::<ManageLink>(&format!("/v1/registrations/{registration_id}/manage-token"))
             .await
         {
-            Ok(link) => Ok(Some(link.manage_token)),
+            Ok(link) => Ok(Some(link)),
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(Unavailable(error)),
         }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::config::{NotificationsSettings, ReminderSettings};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use cloverleaf_calendar::email::{EmailContent, invite_message, plain_message};
+use cloverleaf_calendar::email::{EmailContent, InlineImage, invite_message, plain_message};
 use cloverleaf_calendar::{Calendar, Method, Person};
 use cloverleaf_service_kit::Settings;
 use cloverleaf_service_kit::clock::SharedClock;
@@ -137,6 +137,8 @@ struct Addressee {
     locale: Locale,
     timezone: Option<Tz>,
     manage_token: Option<String>,
+    /// The code their QR code carries at the door (confirmations of in-person events show it).
+    check_in_code: Option<String>,
 }
 
 impl Addressee {
@@ -148,6 +150,7 @@ impl Addressee {
             locale: Locale::parse(&a.locale),
             timezone: a.timezone.as_deref().and_then(|z| z.parse().ok()),
             manage_token: a.manage_token.clone(),
+            check_in_code: a.check_in_code.clone(),
         })
     }
 
@@ -517,7 +520,11 @@ impl Notifier {
         let Some(event) = self.directory.event(p.event_id).await? else {
             return Ok(Work::note("ignored: scheduling no longer knows the event"));
         };
-        let manage_token = self.directory.manage_token(p.registration_id).await?;
+        let link = self.directory.manage_link(p.registration_id).await?;
+        let (manage_token, check_in_code) = match link {
+            Some(link) => (Some(link.manage_token), link.check_in_code),
+            None => (None, None),
+        };
         let to = Addressee {
             registration_id: Some(p.registration_id),
             name: p.name.clone().unwrap_or_default(),
@@ -525,6 +532,7 @@ impl Notifier {
             locale: Locale::parse(&p.locale),
             timezone: p.timezone.as_deref().and_then(|z| z.parse().ok()),
             manage_token,
+            check_in_code,
         };
         let last = ledger::find(&self.db, event.id, &to.email)
             .await?
@@ -675,6 +683,47 @@ impl Notifier {
         Some(format!("{}/manage/{token}", self.public_url))
     }
 
+    /// The check-in code a letter shows as a QR code: in confirmations (and promotions off the waiting list) of
+    /// events people come to in person — a webinar has no door.
+    fn check_in_code<'a>(
+        &self,
+        kind: LetterKind,
+        event: &Event,
+        to: &'a Addressee,
+    ) -> Option<&'a str> {
+        let confirms = matches!(kind, LetterKind::Confirmed | LetterKind::Promoted);
+        (confirms && event.kind != "webinar" && !event.is_cancelled())
+            .then_some(to.check_in_code.as_deref())
+            .flatten()
+            .filter(|code| !code.is_empty())
+    }
+
+    /// What the email says, with the QR code of the check-in code when the letter shows it.
+    fn content(
+        &self,
+        letter: &Letter,
+        kind: LetterKind,
+        event: &Event,
+        to: &Addressee,
+    ) -> Result<EmailContent, Error> {
+        let mut content = EmailContent {
+            subject: letter.subject.clone(),
+            text: letter.text.clone(),
+            html: letter.html.clone(),
+            inline_images: Vec::new(),
+        };
+        if let Some(code) = self.check_in_code(kind, event, to) {
+            let png = cloverleaf_qr::png(code, 8)
+                .map_err(|e| Error::Corrupt(format!("check-in QR code: {e}")))?;
+            content.inline_images.push(InlineImage {
+                content_id: CHECK_IN_IMAGE_ID.to_owned(),
+                file_name: "check-in.png".to_owned(),
+                png,
+            });
+        }
+        Ok(content)
+    }
+
     fn render(
         &self,
         kind: LetterKind,
@@ -696,6 +745,7 @@ impl Notifier {
                 event: &facts,
                 recipient: &recipient,
                 manage_url: self.manage_url(to),
+                check_in: self.check_in_code(kind, event, to).is_some(),
                 waitlist_position: extras.waitlist_position,
                 changes: extras.changes,
                 reminder_minutes: extras.reminder_minutes,
@@ -716,7 +766,7 @@ impl Notifier {
         let message = plain_message(
             &self.from,
             &to.person(),
-            &content(&letter),
+            &self.content(&letter, kind, event, to)?,
             &self.message_id_domain,
         )
         .map_err(|e| Error::Corrupt(format!("cannot build an email to {}: {e}", to.email)))?;
@@ -788,7 +838,7 @@ impl Notifier {
         let message = invite_message(
             &self.from,
             &attendee,
-            &content(&letter),
+            &self.content(&letter, kind, event, to)?,
             &calendar,
             false,
             &self.message_id_domain,
@@ -890,10 +940,5 @@ impl Notifier {
     }
 }
 
-fn content(letter: &Letter) -> EmailContent {
-    EmailContent {
-        subject: letter.subject.clone(),
-        text: letter.text.clone(),
-        html: letter.html.clone(),
-    }
-}
+/// The Content-ID the HTML's `<img src="cid:…">` names (the layouts write the same).
+const CHECK_IN_IMAGE_ID: &str = "check-in-code@cloverleaf";

@@ -48,6 +48,7 @@ fn content(subject: &str) -> EmailContent {
         subject: subject.to_owned(),
         text: format!("您好,\n\n{subject}\nGrüße aus Berlin — à bientôt.\n"),
         html: format!("<p>您好,</p><p>{subject}</p>"),
+        inline_images: Vec::new(),
     }
 }
 

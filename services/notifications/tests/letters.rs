@@ -255,6 +255,7 @@ fn letters_without_optional_values() {
                 event: &event,
                 recipient: &reader,
                 manage_url: None,
+                check_in: false,
                 waitlist_position: None,
                 changes: None,
                 reminder_minutes: None,

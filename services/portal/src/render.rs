@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "organiser/event.html",
     "organiser/registrations.html",
     "organiser/messages.html",
+    "organiser/check_in.html",
 ];
 
 pub struct Renderer {

@@ -38,6 +38,9 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
     let manage_keys = Arc::new(domain::manage_token::ManageKeys::derive(
         secrets.iter().map(|pem| pem.as_bytes()),
     ));
+    let check_in_keys = Arc::new(domain::manage_token::CheckInKeys::derive(
+        secrets.iter().map(|pem| pem.as_bytes()),
+    ));
     let outbox = base.start_outbox_relay()?;
     let events = scheduling::EventDirectory::new(&base.settings)?;
     let state = http::AppState {
@@ -46,6 +49,7 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
         signing_keys: Arc::new(signing_keys),
         issuer,
         manage_keys,
+        check_in_keys,
         settings: Arc::new(base.settings.clone()),
         desk: store::desk::RegistrationDesk::open(base.db.clone(), outbox.subscribers().to_vec()),
         outbox,

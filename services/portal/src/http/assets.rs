@@ -18,6 +18,18 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/portal.js"),
     ),
+    (
+        "check-in.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/check-in.js"),
+    ),
+    // jsQR 1.4.0 from the npm registry (Apache-2.0, see static/vendor/README.md): decodes QR codes on phones whose
+    // browser has no BarcodeDetector, on the phone itself, so scanning works without a connection.
+    (
+        "jsQR.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/vendor/jsQR.js"),
+    ),
 ];
 
 pub async fn file(Path(name): Path<String>) -> Result<Response, Error> {

@@ -203,6 +203,7 @@ fn manage_page(
         .iter()
         .any(|holding| holding.as_str() == page.registration.status);
     let token = encode(page.token);
+    let check_in_qr = check_in_qr(state, visitor, page.registration, page.event, ended)?;
     let event = page.event.localized(visitor.locale);
     state.render_status(
         visitor,
@@ -226,8 +227,34 @@ fn manage_page(
             data_url => format!("/manage/{}/data?token={token}", page.registration.id),
             manage_url => manage_link(page.registration.id, page.token),
             ics_url => format!("/events/{}/calendar.ics", page.event.slug),
+            check_in_qr => check_in_qr,
         },
     )
+}
+
+/// The QR code of the check-in code, drawn inline (no image to fetch): for a confirmed registration of an event people
+/// come to in person (a webinar has no door).
+fn check_in_qr(
+    state: &AppState,
+    visitor: &Visitor,
+    registration: &Registration,
+    event: &Event,
+    ended: bool,
+) -> Result<Option<String>, Error> {
+    let shown = !ended
+        && event.kind != "webinar"
+        && registration.status == RegistrationStatus::Confirmed.as_str();
+    let Some(code) = registration.check_in_code.as_deref().filter(|_| shown) else {
+        return Ok(None);
+    };
+    let name = registration.name.clone().unwrap_or_default();
+    let label = state
+        .catalog
+        .text(visitor.locale, "manage.check_in_label")
+        .replace("{name}", &name);
+    cloverleaf_qr::svg(code, &label)
+        .map(Some)
+        .map_err(|e| Error::Template(format!("check-in QR code: {e}")))
 }
 
 async fn form_of(state: &AppState, event_id: Uuid) -> Result<Option<RegistrationForm>, Error> {

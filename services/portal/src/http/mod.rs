@@ -8,6 +8,7 @@
 //! an [`Error`] a handler returned into a page in that language.
 
 pub mod assets;
+pub mod door;
 pub mod manage;
 pub mod organiser;
 pub mod public;
@@ -454,6 +455,11 @@ pub fn router(state: AppState) -> Router {
             post(organiser::act),
         )
         .route("/organiser/events/{id}/messages", get(organiser::messages))
+        .route(
+            "/organiser/events/{id}/check-in",
+            get(door::page).post(door::check_in),
+        )
+        .route("/organiser/events/{id}/check-in/list", get(door::list))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), pages))
         .with_state(state)

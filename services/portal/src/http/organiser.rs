@@ -40,7 +40,7 @@ fn statuses() -> [&'static str; 6] {
 }
 
 /// An answer refusing the login (expired or missing token) sends the organiser to log in again.
-fn staff(error: Error) -> Error {
+pub(super) fn staff(error: Error) -> Error {
     if error.is_status(401) {
         Error::SignInNeeded
     } else if error.is_status(403) {
@@ -570,7 +570,7 @@ struct EventPage<'a> {
     status: Option<StatusCode>,
 }
 
-async fn fetch_event(state: &AppState, token: &str, id: Uuid) -> Result<Event, Error> {
+pub(super) async fn fetch_event(state: &AppState, token: &str, id: Uuid) -> Result<Event, Error> {
     fetch_event_by(state, token, &id.to_string()).await
 }
 

@@ -87,6 +87,9 @@ pub struct Question {
     /// The same choices in Chinese, in the same order (shown instead; the answer stays the English value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options_zh: Vec<String>,
+    /// The answer is shown to the check-in staff at the door (access needs, say); other answers are not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub show_at_check_in: bool,
 }
 
 impl Question {
@@ -285,6 +288,7 @@ impl FormInput {
                 required: q.required,
                 options,
                 options_zh,
+                show_at_check_in: q.show_at_check_in,
             });
         }
         if !errors.is_empty() {

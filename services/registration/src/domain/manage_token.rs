@@ -26,6 +26,9 @@ pub const TOKEN_LEN: usize = 44;
 const MAC_LEN: usize = 16;
 /// Separates this key's use from any other use of the signing key.
 const CONTEXT: &[u8] = b"cloverleaf manage link v1\0";
+/// Check-in codes (the QR code shown at the door) are made the same way under their own key, so a code opens the
+/// door and nothing else: whoever reads it over a shoulder cannot change or cancel the registration with it.
+const CHECK_IN_CONTEXT: &[u8] = b"cloverleaf check-in code v1\0";
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -46,11 +49,15 @@ impl std::fmt::Debug for ManageKeys {
 impl ManageKeys {
     /// One key per secret (the current one first), derived with SHA-256 under a fixed context.
     pub fn derive<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        Self::derive_under(CONTEXT, secrets)
+    }
+
+    fn derive_under<'a>(context: &[u8], secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let keys = secrets
             .into_iter()
             .map(|secret| {
                 let mut hash = Sha256::new();
-                hash.update(CONTEXT);
+                hash.update(context);
                 hash.update(secret);
                 hash.finalize().into()
             })
@@ -94,6 +101,27 @@ impl ManageKeys {
     }
 }
 
+/// The keys of check-in codes: the same shape as manage tokens, under a key of their own (a distinct type, so that
+/// one can never be passed where the other is meant).
+#[derive(Clone, Debug)]
+pub struct CheckInKeys(ManageKeys);
+
+impl CheckInKeys {
+    pub fn derive<'a>(secrets: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        Self(ManageKeys::derive_under(CHECK_IN_CONTEXT, secrets))
+    }
+
+    /// The check-in code of a registration (always the same one for the same key).
+    pub fn issue(&self, id: Uuid) -> Option<String> {
+        self.0.issue(id)
+    }
+
+    /// The registration a check-in code names; `None` when it is not one of ours.
+    pub fn open(&self, code: &str) -> Option<Uuid> {
+        self.0.open(code)
+    }
+}
+
 /// Shaped like a short token (a JWT has dots and is far longer).
 pub fn is_short(token: &str) -> bool {
     token.len() == TOKEN_LEN
@@ -126,5 +154,20 @@ mod tests {
         flipped[30] = if flipped[30] == b'A' { b'B' } else { b'A' };
         assert_eq!(old.open(&String::from_utf8(flipped).expect("ascii")), None);
         assert_eq!(old.open("not.a.token"), None);
+    }
+
+    #[test]
+    fn a_check_in_code_is_not_a_manage_token() {
+        let secret = b"one signing key".as_slice();
+        let (manage, door) = (ManageKeys::derive([secret]), CheckInKeys::derive([secret]));
+        let id = Uuid::now_v7();
+        let code = door.issue(id).expect("code");
+        assert_eq!(door.open(&code), Some(id));
+        assert_eq!(
+            manage.open(&code),
+            None,
+            "a check-in code opens no manage page"
+        );
+        assert_eq!(door.open(&manage.issue(id).expect("token")), None);
     }
 }

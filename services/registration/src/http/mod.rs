@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod check_ins;
 pub mod error;
 pub mod event_access;
 pub mod forms;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub issuer: Arc<TokenIssuer>,
     /// Makes and checks participants' short manage tokens.
     pub manage_keys: Arc<crate::domain::manage_token::ManageKeys>,
+    /// Makes and checks check-in codes (the QR code at the door), under a key of their own.
+    pub check_in_keys: Arc<crate::domain::manage_token::CheckInKeys>,
     pub settings: Arc<Settings>,
     /// Delivers the domain events written with each change; woken after each commit.
     pub outbox: OutboxRelay,
@@ -69,6 +72,7 @@ pub fn router(state: AppState) -> OpenApiRouter {
         .merge(audit::routes())
         .merge(forms::routes())
         .merge(registrations::routes())
+        .merge(check_ins::routes())
         .merge(inbox::routes())
         .with_state(state)
 }

@@ -76,6 +76,7 @@ fn view(r: &registration::Model, position: Option<i64>) -> Result<RegistrationVi
         cancelled_at: r.cancelled_at,
         checked_in_at: r.checked_in_at,
         manage_token: None,
+        check_in_code: None,
     })
 }
 
@@ -86,6 +87,14 @@ fn manage_token(state: &AppState, id: Uuid) -> Result<String, Error> {
         .manage_keys
         .issue(id)
         .ok_or_else(|| Error::Corrupt("no key to make manage tokens".into()))
+}
+
+/// The registration's check-in code, which its QR code carries (opens the door, nothing else).
+fn check_in_code(state: &AppState, id: Uuid) -> Result<String, Error> {
+    state
+        .check_in_keys
+        .issue(id)
+        .ok_or_else(|| Error::Corrupt("no key to make check-in codes".into()))
 }
 
 /// Register for a published event. Confirmed while seats remain, then waitlisted (or 409 `full`), or
@@ -166,6 +175,7 @@ pub async fn register(
     };
     let mut body = view(&registration, position)?;
     body.manage_token = Some(manage_token(&state, registration.id)?);
+    body.check_in_code = Some(check_in_code(&state, registration.id)?);
     let location = format!("/v1/registrations/{}", registration.id);
     Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
 }
@@ -270,6 +280,7 @@ pub async fn list_registrations(
         let mut item = view(r, positions.get(&r.id).copied())?;
         if for_service {
             item.manage_token = Some(manage_token(&state, r.id)?);
+            item.check_in_code = Some(check_in_code(&state, r.id)?);
         }
         items.push(item);
     }
@@ -448,7 +459,11 @@ pub async fn get_registration(
     let r = registrations::find(&state.db, access.registration_id()).await?;
     access.check_event(&state, r.event_id, Action::Read).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
-    Ok(Json(view(&r, position)?))
+    let mut body = view(&r, position)?;
+    if !access.is_organiser() {
+        body.check_in_code = Some(check_in_code(&state, r.id)?);
+    }
+    Ok(Json(body))
 }
 
 /// The registration a participant's manage token opens (Bearer or `?token=`): the same body as
@@ -463,7 +478,9 @@ pub async fn my_registration(
 ) -> Result<Json<RegistrationView>, Error> {
     let r = registrations::find(&state.db, holder.registration_id).await?;
     let position = registrations::waitlist_position(&state.db, &r).await?;
-    Ok(Json(view(&r, position)?))
+    let mut body = view(&r, position)?;
+    body.check_in_code = Some(check_in_code(&state, r.id)?);
+    Ok(Json(body))
 }
 
 /// A registration's manage token, for another service to put in a link (notifications: every email carries one).
@@ -482,6 +499,7 @@ pub async fn manage_link(
     Ok(Json(ManageLink {
         registration_id: r.id,
         manage_token: manage_token(&state, r.id)?,
+        check_in_code: Some(check_in_code(&state, r.id)?),
     }))
 }
 
@@ -606,7 +624,7 @@ pub async fn check_in(
 ) -> Result<Json<RegistrationView>, Error> {
     let current = registrations::find(&state.db, id).await?;
     event_access::check(&state, &claims, current.event_id, Action::CheckIn).await?;
-    let checked = registrations::check_in(&state.db, id, &claims.sub).await?;
+    let (checked, _) = registrations::check_in(&state.db, id, &claims.sub, Utc::now()).await?;
     Ok(Json(view(&checked, None)?))
 }
 

@@ -35,4 +35,6 @@ pub use lifecycle::{
     Outcome, approve, cancel, check_in, end_for_cancelled_event, erase, put_form, reject,
     update_details,
 };
-pub use queries::{counts, find, find_form, list, waitlist_position, waitlist_positions};
+pub use queries::{
+    counts, door_list, find, find_form, list, waitlist_position, waitlist_positions,
+};

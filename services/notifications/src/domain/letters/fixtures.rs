@@ -39,7 +39,7 @@ pub fn calendar(kind: LetterKind) -> Option<CalendarNote> {
     }
 }
 
-/// A letter of `kind` with everything it may show: a manage link, place 3 on a waiting list, the change set of an
+/// A letter of `kind` with everything it may show: a manage link, the check-in QR code of a confirmation, place 3 on a waiting list, the change set of an
 /// update, a reminder `reminder_minutes` before the start, and the calendar note.
 pub fn context<'a>(
     kind: LetterKind,
@@ -54,6 +54,7 @@ pub fn context<'a>(
         event,
         recipient,
         manage_url: Some(manage_url.to_owned()),
+        check_in: matches!(kind, LetterKind::Confirmed | LetterKind::Promoted),
         waitlist_position: matches!(
             kind,
             LetterKind::Waitlisted | LetterKind::EventCancelledWaitlist

@@ -130,6 +130,8 @@ pub struct LetterContext<'a> {
     pub event: &'a EventFacts,
     pub recipient: &'a Recipient,
     pub manage_url: Option<String>,
+    /// The email shows the participant's check-in QR code (an inline image the HTML names `cid:check-in-code@cloverleaf`).
+    pub check_in: bool,
     pub waitlist_position: Option<i64>,
     pub changes: Option<&'a ChangeSet>,
     /// For reminders: how long before the start this reminder is (minutes), e.g. 1440 → "in 24 hours",

@@ -14,6 +14,7 @@ pub(super) const LETTER_VARIABLES: &[&str] = &[
     "email",
     "event",
     "manage_url",
+    "check_in",
     "waitlist_position",
     "changes",
     "reminder_in",
@@ -47,6 +48,7 @@ pub(super) struct Vars<'a> {
     email: &'a str,
     event: EventVars<'a>,
     manage_url: Option<&'a str>,
+    check_in: bool,
     waitlist_position: Option<i64>,
     /// The change lines, filled in by the renderer (they need the wording templates).
     pub(super) changes: Vec<String>,
@@ -107,6 +109,7 @@ impl<'a> Vars<'a> {
                 when_local,
             },
             manage_url: ctx.manage_url.as_deref(),
+            check_in: ctx.check_in,
             waitlist_position: ctx.waitlist_position,
             changes: Vec::new(),
             reminder_in: ctx

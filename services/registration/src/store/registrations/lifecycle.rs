@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -267,30 +268,44 @@ pub async fn approve(
     Ok((approved, position))
 }
 
-/// Records arrival once; checking in again keeps the first time (and records nothing more in the audit trail).
+/// Records arrival once, at `at`; checking in again keeps the first time (and records nothing more in the audit
+/// trail). `true` with the registration when this call checked them in. The update is conditional on "not checked in
+/// yet", so two scanners at two doors scanning the same code at once check in once and write one audit entry.
 pub async fn check_in(
     db: &DatabaseConnection,
     id: Uuid,
     actor: &str,
-) -> Result<registration::Model, Error> {
+    at: DateTime<Utc>,
+) -> Result<(registration::Model, bool), Error> {
     let txn = db::begin_write(db).await?;
     let current = registration::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .filter(|r| r.erased_at.is_none())
         .ok_or(Refusal::RegistrationNotFound)?;
     seats::may_check_in(current.status)?;
     if current.checked_in_at.is_some() {
-        return Ok(current);
+        return Ok((current, false));
     }
-    let now = Utc::now();
-    let mut model: registration::ActiveModel = current.into();
-    model.checked_in_at = Set(Some(now));
-    model.updated_at = Set(now);
-    let updated = model.update(&txn).await?;
+    let written = registration::Entity::update_many()
+        .col_expr(registration::Column::CheckedInAt, Expr::value(Some(at)))
+        .col_expr(registration::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(registration::Column::Id.eq(id))
+        .filter(registration::Column::CheckedInAt.is_null())
+        .exec(&txn)
+        .await?;
+    let updated = registration::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Refusal::RegistrationNotFound)?;
+    if written.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok((updated, false));
+    }
     let status = updated.status;
     audit::record(&txn, entry(actor, AuditAction::CheckedIn, &updated, status)).await?;
     txn.commit().await?;
-    Ok(updated)
+    Ok((updated, true))
 }
 
 /// Changes a participant's name and answers (never the email, which the manage link was sent to).

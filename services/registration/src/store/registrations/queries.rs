@@ -88,6 +88,21 @@ pub async fn list(
         .await?)
 }
 
+/// The door list: every registration of an event that is not erased, by name (a few hundred at most for an event
+/// with a door; webinars have none).
+pub async fn door_list(
+    db: &DatabaseConnection,
+    event_id: Uuid,
+) -> Result<Vec<registration::Model>, Error> {
+    Ok(registration::Entity::find()
+        .filter(registration::Column::EventId.eq(event_id))
+        .filter(registration::Column::ErasedAt.is_null())
+        .order_by_asc(registration::Column::Name)
+        .order_by_asc(registration::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// How many registrations of an event are in each status (the stored status names, as the list shows them).
 pub async fn counts(db: &DatabaseConnection, event_id: Uuid) -> Result<Vec<(String, i64)>, Error> {
     Ok(registration::Entity::find()

@@ -85,6 +85,7 @@ fn every_kind_renders_without_optional_values() {
                 event: &event,
                 recipient: &recipient,
                 manage_url: None,
+                check_in: false,
                 waitlist_position: None,
                 changes: None,
                 reminder_minutes: None,
