@@ -54,7 +54,8 @@ pub fn context<'a>(
         event,
         recipient,
         manage_url: Some(manage_url.to_owned()),
-        check_in: matches!(kind, LetterKind::Confirmed | LetterKind::Promoted),
+        check_in: matches!(kind, LetterKind::Confirmed | LetterKind::Promoted)
+            && event.kind != "webinar",
         waitlist_position: matches!(
             kind,
             LetterKind::Waitlisted | LetterKind::EventCancelledWaitlist
