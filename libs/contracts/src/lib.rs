@@ -23,5 +23,5 @@ pub use page::{Page, encode_cursor};
 pub use registration::{ManageLink, Registration, RegistrationStatus};
 pub use scheduling::{
     AgendaItem, Contact, Event, EventKind, EventLinks, EventStatus, Hotel, HotelStay, ItemKind,
-    Organiser, Person, Room, Transfer, Venue, Visit,
+    Organiser, Person, Room, StoredVenue, Transfer, Venue, Visit,
 };

@@ -258,6 +258,10 @@ pub struct Event {
     /// Other teams that co-organise it.
     #[serde(default)]
     pub shared_with: Vec<Uuid>,
+    /// The event's own reminders, minutes before the start, longest first; `null` follows the kind's defaults
+    /// (notifications' `[reminders]` settings), `[]` sends none.
+    #[serde(default)]
+    pub reminder_minutes: Option<Vec<i32>>,
 }
 
 impl Event {
@@ -305,6 +309,24 @@ pub struct Room {
     pub name: String,
     #[serde(default)]
     pub capacity: Option<i32>,
+}
+
+/// A stored venue with its rooms (`/v1/venues`), as the portal's room picker reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = StoredVenueView))]
+pub struct StoredVenue {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub rooms: Vec<Room>,
 }
 
 /// Whom to call at a host institution.

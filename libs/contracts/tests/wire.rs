@@ -316,6 +316,7 @@ fn event() -> Event {
         },
         team_id: Some(id(7)),
         shared_with: vec![id(8)],
+        reminder_minutes: Some(vec![2880, 60]),
     }
 }
 

@@ -356,7 +356,11 @@ impl Notifier {
             work.reminders = Some((
                 event.id,
                 event.starts_at_utc(),
-                self.reminders.minutes_for(&event.kind).to_vec(),
+                // The event's own reminders win over its kind's.
+                match &event.reminder_minutes {
+                    Some(minutes) => minutes.iter().map(|&m| i64::from(m)).collect(),
+                    None => self.reminders.minutes_for(&event.kind).to_vec(),
+                },
             ));
         }
         work

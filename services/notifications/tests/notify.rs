@@ -526,6 +526,121 @@ async fn reminders_go_out_at_their_offsets_once_and_follow_the_event() {
     assert_eq!(schedule(reminders), [(2880, "dropped".to_owned())]);
 }
 
+/// An event's own reminders win over its kind's: a workshop set to 3 h and 10 min before gets those two, not the
+/// kind's two days; changing them to 1 h drops the planned ones no longer listed (kept in the schedule, with why),
+/// and the 1-hour one goes out once; `null` brings the kind's back. If notifications read the kind's settings only,
+/// the first schedule would say 2880.
+#[tokio::test]
+async fn an_events_own_reminders_replace_its_kinds() {
+    let system = System::start().await;
+    let now = cloverleaf_service_kit::clock::Clock::now(system.clock.as_ref());
+    let starts = now + Span::days(4);
+    let event = system
+        .published_event(
+            "workshop",
+            "Own reminders",
+            "Europe/Rome",
+            starts,
+            open_form(10),
+        )
+        .await;
+    system
+        .register(&event, "own@example.org", "Reminded", json!({}))
+        .await;
+    system.wait_for("own@example.org", 1).await;
+    let organiser = system.notifications.organiser_token();
+    let schedule = || async {
+        system.settle().await;
+        let (_, body) = system
+            .call(
+                &system.notifications,
+                Method::GET,
+                &format!("/v1/reminders?event_id={event}"),
+                None,
+                Some(&organiser),
+            )
+            .await;
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|r| {
+                (
+                    r["minutes_before"].as_i64().unwrap_or(0),
+                    r["status"].as_str().unwrap_or("").to_owned(),
+                    r["note"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        schedule().await,
+        [(2880, "scheduled".into(), String::new())]
+    );
+
+    system
+        .schedule(
+            Method::PATCH,
+            &format!("/v1/events/{event}"),
+            json!({ "reminder_minutes": [10, 180] }),
+        )
+        .await;
+    let gone = "no longer among the event's reminders".to_owned();
+    assert_eq!(
+        schedule().await,
+        [
+            (2880, "dropped".into(), gone.clone()),
+            (180, "scheduled".into(), String::new()),
+            (10, "scheduled".into(), String::new()),
+        ]
+    );
+    system
+        .schedule(
+            Method::PATCH,
+            &format!("/v1/events/{event}"),
+            json!({ "reminder_minutes": [60] }),
+        )
+        .await;
+    assert_eq!(
+        schedule().await,
+        [
+            (2880, "dropped".into(), gone.clone()),
+            (180, "dropped".into(), gone.clone()),
+            (60, "scheduled".into(), String::new()),
+            (10, "dropped".into(), gone.clone()),
+        ]
+    );
+    // Nothing about reminders reaches the attendee's calendar: no update was sent for these changes.
+    assert_eq!(system.mailbox("own@example.org").len(), 1);
+    system
+        .clock
+        .set(starts - Span::minutes(60) + Span::seconds(1));
+    let mailbox = system.wait_for("own@example.org", 2).await;
+    assert!(text_of(&mailbox[1]).contains("Own reminders"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(system.mailbox("own@example.org").len(), 2, "sent once");
+
+    // Back to the kind's: its two days had passed by now (the clock is an hour before the start).
+    system
+        .schedule(
+            Method::PATCH,
+            &format!("/v1/events/{event}"),
+            json!({ "reminder_minutes": null }),
+        )
+        .await;
+    let rows = schedule().await;
+    assert!(
+        rows.iter()
+            .any(|(m, status, _)| *m == 2880 && status == "dropped"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(m, status, _)| *m == 60 && status == "sent"),
+        "{rows:?}"
+    );
+}
+
 /// Two notifications replicas on one database work through the same inbox and mail queue: a burst of
 /// registrations, then the event cancelled — everyone gets each email exactly once. If claims were not exclusive
 /// (lease, SKIP LOCKED / BEGIN IMMEDIATE) or the processed mark did not commit with the messages, someone would get

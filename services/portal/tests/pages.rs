@@ -217,6 +217,34 @@ async fn services(seen: Arc<Mutex<Seen>>) -> String {
             }),
         )
         .route(
+            "/v1/venues",
+            get(|| async {
+                axum::Json(json!({ "items": [{
+                    "id": "0190b0b0-0000-7000-8000-000000000001", "name": "Palazzo Squarcialupi",
+                    "rooms": [{ "id": "0190b0b0-0000-7000-8000-000000000002", "name": "Sala Italia", "capacity": 80 }]
+                }], "next_cursor": null }))
+            }),
+        )
+        .route(
+            "/v1/people",
+            get(|| async {
+                axum::Json(json!({ "items": [
+                    { "id": "0190c0c0-0000-7000-8000-000000000002", "name": "Wang Lei 王磊", "affiliation": "Fudan University" },
+                    { "id": "0190c0c0-0000-7000-8000-000000000001", "name": "Anna Rossi" }
+                ], "next_cursor": null }))
+            }),
+        )
+        .route(
+            "/v1/reminders",
+            get(|| async {
+                axum::Json(json!({ "items": [
+                    { "id": "0190d0d0-0000-7000-8000-000000000001", "event_id": WEBINAR_ID, "minutes_before": 1440,
+                      "due_at": "2027-06-14T08:00:00Z", "status": "dropped",
+                      "note": "no longer among the event's reminders" }
+                ] }))
+            }),
+        )
+        .route(
             "/v1/events/{key}/items",
             get(|Path(key): Path<String>| async move {
                 let items = if key == TOUR_ID {
@@ -1137,6 +1165,33 @@ async fn organiser_pages_take_slugs_move_agendas_and_edit_the_window_and_chinese
         page.contains("name=\"move_items\" value=\"yes\" checked"),
         "ticked by default: {page}"
     );
+    // The pickers: the venue's room with its seats, the people by name, none chosen.
+    assert!(
+        page.contains(
+            "<option value=\"0190b0b0-0000-7000-8000-000000000002\">Palazzo Squarcialupi · Sala Italia (80)</option>"
+        ),
+        "{page}"
+    );
+    let anna = page.find("Anna Rossi").expect("Anna in the speakers");
+    let wang = page
+        .find("Wang Lei 王磊 (Fudan University)")
+        .expect("Wang in the speakers");
+    assert!(anna < wang, "people by name");
+    // The reminder schedule, with why one was not sent, and the kind's defaults chosen.
+    assert!(
+        page.contains("No longer among the event&#x27;s reminders."),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"f-reminders-default\" name=\"reminders\" value=\"default\" checked")
+    );
+    let (_, _, zh) = portal
+        .get(
+            &format!("/organiser/events/{WEBINAR_ID}"),
+            &[("cookie", format!("{session}; cl_lang=zh-CN").as_str())],
+        )
+        .await;
+    assert!(zh.contains("已不在本活动的提醒之中。"), "{zh}");
     assert!(page.contains("name=\"title_zh\" value=\"药物基因组学网络研讨会\""));
     assert!(page.contains("<h1>Pharmacogenomics webinar</h1>"));
     let details = |start: &'static str| {

@@ -706,6 +706,77 @@ async fn sequence_rises_once_per_change_calendars_show_and_history_records_each(
 /// Twelve organisers change one published event at the same moment. Each change must raise the sequence by one:
 /// without the row lock two would read the same sequence and one raise would be lost, and a calendar would keep a
 /// stale entry.
+/// An event's own reminders: kept longest first, refused with the field named when out of range, repeated or too
+/// many (nothing written), recorded in the history without raising the sequence (calendars do not show them), and
+/// `null` goes back to the kind's defaults.
+#[tokio::test]
+async fn an_events_own_reminders_are_checked_kept_and_recorded() {
+    let api = Api::start().await;
+    let event = api.created("/v1/events", webinar("Reminded webinar")).await;
+    let id = event["id"].as_str().expect("id");
+    let path = format!("/v1/events/{id}");
+    assert_eq!(
+        event["reminder_minutes"],
+        Value::Null,
+        "the kind's defaults"
+    );
+    api.ok(api.post(&format!("{path}/publish"), json!({})).await)
+        .await;
+    let after = api
+        .ok(api
+            .patch(&path, json!({ "reminder_minutes": [15, 2880, 60] }))
+            .await)
+        .await;
+    assert_eq!(after["reminder_minutes"], json!([2880, 60, 15]));
+    assert_eq!(
+        after["sequence"], 0,
+        "reminders are not in the calendar entry"
+    );
+    for (wrong, code) in [
+        (json!([0]), "out_of_range"),
+        (json!([86401]), "out_of_range"),
+        (json!([-5]), "out_of_range"),
+        (json!([15, 15]), "duplicate"),
+        (json!([1, 2, 3, 4, 5, 6]), "too_many"),
+    ] {
+        let (status, problem) = api.patch(&path, json!({ "reminder_minutes": wrong })).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{wrong}: {problem}"
+        );
+        assert_eq!(fields(&problem), ["reminder_minutes"], "{problem}");
+        assert_eq!(problem["errors"][0]["code"], code, "{wrong}");
+    }
+    let (status, problem) = api
+        .patch(&path, json!({ "reminder_minutes": ["soon"] }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let kept = api.ok(api.get(&path).await).await;
+    assert_eq!(
+        kept["reminder_minutes"],
+        json!([2880, 60, 15]),
+        "nothing written"
+    );
+    let none = api
+        .ok(api.patch(&path, json!({ "reminder_minutes": [] })).await)
+        .await;
+    assert_eq!(none["reminder_minutes"], json!([]), "no reminders at all");
+    let back = api
+        .ok(api.patch(&path, json!({ "reminder_minutes": null })).await)
+        .await;
+    assert_eq!(back["reminder_minutes"], Value::Null);
+    let history = api.ok(api.get(&format!("{path}/changes")).await).await;
+    let changed: Vec<&Value> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .flat_map(|c| c["changes"].as_array().into_iter().flatten())
+        .filter(|c| c["field"] == "reminder_minutes")
+        .collect();
+    assert_eq!(changed.len(), 3, "{history}");
+}
+
 #[tokio::test]
 async fn concurrent_changes_each_raise_the_sequence_exactly_once() {
     let api = Api::start().await;

@@ -113,6 +113,17 @@ pub async fn schedule<C: ConnectionTrait>(
             }
         }
     }
+    // Offsets the event no longer has (its organisers changed its reminders) are dropped, not deleted: the
+    // schedule still says what was planned and why it went.
+    for row in existing.iter().filter(|r| {
+        r.status == Status::Scheduled && !offsets.contains(&i64::from(r.minutes_before))
+    }) {
+        let mut active: reminder::ActiveModel = row.clone().into();
+        active.status = Set(Status::Dropped);
+        active.note = Set(Some("no longer among the event's reminders".to_owned()));
+        active.updated_at = Set(Utc::now());
+        active.update(txn).await?;
+    }
     Ok(())
 }
 

@@ -8,5 +8,6 @@ pub mod calendar;
 pub mod countries;
 pub mod forms;
 pub mod model;
+pub mod reminders;
 pub mod time;
 pub mod view;

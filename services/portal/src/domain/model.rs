@@ -19,7 +19,7 @@ use crate::i18n::Locale;
 
 pub use cloverleaf_contracts::{
     AgendaItem, Event, EventKind, EventStatus, Hotel, HotelStay, ItemKind, Organiser, Page, Person,
-    Registration, RegistrationStatus, Room, Transfer, Venue, Visit,
+    Registration, RegistrationStatus, Room, StoredVenue, Transfer, Venue, Visit,
 };
 
 /// A question of a registration form. Sent back whole when organisers save the form's settings, so fields the

@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod door;
+pub mod items;
 pub mod manage;
 pub mod organiser;
 pub mod public;
@@ -437,8 +438,16 @@ pub fn router(state: AppState) -> Router {
         .route("/organiser/events/{id}/form", post(organiser::update_form))
         .route("/organiser/events/{id}/items", post(organiser::add_item))
         .route(
+            "/organiser/events/{id}/items/{item}",
+            get(items::page).post(items::save),
+        )
+        .route(
             "/organiser/events/{id}/items/{item}/delete",
             post(organiser::delete_item),
+        )
+        .route(
+            "/organiser/events/{id}/reminders",
+            post(organiser::update_reminders),
         )
         .route("/organiser/events/{id}/publish", post(organiser::publish))
         .route("/organiser/events/{id}/cancel", post(organiser::cancel))

@@ -28,7 +28,7 @@ use crate::domain::agenda::{self, Shown};
 use crate::domain::forms::{Choice, Field, FieldErrors, Posted};
 use crate::domain::model::{
     AccessToken, AgendaItem, Conflict, Event, EventKind, Form as RegistrationForm, ItemKind,
-    Message, Page, RegistrationList, RegistrationStatus,
+    Message, Page, Person, RegistrationList, RegistrationStatus, StoredVenue,
 };
 use crate::domain::time;
 use crate::domain::view::EventView;
@@ -271,7 +271,7 @@ fn event_fields(
     fields
 }
 
-fn names(fields: &[Field]) -> Vec<String> {
+pub(super) fn names(fields: &[Field]) -> Vec<String> {
     fields.iter().map(|f| f.name.clone()).collect()
 }
 
@@ -450,23 +450,126 @@ pub async fn create_event(
 
 // ---- one event: details, agenda, conflicts, form settings ----
 
-fn item_fields(
+/// What an agenda item can be given from scheduling's lists: the rooms of stored venues and the programme's people.
+#[derive(Debug, Default)]
+pub(super) struct Pickers {
+    /// `(room id, "Venue · Room (capacity)")`, by venue then room.
+    pub rooms: Vec<(String, String)>,
+    pub people: Vec<Person>,
+}
+
+impl Pickers {
+    /// Reads both lists (500 of each at most: a programme's venues and people are tens, not thousands). A list
+    /// scheduling does not give (a login that may not read it, scheduling busy) is left out: the page then has no
+    /// picker for it, and saving keeps what the item has.
+    pub(super) async fn fetch(state: &AppState, token: &str) -> Self {
+        let venues = state
+            .backends
+            .json::<Page<StoredVenue>>(
+                Call::get(ServiceName::Scheduling, "/v1/venues?limit=500").bearer(Some(token)),
+            )
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "no room picker"))
+            .map(|page| page.items)
+            .unwrap_or_default();
+        let mut people = state
+            .backends
+            .json::<Page<Person>>(
+                Call::get(ServiceName::Scheduling, "/v1/people?limit=500").bearer(Some(token)),
+            )
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "no people picker"))
+            .map(|page| page.items)
+            .unwrap_or_default();
+        people.sort_by_key(|p| p.name.to_lowercase());
+        let rooms = venues
+            .iter()
+            .flat_map(|venue| {
+                venue.rooms.iter().map(move |room| {
+                    let label = match room.capacity {
+                        Some(seats) => format!("{} · {} ({seats})", venue.name, room.name),
+                        None => format!("{} · {}", venue.name, room.name),
+                    };
+                    (room.id.to_string(), label)
+                })
+            })
+            .collect();
+        Self { rooms, people }
+    }
+}
+
+/// A person as a picker shows them: the name, and the affiliation when there is one.
+fn person_label(person: &Person) -> String {
+    match &person.affiliation {
+        Some(affiliation) => format!("{} ({affiliation})", person.name),
+        None => person.name.clone(),
+    }
+}
+
+pub(super) fn item_fields(
     catalog: &Catalog,
     locale: Locale,
     values: &HashMap<String, Vec<String>>,
     errors: &FieldErrors,
+    pickers: &Pickers,
 ) -> Vec<Field> {
     let t = |key: &str| catalog.text(locale, key).to_owned();
-    let chosen = values
-        .get("item.kind")
-        .and_then(|v| v.first())
-        .cloned()
+    let first = |name: &str| {
+        values
+            .get(name)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let chosen = Some(first("item.kind"))
+        .filter(|k| !k.is_empty())
         .unwrap_or_else(|| "session".to_owned());
     let kinds: Vec<(&str, String)> = ItemKind::ALL
         .iter()
         .map(|k| (k.as_str(), t(&format!("item_kind.{}", k.as_str()))))
         .collect();
-    vec![
+    // An optional choice: "none" first, then the list.
+    let pick = |name: &str, label: String, list: Vec<(String, String)>| {
+        let current = first(name);
+        let mut options = vec![Choice {
+            value: String::new(),
+            label: t("item.none"),
+            checked: current.is_empty(),
+        }];
+        options.extend(list.into_iter().map(|(value, label)| Choice {
+            checked: value == current,
+            value,
+            label,
+        }));
+        Field::new(name, "select", label, false)
+            .options(options)
+            .with(values, errors)
+    };
+    let people: Vec<(String, String)> = pickers
+        .people
+        .iter()
+        .map(|p| (p.id.to_string(), person_label(p)))
+        .collect();
+    let speaking = values.get("item.speakers").cloned().unwrap_or_default();
+    let speakers = Field::new(
+        "item.speakers",
+        "multiple_choice",
+        t("item.speakers"),
+        false,
+    )
+    .hint(t("item.speakers_hint"))
+    .options(
+        people
+            .iter()
+            .map(|(id, label)| Choice {
+                checked: speaking.contains(id),
+                value: id.clone(),
+                label: label.clone(),
+            })
+            .collect(),
+    )
+    .with(values, errors);
+    let mut fields = vec![
         select("item.kind", t("item.kind"), &kinds, &chosen).with(values, errors),
         Field::new("item.title", "text", t("item.title"), true).with(values, errors),
         Field::new("item.title_zh", "text", t("item.title_zh"), false).with(values, errors),
@@ -478,6 +581,17 @@ fn item_fields(
             .hint(t("item.timezone_hint"))
             .with(values, errors),
         Field::new("item.location", "text", t("item.location"), false).with(values, errors),
+    ];
+    if !pickers.rooms.is_empty() {
+        fields.push(
+            pick("item.room_id", t("item.room"), pickers.rooms.clone()).hint(t("item.room_hint")),
+        );
+    }
+    if !people.is_empty() {
+        fields.push(speakers);
+        fields.push(pick("item.host", t("item.host"), people));
+    }
+    fields.extend([
         Field::new(
             "item.description",
             "long_text",
@@ -498,11 +612,12 @@ fn item_fields(
         Field::new("item.institution", "text", t("item.institution"), false).with(values, errors),
         Field::new("item.transfer.from", "text", t("item.from"), false).with(values, errors),
         Field::new("item.transfer.to", "text", t("item.to"), false).with(values, errors),
-    ]
+    ]);
+    fields
 }
 
 /// An agenda item as scheduling takes it, with the visit, transfer or hotel its kind has.
-fn item_body(posted: &Posted) -> serde_json::Value {
+pub(super) fn item_body(posted: &Posted) -> serde_json::Value {
     let kind = posted.get("item.kind");
     let mut body = json!({
         "kind": kind,
@@ -513,6 +628,20 @@ fn item_body(posted: &Posted) -> serde_json::Value {
         "location": posted.opt("item.location"),
         "description": posted.opt("item.description"),
     });
+    // The pickers: only sent when the page had them, so a page without rooms or people clears nothing.
+    if posted.has("item.room_id") {
+        body["room_id"] = json!(posted.opt("item.room_id"));
+    }
+    if posted.has("item.host") {
+        body["host"] = json!(posted.opt("item.host"));
+        body["speakers"] = json!(
+            posted
+                .all("item.speakers")
+                .into_iter()
+                .filter(|id| !id.is_empty())
+                .collect::<Vec<_>>()
+        );
+    }
     match kind {
         "visit" => {
             body["visit"] = json!({
@@ -543,13 +672,14 @@ fn item_body(posted: &Posted) -> serde_json::Value {
 
 /// A problem about an item, its fields named as the item form names them (`item.title`, `item.visit.city` →
 /// `item.city`…).
-fn item_problem(problem: Option<&Problem>) -> Option<Problem> {
+pub(super) fn item_problem(problem: Option<&Problem>) -> Option<Problem> {
     problem.map(|p| {
         let mut p = p.clone();
         for error in &mut p.errors {
             let field = match error.field.as_str() {
                 "visit.city" | "hotel.city" => "city".to_owned(),
                 "visit.institution" | "hotel.name" => "institution".to_owned(),
+                speaker if speaker.starts_with("speakers") => "speakers".to_owned(),
                 other => other.to_owned(),
             };
             error.field = format!("item.{field}");
@@ -566,6 +696,9 @@ struct EventPage<'a> {
     item_problem: Option<&'a Problem>,
     /// A problem about the whole event (publishing refused, the form's settings).
     notice_problem: Option<&'a Problem>,
+    /// The reminders as posted, with what was wrong with them.
+    reminders_posted: Option<&'a Posted>,
+    reminders_error: Option<String>,
     done: Option<String>,
     status: Option<StatusCode>,
 }
@@ -665,16 +798,33 @@ async fn event_page(
     let fields = event_fields(catalog, locale, &event_values, &event_errors, false);
 
     let item_values = page.item_posted.map(Posted::values).unwrap_or_default();
-    let placed = names(&item_fields(catalog, locale, &item_values, &empty));
+    let pickers = Pickers::fetch(state, token).await;
+    let placed = names(&item_fields(
+        catalog,
+        locale,
+        &item_values,
+        &empty,
+        &pickers,
+    ));
     let item_problem = item_problem(page.item_problem);
     let item_errors = FieldErrors::from_problem(item_problem.as_ref(), &placed, catalog, locale);
-    let item_fields = item_fields(catalog, locale, &item_values, &item_errors);
+    let item_fields = item_fields(catalog, locale, &item_values, &item_errors, &pickers);
 
     let notice = FieldErrors::from_problem(page.notice_problem, &[], catalog, locale);
     // The box is ticked unless the organiser just sent the form with it unticked.
     let move_items = page
         .event_posted
         .is_none_or(|posted| posted.checked("move_items"));
+    let reminders = reminder_schedule(state, token, &event, locale).await;
+    let own_reminders = page
+        .reminders_posted
+        .map_or(event.reminder_minutes.is_some(), |p| {
+            p.get("reminders") == "own"
+        });
+    let reminder_text = page.reminders_posted.map_or_else(
+        || crate::domain::reminders::format(event.reminder_minutes.as_deref().unwrap_or_default()),
+        |p| p.get("reminder_minutes").to_owned(),
+    );
     let window = |at: Option<chrono::DateTime<Utc>>| at.map(|t| time::wall_clock(t, zone));
     let shown = event.localized(locale);
     state.render_status(
@@ -700,6 +850,10 @@ async fn event_page(
             days => days,
             conflicts => conflicts.items,
             form => form,
+            reminders => reminders,
+            own_reminders => own_reminders,
+            reminder_text => reminder_text,
+            reminders_error => page.reminders_error,
             done => page.done,
         },
     )
@@ -736,6 +890,8 @@ pub async fn event(
                 | "updated"
                 | "item_added"
                 | "item_removed"
+                | "item_updated"
+                | "reminders"
                 | "published"
                 | "cancelled"
                 | "form"
@@ -1277,4 +1433,162 @@ pub async fn messages(
         "organiser/messages.html",
         context! { zone => event.timezone.clone(), event => event.localized(visitor.locale), rows => rows },
     )
+}
+
+/// The event's reminder schedule as notifications keeps it (due in the event's zone, sent to how many, why dropped);
+/// empty when notifications cannot say just now: the page still works, it only lacks the list.
+async fn reminder_schedule(
+    state: &AppState,
+    token: &str,
+    event: &Event,
+    locale: Locale,
+) -> Vec<Value> {
+    #[derive(Deserialize)]
+    struct Reminder {
+        minutes_before: i32,
+        due_at: DateTime<Utc>,
+        status: String,
+        note: Option<String>,
+        recipients: Option<i32>,
+    }
+    #[derive(Deserialize)]
+    struct Reminders {
+        items: Vec<Reminder>,
+    }
+    let answer = state
+        .backends
+        .json::<Reminders>(
+            Call::get(
+                ServiceName::Notifications,
+                format!("/v1/reminders?event_id={}", event.id),
+            )
+            .bearer(Some(token)),
+        )
+        .await;
+    let list = match answer {
+        Ok(list) => list.items,
+        Err(error) => {
+            tracing::warn!(event_id = %event.id, %error, "reminder schedule not shown");
+            return Vec::new();
+        }
+    };
+    let zone = event.zone();
+    list.iter()
+        .map(|r| {
+            context! {
+                before => crate::domain::reminders::format(&[r.minutes_before]),
+                due => time::moment(r.due_at, zone),
+                status => r.status,
+                note => r.note.as_deref().map(|note| reminder_note(state, locale, note)),
+                recipients => r.recipients,
+            }
+        })
+        .collect()
+}
+
+/// Why notifications dropped a reminder, in the reader's language when it is one of the reasons it gives (it
+/// writes them in English for its log); any other note as written.
+fn reminder_note(state: &AppState, locale: Locale, note: &str) -> String {
+    const REASONS: [(&str, &str); 7] = [
+        (
+            "its time had passed when the event was scheduled or moved",
+            "passed",
+        ),
+        ("no longer among the event's reminders", "removed"),
+        ("the event was cancelled", "cancelled"),
+        ("scheduling no longer knows the event", "unknown"),
+        ("the event is not published", "unpublished"),
+        ("the event had started when the reminder was due", "started"),
+        ("the event was moved; a new reminder time applies", "moved"),
+    ];
+    match REASONS.iter().find(|(text, _)| *text == note) {
+        Some((_, key)) => state
+            .catalog
+            .text(locale, &format!("reminders.note.{key}"))
+            .to_owned(),
+        None => note.to_owned(),
+    }
+}
+
+/// `POST /organiser/events/{id}/reminders`: the kind's usual reminders, or the event's own (`2d, 3h, 15m`; empty:
+/// none). Scheduling keeps them; notifications moves the schedule when it hears of the change.
+pub async fn update_reminders(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Ids(id): Ids<Uuid>,
+    Form(posted): Form,
+) -> Result<Response, Error> {
+    visitor.check_csrf(&posted)?;
+    let token = visitor.organiser()?;
+    let t = |key: &str| state.catalog.text(visitor.locale, key).to_owned();
+    let minutes = if posted.get("reminders") == "own" {
+        match crate::domain::reminders::parse(posted.get("reminder_minutes")) {
+            Ok(minutes) => json!(minutes),
+            Err(piece) => {
+                let error = state.catalog.format(
+                    visitor.locale,
+                    "reminders.not_a_duration",
+                    &[("piece", piece)],
+                );
+                return reminders_refused(&state, &visitor, id, &posted, error).await;
+            }
+        }
+    } else {
+        serde_json::Value::Null
+    };
+    let sent = state
+        .backends
+        .done(
+            Call::new(
+                Method::PATCH,
+                ServiceName::Scheduling,
+                format!("/v1/events/{id}"),
+            )
+            .bearer(Some(token))
+            .body(&json!({ "reminder_minutes": minutes })),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/organiser/events/{id}?done=reminders#reminders"))
+                .into_response(),
+        ),
+        Err(error) if error.is_status(422) || error.is_status(409) => {
+            let errors = FieldErrors::from_problem(
+                error.problem(),
+                &["reminder_minutes".to_owned()],
+                &state.catalog,
+                visitor.locale,
+            );
+            let message = errors
+                .by_field
+                .get("reminder_minutes")
+                .cloned()
+                .or_else(|| errors.general.first().cloned())
+                .unwrap_or_else(|| t("reminders.refused"));
+            reminders_refused(&state, &visitor, id, &posted, message).await
+        }
+        Err(error) => Err(staff(error)),
+    }
+}
+
+async fn reminders_refused(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Uuid,
+    posted: &Posted,
+    error: String,
+) -> Result<Response, Error> {
+    event_page(
+        state,
+        visitor,
+        id,
+        EventPage {
+            reminders_posted: Some(posted),
+            reminders_error: Some(error),
+            status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+            ..EventPage::default()
+        },
+    )
+    .await
 }

@@ -126,6 +126,10 @@ pub struct EventInput {
     /// The team the event belongs to. Optional when the caller organises for one team only (it is that one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<Uuid>,
+    /// Minutes before the start at which confirmed attendees are reminded, overriding the kind's defaults (see
+    /// `[reminders]` in notifications' settings); `[]` sends none, absent or `null` keeps the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_minutes: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,6 +181,38 @@ pub struct EventDetails {
     pub online_url: Option<String>,
     pub venue: Option<Venue>,
     pub organiser: Organiser,
+    /// The event's own reminder offsets, longest first; `None` follows the kind's defaults.
+    pub reminder_minutes: Option<Vec<i32>>,
+}
+
+/// At most this many reminders per event, none further ahead than [`REMINDER_MAX_MINUTES`] (60 days).
+pub const REMINDERS_MAX: usize = 5;
+pub const REMINDER_MAX_MINUTES: i64 = 60 * 24 * 60;
+
+/// An event's own reminder offsets: whole minutes from 1 to 60 days, no repeats, longest first.
+pub fn reminder_minutes(values: &[i64]) -> Result<Vec<i32>, Invalid> {
+    if values.len() > REMINDERS_MAX {
+        return Err(Invalid::new("too_many", "at most 5 reminders per event"));
+    }
+    let mut minutes = Vec::with_capacity(values.len());
+    for &value in values {
+        if !(1..=REMINDER_MAX_MINUTES).contains(&value) {
+            return Err(Invalid::new(
+                "out_of_range",
+                "each reminder is 1 minute to 60 days (86400 minutes) before the start",
+            ));
+        }
+        // In range, so it fits.
+        minutes.push(value as i32);
+    }
+    minutes.sort_unstable_by(|a, b| b.cmp(a));
+    if minutes.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Invalid::new(
+            "duplicate",
+            "the same reminder is given twice",
+        ));
+    }
+    Ok(minutes)
 }
 
 /// The fields whose change an attendee's calendar shows; each change to one of them after publishing raises the
@@ -281,6 +317,12 @@ impl EventInput {
             None => None,
             Some(url) => f.check("online_url", fields::web_url(url)),
         };
+        let reminder_minutes = match &self.reminder_minutes {
+            None => Some(None),
+            Some(values) => f
+                .check("reminder_minutes", reminder_minutes(values))
+                .map(Some),
+        };
         let venue = match &self.venue {
             None => None,
             Some(v) => {
@@ -340,7 +382,15 @@ impl EventInput {
             }
         };
         f.finish()?;
-        match (kind, title, timezone, end_timezone, span, organiser) {
+        match (
+            kind,
+            title,
+            timezone,
+            end_timezone,
+            span,
+            organiser,
+            reminder_minutes,
+        ) {
             (
                 Some(kind),
                 Some(title),
@@ -348,6 +398,7 @@ impl EventInput {
                 Some(end_timezone),
                 Some(span),
                 Some(organiser),
+                Some(reminder_minutes),
             ) => Ok(EventDetails {
                 kind,
                 title,
@@ -363,6 +414,7 @@ impl EventInput {
                 online_url,
                 venue,
                 organiser,
+                reminder_minutes,
             }),
             // Every None above recorded an error, so finish() returned already.
             _ => Err(Problem::invalid(Vec::new())),
@@ -442,6 +494,10 @@ pub struct EventPatch {
     pub team_id: Option<Uuid>,
     /// The teams that co-organise the event, replacing the list (its own team's organisers and admins).
     pub shared_with: Option<Vec<Uuid>>,
+    /// The event's own reminders (minutes before the start); `null` goes back to the kind's defaults.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub reminder_minutes: Option<Option<Vec<i64>>>,
 }
 
 impl EventPatch {
@@ -480,6 +536,9 @@ impl EventPatch {
         }
         if let Some(venue) = self.venue {
             input.venue = venue;
+        }
+        if let Some(minutes) = self.reminder_minutes {
+            input.reminder_minutes = minutes;
         }
         if let Some(organiser) = self.organiser {
             let current = input.organiser.take().unwrap_or(OrganiserInput {
@@ -523,6 +582,10 @@ impl From<&EventDetails> for EventInput {
                 email: Some(d.organiser.email.clone()),
             }),
             team_id: None,
+            reminder_minutes: d
+                .reminder_minutes
+                .as_ref()
+                .map(|m| m.iter().map(|&v| i64::from(v)).collect()),
         }
     }
 }
@@ -569,6 +632,7 @@ impl EventDetails {
             ("online_url", json!(self.online_url)),
             ("venue", json!(self.venue)),
             ("organiser", json!(self.organiser)),
+            ("reminder_minutes", json!(self.reminder_minutes)),
         ]
     }
 

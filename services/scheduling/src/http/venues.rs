@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::AppState;
-use super::views::{RoomView, StoredVenueView};
+use super::views::{RoomView, StoredVenueView, stored_venue_view};
 use crate::Error;
 use crate::domain::fields::{self, Fields};
 use crate::domain::time::TimeZone;
@@ -110,10 +110,7 @@ pub async fn create_venue(
     Json(input): Json<VenueInput>,
 ) -> Result<impl IntoResponse, Error> {
     let (venue, rooms) = people::create_venue(&state.db, input.validate()?).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(StoredVenueView::new(&venue, &rooms)),
-    ))
+    Ok((StatusCode::CREATED, Json(stored_venue_view(&venue, &rooms))))
 }
 
 #[utoipa::path(get, path = "/v1/venues", tag = "venues", params(PageQuery),
@@ -130,7 +127,7 @@ pub async fn list_venues(
         rows,
         limit,
         |v| (v.name.clone(), v.id),
-        |v| StoredVenueView::new(&v, &rooms),
+        |v| stored_venue_view(&v, &rooms),
     )))
 }
 
@@ -142,7 +139,7 @@ pub async fn get_venue(
 ) -> Result<Json<StoredVenueView>, Error> {
     let venue = people::venue(&state.db, id).await?;
     let rooms = people::rooms_of(&state.db, &[id]).await?;
-    Ok(Json(StoredVenueView::new(&venue, &rooms)))
+    Ok(Json(stored_venue_view(&venue, &rooms)))
 }
 
 #[utoipa::path(post, path = "/v1/venues/{id}/rooms", tag = "venues", params(("id" = Uuid, Path)),

@@ -21,7 +21,8 @@ use sea_orm::ActiveEnum;
 // contracts; scheduling builds it here, under the names its handlers use.
 pub use cloverleaf_contracts::{
     AgendaItem as ItemView, Event as EventView, EventLinks, HotelStay as HotelView,
-    Organiser as OrganiserView, Person as PersonView, Room as RoomView, Venue as VenueView,
+    Organiser as OrganiserView, Person as PersonView, Room as RoomView,
+    StoredVenue as StoredVenueView, Venue as VenueView,
 };
 
 /// The event as the API shows it. `last_item_zone`: the end zone of the event's last-ending agenda item, if it has
@@ -73,6 +74,7 @@ pub fn new_event_view(
         },
         team_id: model.team_id,
         shared_with: crate::store::shared_with(model)?,
+        reminder_minutes: details.reminder_minutes,
     })
 }
 
@@ -98,32 +100,20 @@ impl From<&room::Model> for RoomView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StoredVenueView {
-    pub id: Uuid,
-    pub name: String,
-    pub address: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub timezone: Option<String>,
-    pub rooms: Vec<RoomView>,
-}
-
-impl StoredVenueView {
-    pub fn new(v: &venue::Model, rooms: &[room::Model]) -> Self {
-        Self {
-            id: v.id,
-            name: v.name.clone(),
-            address: v.address.clone(),
-            city: v.city.clone(),
-            country: v.country.clone(),
-            timezone: v.timezone.clone(),
-            rooms: rooms
-                .iter()
-                .filter(|r| r.venue_id == v.id)
-                .map(RoomView::from)
-                .collect(),
-        }
+/// A stored venue with its rooms.
+pub fn stored_venue_view(v: &venue::Model, rooms: &[room::Model]) -> StoredVenueView {
+    StoredVenueView {
+        id: v.id,
+        name: v.name.clone(),
+        address: v.address.clone(),
+        city: v.city.clone(),
+        country: v.country.clone(),
+        timezone: v.timezone.clone(),
+        rooms: rooms
+            .iter()
+            .filter(|r| r.venue_id == v.id)
+            .map(RoomView::from)
+            .collect(),
     }
 }
 

@@ -51,6 +51,10 @@ pub mod event {
         /// Co-organising teams: a JSON array of team ids (`store::shared_with` reads it).
         #[sea_orm(column_type = "Text")]
         pub shared_with: String,
+        /// The event's own reminder offsets in minutes, a JSON array (`store::reminder_minutes` reads it); `None`
+        /// follows the kind's defaults.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub reminder_minutes: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -109,6 +109,10 @@ fn set_details(model: &mut event::ActiveModel, d: &EventDetails, now: DateTime<U
     model.venue_country = Set(d.venue.as_ref().and_then(|v| v.country.clone()));
     model.organiser_name = Set(d.organiser.name.clone());
     model.organiser_email = Set(d.organiser.email.clone());
+    model.reminder_minutes = Set(d
+        .reminder_minutes
+        .as_ref()
+        .map(|m| serde_json::Value::from(m.clone()).to_string()));
     model.updated_at = Set(now);
 }
 

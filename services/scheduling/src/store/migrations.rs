@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_scheduling::Migration),
             Box::new(m20261201_000001_chinese_texts_end_zones::Migration),
             Box::new(m20261203_000001_event_teams::Migration),
+            Box::new(m20261204_000001_event_reminders::Migration),
         ]
     }
 }
@@ -615,6 +616,51 @@ mod m20261203_000001_event_teams {
                     .await?;
             }
             Ok(())
+        }
+    }
+}
+
+/// An event's own reminder offsets (`reminder_minutes`, a JSON array of minutes; none: the kind's defaults).
+#[allow(elided_lifetimes_in_paths)]
+mod m20261204_000001_event_reminders {
+    use sea_orm_migration::prelude::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261204_000001_event_reminders"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum Events {
+        Table,
+        ReminderMinutes,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Events::Table)
+                        .add_column(ColumnDef::new(Events::ReminderMinutes).text().null())
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Events::Table)
+                        .drop_column(Events::ReminderMinutes)
+                        .to_owned(),
+                )
+                .await
         }
     }
 }

@@ -71,6 +71,13 @@ pub fn event_details(model: &event::Model) -> Result<EventDetails, Error> {
             name: model.organiser_name.clone(),
             email: model.organiser_email.clone(),
         },
+        reminder_minutes: model
+            .reminder_minutes
+            .as_deref()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|_| corrupt("reminder_minutes", model.id))
+            })
+            .transpose()?,
     })
 }
 
