@@ -56,6 +56,16 @@ pub struct DemoEvent {
     pub form: Value,
     /// `POST /v1/registrations`, without `event_id`.
     pub registrations: Vec<Applicant>,
+    /// The partner whose event it is: a team the loader creates (the demo organiser organises for each).
+    pub team: DemoTeam,
+}
+
+/// A demo team, in English and Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoTeam {
+    pub name: String,
+    pub name_zh: String,
 }
 
 impl DemoEvent {
@@ -83,6 +93,7 @@ struct ProgrammeFile {
 struct EventEntry {
     /// How many days after today the event's first day is.
     first_day: u64,
+    team: DemoTeam,
     details: EventDetails,
     #[serde(default)]
     people: Vec<PersonEntry>,
@@ -456,6 +467,7 @@ fn dated(mut entry: EventEntry, today: NaiveDate) -> Result<DemoEvent, String> {
                 })
             })
             .collect::<Result<_, String>>()?,
+        team: entry.team,
     })
 }
 
@@ -636,13 +648,19 @@ pub async fn load(
     }
 
     let password = new_password();
-    create_organiser(settings, &password).await?;
+    let organiser = create_organiser(settings, &password).await?;
+    let teams = create_teams(settings, organiser, &programme).await?;
+    // Logged in after joining the teams, so the token carries them.
     api.log_in(ORGANISER_EMAIL, &password).await?;
 
     let mut events = Vec::new();
     let mut expected = Vec::new();
     for event in &programme {
-        let loaded = api.load_event(event).await?;
+        let team = teams
+            .iter()
+            .find(|(t, _)| *t == event.team)
+            .map(|(_, id)| *id);
+        let loaded = api.load_event(event, team).await?;
         expected.extend(expected_letters(event, &loaded.id));
         events.push(loaded);
     }
@@ -659,7 +677,7 @@ pub async fn load(
 }
 
 /// The demo organiser's account, created through the same code path as `cloverleaf accounts create`.
-async fn create_organiser(settings: &Settings, password: &str) -> Result<(), DemoError> {
+async fn create_organiser(settings: &Settings, password: &str) -> Result<uuid::Uuid, DemoError> {
     use cloverleaf_registration::domain::accounts::{AccountEmail, AccountRole, Password};
     use cloverleaf_registration::store::accounts::NewAccount;
 
@@ -671,7 +689,7 @@ async fn create_organiser(settings: &Settings, password: &str) -> Result<(), Dem
         password: Password::parse(password).map_err(|e| failed(step, e.message))?,
     };
     match store_account(settings, new).await {
-        Ok(_) => Ok(()),
+        Ok(account) => Ok(account.id),
         Err(AccountError::Taken(email)) => Err(failed(
             step,
             format!(
@@ -681,6 +699,62 @@ async fn create_organiser(settings: &Settings, password: &str) -> Result<(), Dem
         )),
         Err(other) => Err(failed(step, other.to_string())),
     }
+}
+
+/// The programme's partners as teams, each with the demo organiser as an organiser, written to registration's
+/// database the way an admin's `POST /v1/teams` and `PUT /v1/teams/{id}/members/{account}` would (the demo has no
+/// admin account to call them with).
+async fn create_teams(
+    settings: &Settings,
+    organiser: uuid::Uuid,
+    programme: &[DemoEvent],
+) -> Result<Vec<(DemoTeam, uuid::Uuid)>, DemoError> {
+    use cloverleaf_registration::store::teams::{NewTeam, create_team, set_member};
+    use cloverleaf_service_kit::db;
+
+    let step = "create the demo teams";
+    let conn = db::connect(
+        &settings.database_url(cloverleaf_service_kit::config::ServiceName::Registration),
+        1,
+    )
+    .await
+    .map_err(|e| failed(step, e.to_string()))?;
+    let mut teams: Vec<(DemoTeam, uuid::Uuid)> = Vec::new();
+    for event in programme {
+        if teams.iter().any(|(t, _)| *t == event.team) {
+            continue;
+        }
+        let made = create_team(
+            &conn,
+            NewTeam {
+                name: event.team.name.clone(),
+                name_zh: Some(event.team.name_zh.clone()),
+            },
+        )
+        .await;
+        let team = match made {
+            Ok(team) => team,
+            Err(error) => {
+                let _ = conn.close().await;
+                return Err(failed(step, error.to_string()));
+            }
+        };
+        if let Err(error) = set_member(
+            &conn,
+            team.id,
+            organiser,
+            cloverleaf_auth::TeamRole::Organiser,
+            "cloverleaf demo",
+        )
+        .await
+        {
+            let _ = conn.close().await;
+            return Err(failed(step, error.to_string()));
+        }
+        teams.push((event.team.clone(), team.id));
+    }
+    let _ = conn.close().await;
+    Ok(teams)
 }
 
 /// A request refused with 429 (rate limit) or, when repeating it is safe, 503 is tried five times in all, after
@@ -860,10 +934,15 @@ impl Api {
 
     /// Creates one event with its people and agenda, checks it has no conflicts, publishes it, opens its form and
     /// registers its applicants (approving the ones marked so).
-    async fn load_event(&self, demo: &DemoEvent) -> Result<LoadedEvent, DemoError> {
+    async fn load_event(
+        &self,
+        demo: &DemoEvent,
+        team: Option<uuid::Uuid>,
+    ) -> Result<LoadedEvent, DemoError> {
         let slug = demo.slug();
         let mut body = demo.event.clone();
         body["organiser"] = json!({ "name": ORGANISER_NAME, "email": ORGANISER_EMAIL });
+        body["team_id"] = json!(team);
         let step = format!("create the event {slug}");
         let created = self.post(&step, "/v1/events", &body).await?;
         let id = text_field(&step, &created, "id")?;

@@ -56,6 +56,26 @@ pub fn format(minutes: &[i32]) -> String {
         .join(", ")
 }
 
+/// One reminder as a reader sees it in the schedule: `2d 3h` in English, `2天3小时` in Chinese.
+pub fn label(minutes: i32, locale: crate::i18n::Locale) -> String {
+    let units: [&str; 3] = match locale {
+        crate::i18n::Locale::En => ["d", "h", "m"],
+        crate::i18n::Locale::ZhCn => ["天", "小时", "分钟"],
+    };
+    let gap = match locale {
+        crate::i18n::Locale::En => " ",
+        crate::i18n::Locale::ZhCn => "",
+    };
+    let parts = [minutes / (24 * 60), minutes % (24 * 60) / 60, minutes % 60];
+    parts
+        .iter()
+        .zip(units)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(gap)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +107,15 @@ mod tests {
         assert_eq!(format(&[2880, 2160, 90, 15]), "2d, 1d 12h, 1h 30m, 15m");
         assert_eq!(format(&[]), "");
         assert_eq!(parse(&format(&[10080, 61])), Ok(vec![10080, 61]));
+    }
+
+    #[test]
+    fn the_schedule_names_them_in_each_language() {
+        use crate::i18n::Locale;
+        assert_eq!(label(2160, Locale::En), "1d 12h");
+        assert_eq!(label(2160, Locale::ZhCn), "1天12小时");
+        assert_eq!(label(15, Locale::ZhCn), "15分钟");
+        // What the schedule shows in Chinese can be typed back.
+        assert_eq!(parse(&label(1530, Locale::ZhCn)), Ok(vec![1530]));
     }
 }

@@ -70,6 +70,66 @@ fn may_organise(token: &str) -> bool {
     token_payload::<cloverleaf_auth::Claims>(token).is_none_or(|claims| claims.may_organise())
 }
 
+/// May this login do `action` to `event`? The services' own rule on the token's claims, so a viewer's page does not
+/// offer buttons the services would refuse (they still decide).
+fn may(token: &str, event: &Event, action: cloverleaf_auth::Action) -> bool {
+    token_payload::<cloverleaf_auth::Claims>(token).is_none_or(|claims| {
+        let teams = cloverleaf_auth::teams::EventTeams::new(event.team_id, &event.shared_with);
+        cloverleaf_auth::teams::access(&claims, teams, action).is_ok()
+    })
+}
+
+/// The teams a new event can belong to, as `(id, name in the reader's language)`: every team for admins (and "no
+/// team", programme-wide), the teams an organiser organises for; none (no field) for an organiser in no team.
+async fn team_choices(state: &AppState, token: &str, locale: Locale) -> Vec<(String, String)> {
+    #[derive(Deserialize)]
+    struct Team {
+        id: Uuid,
+        name: String,
+        name_zh: Option<String>,
+    }
+    let Some(claims) = token_payload::<cloverleaf_auth::Claims>(token) else {
+        return Vec::new();
+    };
+    let admin = claims.role == cloverleaf_auth::Role::Admin;
+    let organised: Vec<Uuid> = claims.organised_teams().collect();
+    if !admin && organised.is_empty() {
+        return Vec::new();
+    }
+    let teams = match state
+        .backends
+        .json::<Page<Team>>(
+            Call::get(ServiceName::Registration, "/v1/teams?limit=500").bearer(Some(token)),
+        )
+        .await
+    {
+        Ok(page) => page.items,
+        Err(error) => {
+            tracing::warn!(%error, "no team choice on the new event page");
+            return Vec::new();
+        }
+    };
+    let mut choices: Vec<(String, String)> = teams
+        .into_iter()
+        .filter(|team| admin || organised.contains(&team.id))
+        .map(|team| {
+            let mut name = team.name;
+            crate::domain::view::in_language(&mut name, team.name_zh.as_ref(), locale);
+            (team.id.to_string(), name)
+        })
+        .collect();
+    if admin {
+        choices.insert(
+            0,
+            (
+                String::new(),
+                state.catalog.text(locale, "new_event.no_team").to_owned(),
+            ),
+        );
+    }
+    choices
+}
+
 // ---- login ----
 
 /// `GET /organiser/login?next=…`
@@ -353,6 +413,9 @@ fn event_body(posted: &Posted, stored: Option<&Event>) -> serde_json::Value {
     });
     if new {
         body["kind"] = json!(posted.get("kind"));
+        if let Some(team) = posted.opt("team_id") {
+            body["team_id"] = json!(team);
+        }
     }
     chinese_texts(
         &mut body,
@@ -388,26 +451,50 @@ pub async fn new_event(State(state): State<AppState>, visitor: Visitor) -> Resul
         "organiser.email".to_owned(),
         login_email(token).into_iter().collect(),
     );
-    new_event_page(&state, &visitor, &values, None, StatusCode::OK)
+    new_event_page(&state, &visitor, &values, None, StatusCode::OK).await
 }
 
-fn new_event_page(
+async fn new_event_page(
     state: &AppState,
     visitor: &Visitor,
     values: &HashMap<String, Vec<String>>,
     problem: Option<&Problem>,
     status: StatusCode,
 ) -> Result<Response, Error> {
-    let empty = FieldErrors::default();
-    let placed = names(&event_fields(
-        &state.catalog,
-        visitor.locale,
-        values,
-        &empty,
-        true,
-    ));
+    let token = visitor.organiser()?;
+    let teams = team_choices(state, token, visitor.locale).await;
+    let with_team = |errors: &FieldErrors| {
+        let mut fields = event_fields(&state.catalog, visitor.locale, values, errors, true);
+        if !teams.is_empty() {
+            let chosen = values
+                .get("team_id")
+                .and_then(|v| v.first())
+                .cloned()
+                .unwrap_or_default();
+            let label = state
+                .catalog
+                .text(visitor.locale, "new_event.team")
+                .to_owned();
+            let choices: Vec<(&str, String)> = teams
+                .iter()
+                .map(|(id, name)| (id.as_str(), name.clone()))
+                .collect();
+            let hint = state
+                .catalog
+                .text(visitor.locale, "new_event.team_hint")
+                .to_owned();
+            fields.insert(
+                1,
+                select("team_id", label, &choices, &chosen)
+                    .hint(hint)
+                    .with(values, errors),
+            );
+        }
+        fields
+    };
+    let placed = names(&with_team(&FieldErrors::default()));
     let errors = FieldErrors::from_problem(problem, &placed, &state.catalog, visitor.locale);
-    let fields = event_fields(&state.catalog, visitor.locale, values, &errors, true);
+    let fields = with_team(&errors);
     state.render_status(
         visitor,
         status,
@@ -437,13 +524,16 @@ pub async fn create_event(
         Ok(event) => Ok(
             Redirect::to(&format!("/organiser/events/{}?done=created", event.id)).into_response(),
         ),
-        Err(error) if error.is_status(422) || error.is_status(409) => new_event_page(
-            &state,
-            &visitor,
-            &posted.values(),
-            error.problem(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(error) if error.is_status(422) || error.is_status(409) => {
+            new_event_page(
+                &state,
+                &visitor,
+                &posted.values(),
+                error.problem(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(error) => Err(staff(error)),
     }
 }
@@ -850,6 +940,8 @@ async fn event_page(
             days => days,
             conflicts => conflicts.items,
             form => form,
+            may_change => may(token, &event, cloverleaf_auth::Action::Change),
+            may_check_in => may(token, &event, cloverleaf_auth::Action::CheckIn),
             reminders => reminders,
             own_reminders => own_reminders,
             reminder_text => reminder_text,
@@ -1324,6 +1416,9 @@ pub async fn registrations(
             statuses => statuses(),
             done => action_ok(&query.done),
             failed => action_ok(&query.failed),
+            may_change => may(token, &event, cloverleaf_auth::Action::Change),
+            may_check_in => may(token, &event, cloverleaf_auth::Action::CheckIn),
+            may_export => may(token, &event, cloverleaf_auth::Action::Export),
         },
     )
 }
@@ -1476,7 +1571,7 @@ async fn reminder_schedule(
     list.iter()
         .map(|r| {
             context! {
-                before => crate::domain::reminders::format(&[r.minutes_before]),
+                before => crate::domain::reminders::label(r.minutes_before, locale),
                 due => time::moment(r.due_at, zone),
                 status => r.status,
                 note => r.note.as_deref().map(|note| reminder_note(state, locale, note)),
