@@ -238,10 +238,7 @@ async fn organisers_create_for_a_team_pick_rooms_and_people_set_reminders_and_vi
         ))
         .await;
     // An end before the start: refused at the field, what was chosen kept.
-    assert_eq!(
-        browser.text("#f-item-ends-at-error").await.is_empty(),
-        false
-    );
+    assert!(!browser.text("#f-item-ends-at-error").await.is_empty());
     assert_eq!(
         browser
             .attribute(
