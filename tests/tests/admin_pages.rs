@@ -301,6 +301,20 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
         assert!(text.contains(seen), "{seen:?} in the audit trail: {text}");
     }
     keep(&browser, "admin_audit").await;
+    // An event filter that is no event's id is refused at its field.
+    browser
+        .client
+        .goto(&journey.edge("/organiser/admin/audit?event_id=siena"))
+        .await
+        .expect("open");
+    assert!(
+        browser
+            .text("#f-event-id-error")
+            .await
+            .contains("活动的 ID"),
+        "{}",
+        browser.page_text().await
+    );
     browser
         .client
         .goto(&journey.edge("/lang/en?next=%2Forganiser"))

@@ -1095,20 +1095,33 @@ async fn audit(
     if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
         path.push_str(&format!("&cursor={}", encode(cursor)));
     }
-    let (entries, problem) = match state
-        .backends
-        .json::<Page<AuditEntry>>(Call::get(ServiceName::Registration, path).bearer(Some(token)))
-        .await
+    let nothing = || Page {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    // An event is named by its id: anything else is refused at the field before registration is asked.
+    let (entries, problem) = if event_id
+        .as_deref()
+        .is_some_and(|e| Uuid::parse_str(e).is_err())
     {
-        Ok(page) => (page, None),
-        Err(error) if error.is_status(422) => (
-            Page {
-                items: Vec::new(),
-                next_cursor: None,
-            },
-            error.problem().cloned(),
-        ),
-        Err(error) => return Err(staff(error)),
+        let problem = Problem::invalid(vec![FieldError::new(
+            "event_id",
+            "invalid_event",
+            "is not an event's id",
+        )]);
+        (nothing(), Some(problem))
+    } else {
+        match state
+            .backends
+            .json::<Page<AuditEntry>>(
+                Call::get(ServiceName::Registration, path).bearer(Some(token)),
+            )
+            .await
+        {
+            Ok(page) => (page, None),
+            Err(error) if error.is_status(422) => (nothing(), error.problem().cloned()),
+            Err(error) => return Err(staff(error)),
+        }
     };
     let teams: HashMap<Uuid, String> = {
         let list: Page<Team> = state
