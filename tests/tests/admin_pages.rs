@@ -189,14 +189,23 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
 
     // Both in the team: Anna organises, Li views.
     browser.client.goto(&team_url).await.expect("open the team");
+    let add = format!(
+        "form[action='/organiser/admin/teams/{team}/members'] button[type=submit]:not([data-change])"
+    );
+    // Nobody chosen: said at the account's field.
+    browser.click(&add).await;
+    assert!(
+        browser
+            .text("#f-account-id-error")
+            .await
+            .contains("required"),
+        "{}",
+        browser.page_text().await
+    );
     for (account, role) in [(&anna, "organiser"), (&li, "viewer")] {
         browser.select("#f-account-id", account).await;
         browser.select("#f-role", role).await;
-        browser
-            .click(&format!(
-                "form[action='/organiser/admin/teams/{team}/members'] button[type=submit]:not([data-change])"
-            ))
-            .await;
+        browser.click(&add).await;
         browser.wait_for_url("done=member_added").await;
     }
     assert_eq!(
@@ -306,6 +315,21 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
         assert!(text.contains(seen), "{seen:?} in the audit trail: {text}");
     }
     keep(&browser, "admin_audit").await;
+    // The other admin pages in Chinese too, every text from the Chinese catalog.
+    for (page, name) in [
+        (team_url.clone(), "admin_team_zh"),
+        (
+            journey.edge("/organiser/admin/accounts"),
+            "admin_accounts_zh",
+        ),
+    ] {
+        browser.client.goto(&page).await.expect("open");
+        let text = browser.text("main").await;
+        for english in ["Organiser", "Members", "Account", "Role", "Save", "Remove"] {
+            assert!(!text.contains(english), "{english:?} on {name}: {text}");
+        }
+        browser.shot(name).await;
+    }
     // An event filter that is no event's id is refused at its field.
     browser
         .client

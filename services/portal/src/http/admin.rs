@@ -710,9 +710,13 @@ fn member_fields(
         .iter()
         .map(|a| (a.id.to_string(), format!("{} <{}>", a.name, a.email)))
         .collect();
-    let accounts: Vec<(&str, String)> = accounts
-        .iter()
-        .map(|(id, label)| (id.as_str(), label.clone()))
+    // Nobody chosen at first: an admin picks the account, never gets the first one by mistake.
+    let accounts: Vec<(&str, String)> = std::iter::once(("", t("form.choose")))
+        .chain(
+            accounts
+                .iter()
+                .map(|(id, label)| (id.as_str(), label.clone())),
+        )
         .collect();
     let roles = labelled_roles(catalog, locale, "team_role", &TEAM_ROLES);
     let chosen_role = Some(first(values, "role"))
