@@ -114,6 +114,7 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
         .and_then(|rest| rest.split('?').next())
         .expect("the team's id in its address")
         .to_owned();
+    let team_url = journey.edge(&format!("/organiser/admin/teams/{team}"));
     assert_eq!(browser.text("h1").await, "Charité");
     // The same name again is refused beside the field.
     browser
