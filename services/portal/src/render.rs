@@ -37,6 +37,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "organiser/messages.html",
     "organiser/check_in.html",
     "organiser/item.html",
+    "organiser/history.html",
+    "organiser/admin/nav.html",
+    "organiser/admin/accounts.html",
+    "organiser/admin/teams.html",
+    "organiser/admin/team.html",
+    "organiser/admin/audit.html",
 ];
 
 pub struct Renderer {

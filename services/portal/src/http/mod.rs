@@ -7,8 +7,10 @@
 //! hidden field), reads the organiser's login (the access token in another HttpOnly, SameSite=Lax cookie), and turns
 //! an [`Error`] a handler returned into a page in that language.
 
+pub mod admin;
 pub mod assets;
 pub mod door;
+pub mod history;
 pub mod items;
 pub mod manage;
 pub mod organiser;
@@ -184,6 +186,7 @@ impl AppState {
             csrf => visitor.csrf,
             here => visitor.here,
             signed_in => visitor.session.is_some(),
+            is_admin => visitor.session.as_deref().is_some_and(admin::is_admin),
             languages => switch,
             ..page
         };
@@ -469,6 +472,8 @@ pub fn router(state: AppState) -> Router {
             get(door::page).post(door::check_in),
         )
         .route("/organiser/events/{id}/check-in/list", get(door::list))
+        .merge(admin::routes())
+        .merge(history::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), pages))
         .with_state(state)

@@ -57,7 +57,7 @@ fn login_email(token: &str) -> Option<String> {
 }
 
 /// The token's claims, unverified: the page only leaves out what the services would refuse (they decide).
-fn token_payload<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
+pub(super) fn token_payload<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
