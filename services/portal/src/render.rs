@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "organiser/registrations.html",
     "organiser/messages.html",
     "organiser/check_in.html",
+    "organiser/no_role.html",
 ];
 
 pub struct Renderer {
