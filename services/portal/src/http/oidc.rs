@@ -471,3 +471,73 @@ async fn callback_answer(
     );
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloverleaf_service_kit::config::ExternalIssuerSettings;
+
+    fn discovery(scopes: Option<&[&str]>, methods: Option<&[&str]>) -> Discovery {
+        let list = |l: Option<&[&str]>| l.map(|l| l.iter().map(|s| (*s).to_owned()).collect());
+        Discovery {
+            issuer: "https://login.example".to_owned(),
+            authorization_endpoint: "https://login.example/auth".to_owned(),
+            token_endpoint: "https://login.example/token".to_owned(),
+            scopes_supported: list(scopes),
+            token_endpoint_auth_methods_supported: list(methods),
+        }
+    }
+
+    #[test]
+    fn only_offered_scopes_are_asked_for() {
+        assert_eq!(
+            discovery(None, None).scopes("groups"),
+            "openid email profile groups"
+        );
+        assert_eq!(
+            discovery(Some(&["openid", "email", "roles"]), None).scopes("groups"),
+            "openid email"
+        );
+    }
+
+    #[test]
+    fn the_secret_goes_in_basic_unless_only_post_is_taken() {
+        assert!(!discovery(None, None).posts_secret());
+        assert!(
+            !discovery(None, Some(&["client_secret_basic", "client_secret_post"])).posts_secret()
+        );
+        assert!(discovery(None, Some(&["client_secret_post"])).posts_secret());
+    }
+
+    fn with_issuer(generate: bool) -> Settings {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut settings = cloverleaf_service_kit::testing::settings(dir.path());
+        settings.auth.generate_missing_keys = generate;
+        settings.auth.external_issuers.push(ExternalIssuerSettings {
+            issuer: "https://login.charite.example/".to_owned(),
+            jwks_url: "https://login.charite.example/certs".to_owned(),
+            name: String::new(),
+            client_id: "cloverleaf".to_owned(),
+            client_secret: None,
+            client_secret_env: String::new(),
+            role_claim: "groups".to_owned(),
+            roles: Default::default(),
+            teams: Default::default(),
+        });
+        settings
+    }
+
+    #[test]
+    fn production_needs_a_login_key_once_an_issuer_offers_a_login() {
+        assert!(matches!(
+            Logins::from_settings(&with_issuer(false)),
+            Err(Error::Setting(_))
+        ));
+        let mut given = with_issuer(false);
+        given.set("portal.login_key", "a long random secret for the seal");
+        let logins = Logins::from_settings(&given).expect("with a key");
+        assert_eq!(logins.issuers[0].name, "login.charite.example");
+        assert_eq!(logins.issuers[0].issuer, "https://login.charite.example");
+        assert!(Logins::from_settings(&with_issuer(true)).is_ok());
+    }
+}
