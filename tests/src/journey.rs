@@ -51,6 +51,12 @@ async fn build(name: ServiceName, settings: Settings, clock: Arc<ManualClock>) -
 
 impl Journey {
     pub async fn start() -> Self {
+        Self::start_with(|_, _| {}).await
+    }
+
+    /// [`Journey::start`] with settings changed first by `configure`, which also learns the edge's URL (where the
+    /// browser reaches everything, e.g. for an OpenID provider's redirect URI).
+    pub async fn start_with(configure: impl FnOnce(&mut Settings, &str)) -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let mut settings = settings(dir.path());
         let smtp = Smtp::start(&[]);
@@ -81,6 +87,14 @@ impl Journey {
         let portal_addr = portal_listener.local_addr().expect("portal address");
         settings.portal.listen = portal_addr.to_string();
         settings.portal.url = format!("http://{portal_addr}");
+        let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind edge");
+        let edge_url = format!(
+            "http://{}",
+            edge_listener.local_addr().expect("edge address")
+        );
+        configure(&mut settings, &edge_url);
         let clock = ManualClock::new(Utc::now());
         let mut running = HashMap::new();
         for (name, listener) in listeners {
@@ -90,13 +104,6 @@ impl Journey {
         let portal = cloverleaf_portal::build(&settings)
             .expect("portal builds")
             .serve(portal_listener);
-        let edge_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind edge");
-        let edge_url = format!(
-            "http://{}",
-            edge_listener.local_addr().expect("edge address")
-        );
         let router = cloverleaf::edge::router_from_settings(&settings).expect("edge router");
         let edge_stop = CancellationToken::new();
         let stop = edge_stop.clone();

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod journey;
+pub mod oidc;
 
 pub use journey::Journey;
 

@@ -1,15 +1,14 @@
-//! A JWKS fetched from a URL: cached, refetched when a token names a `kid` the cache lacks, but never more often than
+//! A JWKS fetched from a URL (Ed25519 and RSA keys, each with its algorithm): cached, refetched when a token names a `kid` the cache lacks, but never more often than
 //! a minimum interval, so a flood of tokens with made-up `kid`s cannot turn into a flood of fetches.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::error::AuthError;
-use crate::keys::ed25519_keys;
+use crate::keys::{VerifyingKey, jwk_keys};
 
 pub struct RemoteJwks {
     url: String,
@@ -25,7 +24,7 @@ pub struct RemoteJwks {
 
 #[derive(Default)]
 struct Cache {
-    keys: HashMap<String, DecodingKey>,
+    keys: HashMap<String, VerifyingKey>,
     fetched_at: Option<Instant>,
 }
 
@@ -64,7 +63,7 @@ impl RemoteJwks {
 
     /// The key named `kid`: from the cache, or after one (rate-limited) fetch. `Ok(None)` means the issuer does not
     /// have such a key.
-    pub async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
+    pub async fn key(&self, kid: &str) -> Result<Option<VerifyingKey>, AuthError> {
         {
             let cache = self.cache.read().await;
             let fresh = cache
@@ -112,7 +111,7 @@ impl RemoteJwks {
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {
+    async fn fetch(&self) -> Result<HashMap<String, VerifyingKey>, AuthError> {
         tracing::debug!(url = %self.url, "fetching JWKS");
         let unavailable =
             |e: reqwest::Error| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
@@ -126,6 +125,6 @@ impl RemoteJwks {
             .json()
             .await
             .map_err(unavailable)?;
-        Ok(ed25519_keys(&set).into_iter().collect())
+        Ok(jwk_keys(&set).into_iter().collect())
     }
 }

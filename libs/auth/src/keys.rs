@@ -153,6 +153,58 @@ pub fn jwks_document<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> JwkS
     }
 }
 
+/// A public key from a JWKS document with the one algorithm it checks: chosen by the key, never by the token.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    pub algorithm: jsonwebtoken::Algorithm,
+    pub key: DecodingKey,
+}
+
+/// The verifying keys of a JWKS document by `kid`: Ed25519 keys (EdDSA) and RSA keys (RS256 only; an RSA key whose
+/// `alg` names anything else is skipped). Which of them a token may use is the verifier's decision: RSA keys only
+/// for external OpenID Connect issuers, whose ID tokens are RS256 by default.
+pub fn jwk_keys(set: &JwkSet) -> Vec<(String, VerifyingKey)> {
+    let mut keys: Vec<(String, VerifyingKey)> = ed25519_keys(set)
+        .into_iter()
+        .map(|(kid, key)| {
+            (
+                kid,
+                VerifyingKey {
+                    algorithm: jsonwebtoken::Algorithm::EdDSA,
+                    key,
+                },
+            )
+        })
+        .collect();
+    keys.extend(set.keys.iter().filter_map(|jwk| {
+        let kid = jwk.common.key_id.clone()?;
+        let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+            return None;
+        };
+        if jwk
+            .common
+            .key_algorithm
+            .is_some_and(|alg| alg != KeyAlgorithm::RS256)
+            || jwk
+                .common
+                .public_key_use
+                .as_ref()
+                .is_some_and(|u| *u != PublicKeyUse::Signature)
+        {
+            return None;
+        }
+        let key = DecodingKey::from_rsa_components(&rsa.n, &rsa.e).ok()?;
+        Some((
+            kid,
+            VerifyingKey {
+                algorithm: jsonwebtoken::Algorithm::RS256,
+                key,
+            },
+        ))
+    }));
+    keys
+}
+
 /// The Ed25519 verifying keys of a JWKS document by `kid`. Keys of other types or curves are skipped, since only
 /// EdDSA tokens are ever accepted; a key without `kid` cannot be chosen and is skipped too.
 pub fn ed25519_keys(set: &JwkSet) -> Vec<(String, DecodingKey)> {

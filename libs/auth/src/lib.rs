@@ -1,4 +1,5 @@
-//! Authentication for Cloverleaf: Ed25519 (EdDSA) JSON Web Tokens only.
+//! Authentication for Cloverleaf: Ed25519 (EdDSA) JSON Web Tokens, and RS256 ones from external OpenID Connect
+//! issuers only (institutions' ID tokens and access tokens).
 //!
 //! - [`keys`]: Ed25519 key pairs with a `kid`, loaded from PEM (file or environment) or generated; the JWKS document.
 //! - [`TokenIssuer`]: issues access, manage and service tokens.
@@ -24,7 +25,7 @@ pub use extract::{
 };
 pub use issuer::{IssuedToken, TokenIssuer, TokenRequest};
 pub use jwks::RemoteJwks;
-pub use keys::{SigningKey, jwks_document};
+pub use keys::{SigningKey, VerifyingKey, jwk_keys, jwks_document};
 pub use service_tokens::ServiceTokens;
 pub use teams::{Action, Denied, EventTeams, TeamGrant, TeamRole, access};
 pub use verifier::{KeySource, RoleMapping, TrustedIssuer, Verifier};

@@ -1,5 +1,6 @@
-//! Checking tokens. The algorithm list is fixed to EdDSA and never taken from the token; `exp`, `nbf`, `iss` and `aud`
-//! are always checked; the key is chosen by the token's `kid` among the keys of the trusted issuers.
+//! Checking tokens. The algorithm is never taken from the token: it is the one of the key its `kid` names (EdDSA for
+//! our own keys; RS256 also for an external OpenID Connect issuer's RSA keys, never for ours), and the token's header
+//! must name that same one. `exp`, `nbf`, `iss` and `aud` are always checked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use crate::MAX_LEEWAY_SECS;
 use crate::claims::{Claims, Role};
 use crate::error::AuthError;
 use crate::jwks::RemoteJwks;
-use crate::keys::SigningKey;
+use crate::keys::{SigningKey, VerifyingKey};
 use crate::teams::TeamGrant;
 
 /// Where an issuer's public keys come from.
@@ -33,9 +34,12 @@ impl KeySource {
         )
     }
 
-    async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
+    async fn key(&self, kid: &str) -> Result<Option<VerifyingKey>, AuthError> {
         match self {
-            Self::Static(keys) => Ok(keys.get(kid).cloned()),
+            Self::Static(keys) => Ok(keys.get(kid).map(|key| VerifyingKey {
+                algorithm: Algorithm::EdDSA,
+                key: key.clone(),
+            })),
             Self::Remote(jwks) => jwks.key(kid).await,
         }
     }
@@ -115,7 +119,7 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
-        if header.alg != Algorithm::EdDSA {
+        if !matches!(header.alg, Algorithm::EdDSA | Algorithm::RS256) {
             return Err(AuthError::InvalidToken(format!(
                 "algorithm {:?} is not accepted",
                 header.alg
@@ -125,9 +129,19 @@ impl Verifier {
             .kid
             .ok_or_else(|| AuthError::InvalidToken("the token names no key (kid)".into()))?;
         let (issuer, key) = self.find_key(&kid).await?;
+        let external = matches!(issuer.roles, RoleMapping::External { .. });
+        // The key decides the algorithm; RSA keys count only for external issuers (our own tokens stay EdDSA).
+        if header.alg != key.algorithm || (key.algorithm != Algorithm::EdDSA && !external) {
+            return Err(AuthError::InvalidToken(format!(
+                "algorithm {:?} is not accepted for this key",
+                header.alg
+            )));
+        }
+        let algorithm = key.algorithm;
+        let key = key.key;
 
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.algorithms = vec![Algorithm::EdDSA];
+        let mut validation = Validation::new(algorithm);
+        validation.algorithms = vec![algorithm];
         validation.leeway = self.leeway;
         validation.validate_exp = true;
         validation.validate_nbf = true;
@@ -162,7 +176,7 @@ impl Verifier {
 
     /// Finds the issuer that owns `kid`. Static keys are looked at first, so an unknown `kid` only reaches the network
     /// when some issuer publishes its keys at a URL (and then at most once per the JWKS's minimum interval).
-    async fn find_key(&self, kid: &str) -> Result<(&TrustedIssuer, DecodingKey), AuthError> {
+    async fn find_key(&self, kid: &str) -> Result<(&TrustedIssuer, VerifyingKey), AuthError> {
         let mut fetch_error = None;
         let (local, remote): (Vec<&TrustedIssuer>, Vec<&TrustedIssuer>) = self
             .issuers

@@ -329,3 +329,102 @@ async fn an_external_issuer_maps_a_claim_to_roles_and_teams() {
         }]
     );
 }
+
+/// An institution's RSA key (the registration tests' test key) and its JWKS.
+const RSA_PEM: &str =
+    include_str!("../../../services/registration/tests/support/oidc-test-rsa.pem");
+const RSA_JWKS: &str =
+    include_str!("../../../services/registration/tests/support/oidc-test-jwks.json");
+
+async fn static_jwks(document: &'static str) -> String {
+    let app = Router::new().route(
+        "/certs",
+        get(move || async move { ([("content-type", "application/json")], document) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/certs", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    url
+}
+
+fn rs256(claims: serde_json::Value, kid: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA_PEM.as_bytes()).expect("RSA key");
+    jsonwebtoken::encode(&header, &claims, &key).expect("sign")
+}
+
+#[tokio::test]
+async fn rsa_keys_count_for_external_issuers_only() {
+    let url = static_jwks(RSA_JWKS).await;
+    let now = chrono_now();
+    let claims = |iss: &str, role: Option<&str>| {
+        serde_json::json!({ "iss": iss, "aud": audience::SCHEDULING, "sub": "ana", "exp": now + 60,
+                            "nbf": now - 1, "iat": now, "groups": ["office"], "role": role, "jti": "j" })
+    };
+    let external = Verifier::new(
+        audience::SCHEDULING,
+        vec![TrustedIssuer {
+            issuer: "https://login.example".into(),
+            keys: KeySource::Remote(Arc::new(RemoteJwks::new(&url))),
+            roles: RoleMapping::External {
+                claim: "groups".into(),
+                map: vec![("office".into(), Role::Organiser)],
+                teams: Vec::new(),
+            },
+        }],
+    );
+    let token = rs256(claims("https://login.example", None), "test-institution-1");
+    let accepted = external
+        .verify(&token)
+        .await
+        .expect("an institution's RS256 token");
+    assert_eq!(accepted.role, Role::Organiser);
+
+    // Our own issuer never takes an RSA key, even one its JWKS URL served.
+    let own = Verifier::new(
+        audience::SCHEDULING,
+        vec![TrustedIssuer::new(
+            "cloverleaf",
+            KeySource::Remote(Arc::new(RemoteJwks::new(&url))),
+            vec![Role::Organiser],
+        )],
+    );
+    let token = rs256(
+        claims("cloverleaf", Some("organiser")),
+        "test-institution-1",
+    );
+    assert!(matches!(
+        own.verify(&token).await,
+        Err(AuthError::InvalidToken(_))
+    ));
+
+    // An RS256 header naming an Ed25519 key is refused (the key decides the algorithm).
+    let ed = SigningKey::generate();
+    let mixed = Verifier::new(
+        audience::SCHEDULING,
+        vec![TrustedIssuer {
+            issuer: "https://login.example".into(),
+            keys: KeySource::from_keys([&ed]),
+            roles: RoleMapping::External {
+                claim: "groups".into(),
+                map: vec![("office".into(), Role::Organiser)],
+                teams: Vec::new(),
+            },
+        }],
+    );
+    let token = rs256(claims("https://login.example", None), ed.kid());
+    assert!(matches!(
+        mixed.verify(&token).await,
+        Err(AuthError::InvalidToken(_))
+    ));
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

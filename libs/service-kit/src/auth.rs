@@ -11,7 +11,7 @@ use cloverleaf_auth::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{ServiceName, Settings};
+use crate::config::{ExternalIssuerSettings, ServiceName, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthSetupError {
@@ -137,49 +137,89 @@ pub fn verifier(
         ),
     ];
     for (index, external) in auth.external_issuers.iter().enumerate() {
-        let map = external
-            .roles
-            .iter()
-            .map(|(value, role)| match role.as_str() {
-                "organiser" => Ok((value.clone(), Role::Organiser)),
-                "admin" => Ok((value.clone(), Role::Admin)),
-                other => Err(AuthSetupError::Invalid {
-                    setting: format!("auth.external_issuers[{index}].roles.{value}"),
-                    message: format!(
-                        "{other:?} is not a role an external issuer may grant (organiser, admin)"
-                    ),
-                }),
-            })
-            .collect::<Result<_, _>>()?;
-        let teams = external
-            .teams
-            .iter()
-            .map(|(value, grant)| match TeamRole::parse(&grant.role) {
-                Some(role) => Ok((
-                    value.clone(),
-                    TeamGrant {
-                        team: grant.team,
-                        role,
-                    },
-                )),
-                None => Err(AuthSetupError::Invalid {
-                    setting: format!("auth.external_issuers[{index}].teams.{value}.role"),
-                    message: format!(
-                        "{:?} is not a team role (organiser, viewer, check_in)",
-                        grant.role
-                    ),
-                }),
-            })
-            .collect::<Result<_, _>>()?;
-        issuers.push(TrustedIssuer {
-            issuer: external.issuer.clone(),
-            keys: KeySource::Remote(Arc::new(RemoteJwks::new(external.jwks_url.clone()))),
-            roles: RoleMapping::External {
-                claim: external.role_claim.clone(),
-                map,
-                teams,
-            },
-        });
+        issuers.push(trusted_external(index, external)?);
     }
     Ok(Verifier::new(name.audience(), issuers).with_leeway(auth.leeway_secs))
+}
+
+/// An external issuer as a trusted issuer: its keys at its JWKS URL, its claim values mapped to roles and teams.
+fn trusted_external(
+    index: usize,
+    external: &ExternalIssuerSettings,
+) -> Result<TrustedIssuer, AuthSetupError> {
+    let map = external
+        .roles
+        .iter()
+        .map(|(value, role)| match role.as_str() {
+            "organiser" => Ok((value.clone(), Role::Organiser)),
+            "admin" => Ok((value.clone(), Role::Admin)),
+            other => Err(AuthSetupError::Invalid {
+                setting: format!("auth.external_issuers[{index}].roles.{value}"),
+                message: format!(
+                    "{other:?} is not a role an external issuer may grant (organiser, admin)"
+                ),
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    let teams = external
+        .teams
+        .iter()
+        .map(|(value, grant)| match TeamRole::parse(&grant.role) {
+            Some(role) => Ok((
+                value.clone(),
+                TeamGrant {
+                    team: grant.team,
+                    role,
+                },
+            )),
+            None => Err(AuthSetupError::Invalid {
+                setting: format!("auth.external_issuers[{index}].teams.{value}.role"),
+                message: format!(
+                    "{:?} is not a team role (organiser, viewer, check_in)",
+                    grant.role
+                ),
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(TrustedIssuer {
+        issuer: external.issuer.clone(),
+        keys: KeySource::Remote(Arc::new(RemoteJwks::new(external.jwks_url.clone()))),
+        roles: RoleMapping::External {
+            claim: external.role_claim.clone(),
+            map,
+            teams,
+        },
+    })
+}
+
+/// The configured external issuer whose `issuer` is `issuer` (exactly, as ID tokens' `iss` must be).
+pub fn external_issuer<'a>(
+    settings: &'a Settings,
+    issuer: &str,
+) -> Option<&'a ExternalIssuerSettings> {
+    settings
+        .auth
+        .external_issuers
+        .iter()
+        .find(|external| external.issuer == issuer)
+}
+
+/// One verifier per external issuer the portal logs people in with (a `client_id`): ID tokens are checked against
+/// that issuer's keys only, with the client id as the audience, and its claims mapped as for its bearer tokens.
+pub fn id_token_verifiers(settings: &Settings) -> Result<Vec<(String, Verifier)>, AuthSetupError> {
+    settings
+        .auth
+        .external_issuers
+        .iter()
+        .enumerate()
+        .filter(|(_, external)| external.offers_login())
+        .map(|(index, external)| {
+            let trusted = trusted_external(index, external)?;
+            Ok((
+                external.issuer.clone(),
+                Verifier::new(external.client_id.trim(), vec![trusted])
+                    .with_leeway(settings.auth.leeway_secs),
+            ))
+        })
+        .collect()
 }

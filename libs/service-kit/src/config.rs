@@ -99,11 +99,26 @@ pub struct AuthSettings {
     pub external_issuers: Vec<ExternalIssuerSettings>,
 }
 
-/// An OpenID Connect issuer (e.g. an institution's Keycloak) whose EdDSA tokens are accepted for people.
+/// An OpenID Connect issuer (e.g. an institution's Keycloak) whose tokens (EdDSA or RS256) are accepted for people,
+/// and — when it has a `client_id` — whose login the portal offers ("Log in with <name>").
 #[derive(Debug, Clone, Deserialize)]
 pub struct ExternalIssuerSettings {
     pub issuer: String,
     pub jwks_url: String,
+    /// The institution's name on the portal's login button ("Charité"); empty: the issuer's host.
+    #[serde(default)]
+    pub name: String,
+    /// The portal's client at this issuer (authorization code flow); empty: no login button, bearer tokens only.
+    /// ID tokens must name it as their audience.
+    #[serde(default)]
+    pub client_id: String,
+    /// The client's secret, given here (from the environment:
+    /// `CLOVERLEAF__AUTH__EXTERNAL_ISSUERS__0__CLIENT_SECRET`) or …
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// … read from the environment variable of this name (so a secret store can mount it under its own name).
+    #[serde(default)]
+    pub client_secret_env: String,
     pub role_claim: String,
     /// Claim value → `organiser` or `admin`.
     pub roles: BTreeMap<String, String>,
@@ -112,6 +127,43 @@ pub struct ExternalIssuerSettings {
     /// holder, as an organiser account whose rights are its teams'.
     #[serde(default)]
     pub teams: BTreeMap<String, ExternalTeamSettings>,
+}
+
+impl ExternalIssuerSettings {
+    /// Whether the portal offers a login with this issuer.
+    pub fn offers_login(&self) -> bool {
+        !self.client_id.trim().is_empty()
+    }
+
+    /// The name shown on the login button.
+    pub fn display_name(&self) -> String {
+        if !self.name.trim().is_empty() {
+            return self.name.trim().to_owned();
+        }
+        url::Url::parse(&self.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| self.issuer.clone())
+    }
+
+    /// The client secret: `client_secret`, else the variable `client_secret_env` names; `None` for a public client.
+    pub fn client_secret(&self) -> Option<SecretString> {
+        if let Some(secret) = self
+            .client_secret
+            .as_ref()
+            .filter(|s| !s.expose_secret().is_empty())
+        {
+            return Some(secret.clone());
+        }
+        let name = self.client_secret_env.trim();
+        if name.is_empty() {
+            return None;
+        }
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(SecretString::from)
+    }
 }
 
 /// One team membership an external issuer's claim value grants.

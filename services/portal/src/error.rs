@@ -51,6 +51,9 @@ pub enum Error {
     Catalog { file: String, reason: String },
     #[error("metrics: {0}")]
     Metrics(String),
+    /// A setting the portal needs is missing or wrong (found at start-up).
+    #[error("setting {0}")]
+    Setting(String),
     /// The compiled-in CLDR country names or collation could not be loaded.
     #[error("country names: {0}")]
     Countries(String),
@@ -74,9 +77,11 @@ impl Error {
             Self::SignInNeeded => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Csrf | Self::NotForThisRole => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) | Self::Countries(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Template(_)
+            | Self::Catalog { .. }
+            | Self::Metrics(_)
+            | Self::Countries(_)
+            | Self::Setting(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -118,7 +123,11 @@ impl IntoResponse for Error {
             Self::Unavailable { .. } | Self::Decode { .. } => {
                 tracing::warn!(error = %self, "a service could not answer the page");
             }
-            Self::Template(_) | Self::Catalog { .. } | Self::Metrics(_) | Self::Countries(_) => {
+            Self::Template(_)
+            | Self::Catalog { .. }
+            | Self::Metrics(_)
+            | Self::Countries(_)
+            | Self::Setting(_) => {
                 tracing::error!(error = %self, "page failed");
             }
             Self::Backend { status, .. } if *status >= 500 => {

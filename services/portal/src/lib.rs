@@ -54,6 +54,7 @@ pub fn build(settings: &Settings) -> Result<Portal, Error> {
         countries,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
         trusted_proxies: settings.http.trusted_proxies(),
+        logins: Arc::new(http::oidc::Logins::from_settings(settings)?),
     };
     let metrics = Metrics::new(NAME).map_err(|e| Error::Metrics(e.to_string()))?;
     let timeout = Duration::from_secs(settings.http.request_timeout_secs.max(1));

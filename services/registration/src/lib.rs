@@ -46,6 +46,7 @@ pub async fn build(settings: Settings) -> Result<Service, Error> {
     let state = http::AppState {
         db: base.db.clone(),
         verifier,
+        id_tokens: Arc::new(auth::id_token_verifiers(&base.settings)?),
         signing_keys: Arc::new(signing_keys),
         issuer,
         manage_keys,

@@ -13,6 +13,7 @@ pub mod door;
 pub mod history;
 pub mod items;
 pub mod manage;
+pub mod oidc;
 pub mod organiser;
 pub mod public;
 
@@ -55,6 +56,8 @@ pub struct AppState {
     pub public_url: String,
     /// The proxies (the edge) whose `X-Forwarded-For` is passed on (`http.trusted_proxies`).
     pub trusted_proxies: TrustedProxies,
+    /// The institutions organisers can log in with (OpenID Connect), and the seal of logins under way.
+    pub logins: Arc<oidc::Logins>,
 }
 
 /// Who is asking, as [`pages`] worked it out.
@@ -430,6 +433,8 @@ pub fn router(state: AppState) -> Router {
             "/organiser/login",
             get(organiser::login_form).post(organiser::login),
         )
+        .route("/organiser/login/oidc/callback", get(oidc::callback))
+        .route("/organiser/login/oidc/{n}", get(oidc::start))
         .route("/organiser/logout", post(organiser::logout))
         .route("/organiser", get(organiser::dashboard))
         .route("/organiser/events/new", get(organiser::new_event))

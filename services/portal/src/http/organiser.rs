@@ -141,7 +141,7 @@ pub async fn login_form(
     state.render(
         &visitor,
         "organiser/login.html",
-        context! { next => safe_next(query.next.as_deref(), "/organiser"), email => "", error => Value::UNDEFINED },
+        context! { next => safe_next(query.next.as_deref(), "/organiser"), email => "", error => Value::UNDEFINED, institutions => state.logins.buttons() },
     )
 }
 
@@ -188,6 +188,7 @@ pub async fn login(
             next => next,
             email => posted.get("email"),
             error => state.catalog.text(visitor.locale, message),
+            institutions => state.logins.buttons(),
         },
     )
 }

@@ -25,6 +25,7 @@ pub mod forms;
 pub mod inbox;
 pub mod jwks;
 pub mod limits;
+pub mod oidc;
 pub mod registrations;
 pub mod teams;
 
@@ -33,6 +34,8 @@ pub mod teams;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub verifier: Arc<Verifier>,
+    /// Checks the ID tokens of the institutions people log in with (`POST /v1/auth/oidc`), by issuer.
+    pub id_tokens: Arc<Vec<(String, Verifier)>>,
     pub signing_keys: Arc<SigningKeys>,
     /// Signs people's tokens: organisers' access tokens (participants' manage JWTs are no longer issued).
     pub issuer: Arc<TokenIssuer>,
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(jwks::jwks))
         .merge(accounts::routes())
+        .merge(oidc::routes())
         .merge(teams::routes())
         .merge(audit::routes())
         .merge(forms::routes())
