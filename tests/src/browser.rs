@@ -264,7 +264,9 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let url = self.url().await;
-            if url.contains(part) {
+            // The new address is known as soon as the navigation commits, before its page is read: wait for the
+            // document too, or a look at the page right after can find the old one's (or none of its) elements.
+            if url.contains(part) && self.loaded().await {
                 return;
             }
             assert!(
@@ -273,6 +275,14 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Whether the current document has finished loading.
+    async fn loaded(&self) -> bool {
+        self.client
+            .execute("return document.readyState;", vec![])
+            .await
+            .is_ok_and(|state| state == "complete")
     }
 
     /// The page's whole visible text.
