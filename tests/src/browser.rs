@@ -277,6 +277,23 @@ impl Browser {
         }
     }
 
+    /// Logs in on the organiser's login page at `login_url` with a password; done once the page offers the logout.
+    pub async fn log_in(&self, login_url: &str, email: &str, password: &str) {
+        self.client.goto(login_url).await.expect("open the login");
+        self.fill("#f-email", email).await;
+        self.fill("#f-password", password).await;
+        self.click("form[action='/organiser/login'] button[type=submit]")
+            .await;
+        // Logged in once the page has the logout button (the login page has none).
+        self.text("form[action='/organiser/logout'] button").await;
+        let url = self.url().await;
+        assert!(
+            !url.contains("/organiser/login"),
+            "{email} logged in: {}",
+            self.page_text().await
+        );
+    }
+
     /// Whether the current document has finished loading.
     async fn loaded(&self) -> bool {
         self.client

@@ -29,29 +29,6 @@ async fn keep(browser: &Browser, name: &str) {
     std::fs::copy(&shot, screenshots().join(format!("{name}.png"))).expect("keep the screenshot");
 }
 
-async fn log_in(browser: &Browser, journey: &Journey, email: &str, password: &str) {
-    browser
-        .client
-        .goto(&journey.edge("/organiser/login"))
-        .await
-        .expect("open the login");
-    browser.fill("#f-email", email).await;
-    browser.fill("#f-password", password).await;
-    browser
-        .click("form[action='/organiser/login'] button[type=submit]")
-        .await;
-    // Logged in once the page has the logout button (the login page has none).
-    browser
-        .text("form[action='/organiser/logout'] button")
-        .await;
-    let url = browser.url().await;
-    assert!(
-        !url.contains("/organiser/login"),
-        "{email} logged in: {}",
-        browser.page_text().await
-    );
-}
-
 async fn log_out(browser: &Browser) {
     browser
         .click("form[action='/organiser/logout'] button")
@@ -90,7 +67,13 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
         .account(admin_email, "Programme admin", AccountRole::Admin)
         .await;
     let browser = Browser::start("admin_pages", &screenshots()).await;
-    log_in(&browser, &journey, admin_email, Journey::ORGANISER_PASSWORD).await;
+    browser
+        .log_in(
+            &journey.edge("/organiser/login"),
+            admin_email,
+            Journey::ORGANISER_PASSWORD,
+        )
+        .await;
 
     // The navigation offers the admin pages to admins.
     browser.click("a[href='/organiser/admin']").await;
@@ -450,7 +433,9 @@ async fn an_admin_manages_accounts_teams_and_members_and_reads_the_audit_trail_a
 
     // Anna, an organiser of the team, reads the history too, but no admin page.
     log_out(&browser).await;
-    log_in(&browser, &journey, ANNA, ANNA_PASSWORD).await;
+    browser
+        .log_in(&journey.edge("/organiser/login"), ANNA, ANNA_PASSWORD)
+        .await;
     assert!(
         !browser.exists("a[href='/organiser/admin']").await,
         "no Admin link for an organiser"

@@ -108,22 +108,6 @@ async fn wait_for_card(browser: &Browser, kind: &str, words: &str) -> String {
     }
 }
 
-async fn log_in(browser: &Browser, journey: &Journey, email: &str) {
-    browser
-        .client
-        .goto(&journey.edge("/organiser/login"))
-        .await
-        .expect("open the login");
-    browser.fill("#f-email", email).await;
-    browser
-        .fill("#f-password", Journey::ORGANISER_PASSWORD)
-        .await;
-    browser
-        .click("form[action='/organiser/login'] button[type=submit]")
-        .await;
-    browser.wait_for_url("/organiser").await;
-}
-
 #[tokio::test]
 async fn check_in_staff_scan_the_emailed_code_and_check_in_by_name_through_a_lost_connection() {
     let journey = Journey::start().await;
@@ -261,7 +245,13 @@ async fn check_in_staff_scan_the_emailed_code_and_check_in_by_name_through_a_los
         ],
     )
     .await;
-    log_in(&phone, &journey, "door@unisi.example.org").await;
+    phone
+        .log_in(
+            &journey.edge("/organiser/login"),
+            "door@unisi.example.org",
+            Journey::ORGANISER_PASSWORD,
+        )
+        .await;
     phone.shot("dashboard").await;
     // Check-in staff get the way to the door, not the registrations.
     phone
@@ -303,7 +293,13 @@ async fn check_in_staff_scan_the_emailed_code_and_check_in_by_name_through_a_los
         ],
     )
     .await;
-    log_in(&second, &journey, "door@unisi.example.org").await;
+    second
+        .log_in(
+            &journey.edge("/organiser/login"),
+            "door@unisi.example.org",
+            Journey::ORGANISER_PASSWORD,
+        )
+        .await;
     second
         .client
         .goto(&journey.edge(&format!("/organiser/events/{id}/check-in")))

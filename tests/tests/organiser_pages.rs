@@ -21,22 +21,6 @@ fn screenshots() -> PathBuf {
         .map_or(tmp.clone(), |target| target.join("screenshots"))
 }
 
-async fn log_in(browser: &Browser, journey: &Journey, email: &str) {
-    browser
-        .client
-        .goto(&journey.edge("/organiser/login"))
-        .await
-        .expect("open the login");
-    browser.fill("#f-email", email).await;
-    browser
-        .fill("#f-password", Journey::ORGANISER_PASSWORD)
-        .await;
-    browser
-        .click("form[action='/organiser/login'] button[type=submit]")
-        .await;
-    browser.wait_for_url("/organiser").await;
-}
-
 /// The page, reloaded until `done` says what it shows is there (notifications plans reminders a moment later).
 async fn reload_until(browser: &Browser, url: &str, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -116,7 +100,13 @@ async fn organisers_create_for_a_team_pick_rooms_and_people_set_reminders_and_vi
 
     // The admin creates the workshop from the new-event page, for the Siena team.
     let browser = Browser::start("organiser_pages", &screenshots()).await;
-    log_in(&browser, &journey, "admin@permed.example.org").await;
+    browser
+        .log_in(
+            &journey.edge("/organiser/login"),
+            "admin@permed.example.org",
+            Journey::ORGANISER_PASSWORD,
+        )
+        .await;
     browser
         .client
         .goto(&journey.edge("/organiser/events/new"))
@@ -345,7 +335,13 @@ async fn organisers_create_for_a_team_pick_rooms_and_people_set_reminders_and_vi
 
     // The team's viewer: the same event, nothing that would change it.
     let viewer = Browser::start("organiser_pages_viewer", &screenshots()).await;
-    log_in(&viewer, &journey, "viewer@unisi.example.org").await;
+    viewer
+        .log_in(
+            &journey.edge("/organiser/login"),
+            "viewer@unisi.example.org",
+            Journey::ORGANISER_PASSWORD,
+        )
+        .await;
     assert!(
         !viewer.exists("a[href='/organiser/events/new']").await,
         "a viewer creates no events"
