@@ -127,10 +127,7 @@ fn entry(
     r: &registration::Model,
     questions: &[Question],
 ) -> Result<DoorEntry, Error> {
-    let code = state
-        .check_in_keys
-        .issue(r.id)
-        .ok_or_else(|| Error::Corrupt("no key to make check-in codes".into()))?;
+    let code = super::registrations::check_in_code(state, r.id)?;
     let answers: Map<String, Value> = r
         .answers
         .as_deref()

@@ -90,7 +90,7 @@ fn manage_token(state: &AppState, id: Uuid) -> Result<String, Error> {
 }
 
 /// The registration's check-in code, which its QR code carries (opens the door, nothing else).
-fn check_in_code(state: &AppState, id: Uuid) -> Result<String, Error> {
+pub(super) fn check_in_code(state: &AppState, id: Uuid) -> Result<String, Error> {
     state
         .check_in_keys
         .issue(id)
