@@ -43,6 +43,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "organiser/admin/teams.html",
     "organiser/admin/team.html",
     "organiser/admin/audit.html",
+    "organiser/form.html",
 ];
 
 pub struct Renderer {

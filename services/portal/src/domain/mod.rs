@@ -1,11 +1,12 @@
 //! The portal's rules, free of I/O: what the services answer ([`model`]), how pages show the contracts' event and
 //! agenda item ([`view`]), times in zones and languages ([`time`]),
 //! agendas by day and city ([`agenda`]), country names in each language from CLDR ([`countries`]), registration forms built from their questions with errors beside their
-//! fields ([`forms`]), and add-to-calendar links ([`calendar`]).
+//! fields ([`forms`]), the registration form editor's drafts ([`form_editor`]), and add-to-calendar links ([`calendar`]).
 
 pub mod agenda;
 pub mod calendar;
 pub mod countries;
+pub mod form_editor;
 pub mod forms;
 pub mod model;
 pub mod reminders;
