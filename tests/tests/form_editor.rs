@@ -75,6 +75,15 @@ async fn press(browser: &Browser, css: &str) {
     }
 }
 
+/// The event's form as registration answers it.
+async fn form(journey: &Journey, id: &str) -> Value {
+    let (status, form) = journey
+        .call(Method::GET, &format!("/v1/forms/{id}"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{form}");
+    form
+}
+
 /// Where `needle` first appears in `text` (panics when it does not).
 fn at(text: &str, needle: &str) -> usize {
     text.find(needle)
@@ -197,15 +206,7 @@ async fn an_organiser_builds_the_registration_form_and_participants_see_it_in_bo
     browser.fill("#f-capacity", "2").await;
     press(&browser, "#save").await;
     browser.wait_for_url("done=saved").await;
-    let form = |journey: &Journey| {
-        let path = format!("/v1/forms/{id}");
-        async move {
-            let (status, form) = journey.call(Method::GET, &path, None, None).await;
-            assert_eq!(status, StatusCode::OK, "{form}");
-            form
-        }
-    };
-    let saved = form(&journey).await;
+    let saved = form(&journey, &id).await;
     assert_eq!(saved["capacity"], 2, "{saved}");
     let q = &saved["questions"];
     assert_eq!(q.as_array().map(Vec::len), Some(3), "{saved}");
@@ -252,7 +253,7 @@ async fn an_organiser_builds_the_registration_form_and_participants_see_it_in_bo
         "no limit shown"
     );
     assert_eq!(value_of(&browser, "#f-closes-at").await, closes);
-    let saved = form(&journey).await;
+    let saved = form(&journey, &id).await;
     assert!(saved["capacity"].is_null(), "no limit: {saved}");
     assert_eq!(saved["seats_left"], Value::Null);
     assert!(
@@ -278,7 +279,7 @@ async fn an_organiser_builds_the_registration_form_and_participants_see_it_in_bo
     );
     assert_eq!(value_of(&browser, "#f-opens-at").await, closes);
     keep(&browser, "form_editor_error").await;
-    let unchanged = form(&journey).await;
+    let unchanged = form(&journey, &id).await;
     assert_eq!(
         unchanged["questions"][0]["label"], "Your role at your institution",
         "nothing saved"
