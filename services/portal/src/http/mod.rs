@@ -10,9 +10,9 @@
 pub mod admin;
 pub mod assets;
 pub mod door;
+pub mod form_editor;
 pub mod history;
 pub mod items;
-pub mod form_editor;
 pub mod manage;
 pub mod organiser;
 pub mod public;
