@@ -359,6 +359,8 @@ async fn organisers_create_for_a_team_pick_rooms_and_people_set_reminders_and_vi
         "form[action$='/cancel']",
         "form[action$='/delete']",
         "#details form",
+        "form[action$='/form']",
+        "a[data-form-editor]",
     ] {
         assert!(!viewer.exists(change).await, "a viewer is offered {change}");
     }
@@ -366,6 +368,13 @@ async fn organisers_create_for_a_team_pick_rooms_and_people_set_reminders_and_vi
         !viewer
             .exists(&format!("a[href='/organiser/events/{id}/items/{item_id}']"))
             .await
+    );
+    assert!(
+        viewer
+            .page_text()
+            .await
+            .contains("This event has no registration form yet."),
+        "the form read, not offered to change"
     );
     viewer.shot("viewer-event").await;
     viewer

@@ -575,7 +575,10 @@ impl Outcome {
                     "Organiser login (the password is shown only now; keep it):\n  email:    {email}\n  \
                      password: {password}\n\
                      Log in at {base}/organiser/login, or get a token with POST {base}/v1/auth/token \
-                     {{\"email\": ..., \"password\": ...}}."
+                     {{\"email\": ..., \"password\": ...}}.\n\
+                     Each event belongs to its partner's team, and this organiser organises for all three. Accounts \
+                     and teams are an admin's: create one with `cloverleaf accounts create --role admin`, then \
+                     {base}/organiser/admin."
                 );
             }
             Self::AlreadyLoaded { email, .. } => {

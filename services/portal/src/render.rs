@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "organiser/admin/team.html",
     "organiser/admin/audit.html",
     "organiser/no_role.html",
+    "organiser/form.html",
 ];
 
 pub struct Renderer {

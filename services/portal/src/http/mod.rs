@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod assets;
 pub mod door;
+pub mod form_editor;
 pub mod history;
 pub mod items;
 pub mod manage;
@@ -443,7 +444,10 @@ pub fn router(state: AppState) -> Router {
             "/organiser/events/{id}",
             get(organiser::event).post(organiser::update_event),
         )
-        .route("/organiser/events/{id}/form", post(organiser::update_form))
+        .route(
+            "/organiser/events/{id}/form",
+            get(form_editor::editor).post(form_editor::post),
+        )
         .route("/organiser/events/{id}/items", post(organiser::add_item))
         .route(
             "/organiser/events/{id}/items/{item}",
